@@ -1,0 +1,75 @@
+import type { Logger } from '../log/logger.ts'
+import { BusConnection } from './connection.ts'
+import { Consumer, type ConsumerSpec } from './consumer.ts'
+import { Publisher } from './publisher.ts'
+import { mergeTopologies, type Topology } from './topology.ts'
+
+export interface BusOptions {
+  url: string
+  namespace: string
+  /** the service this bus belongs to: connection name and `appId` */
+  service: string
+  logger?: Logger
+  confirmTimeoutMs?: number
+  initialRetries?: number
+}
+
+/**
+ * A service's whole view of the broker: one connection, one publisher, its
+ * consumers. Shutdown order: stop consuming, finish in-flight work, close the
+ * publisher, close the connection.
+ */
+export class Bus {
+  readonly connection: BusConnection
+  readonly publisher: Publisher
+  readonly consumers: Consumer[] = []
+
+  constructor(readonly options: BusOptions) {
+    this.connection = new BusConnection({
+      url: options.url,
+      name: `${options.namespace}.${options.service}`,
+      logger: options.logger,
+      initialRetries: options.initialRetries
+    })
+    this.publisher = new Publisher(this.connection, {
+      namespace: options.namespace,
+      appId: options.service,
+      confirmTimeoutMs: options.confirmTimeoutMs,
+      logger: options.logger
+    })
+  }
+
+  get namespace(): string {
+    return this.options.namespace
+  }
+
+  async start(): Promise<void> {
+    await this.connection.connect()
+    await this.publisher.start()
+  }
+
+  /** Declares a consumer; it starts consuming when `startConsumers()` runs (or at once if already started). */
+  consumer(spec: ConsumerSpec): Consumer {
+    const consumer = new Consumer(this.connection, this.publisher, spec, {
+      namespace: this.options.namespace,
+      logger: this.options.logger
+    })
+    this.consumers.push(consumer)
+    return consumer
+  }
+
+  async startConsumers(): Promise<void> {
+    for (const consumer of this.consumers) await consumer.start()
+  }
+
+  /** Everything this service declares on the broker. */
+  get topology(): Topology {
+    return mergeTopologies(this.publisher.topology, ...this.consumers.map((c) => c.topology))
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.stop()))
+    await this.publisher.close()
+    await this.connection.close()
+  }
+}

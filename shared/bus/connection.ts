@@ -1,0 +1,171 @@
+import { EventEmitter } from 'node:events'
+import amqp from 'amqplib'
+import type { ChannelModel } from 'amqplib'
+import type { Logger } from '../log/logger.ts'
+import { redactUrl } from '../config/env.ts'
+import { BusError } from './errors.ts'
+
+/**
+ * Something that lives on a connection (publisher, consumer, topology) and must
+ * be set up again on every (re)connect: channels die with their connection.
+ */
+export interface ConnectionParticipant {
+  readonly label: string
+  attach(model: ChannelModel): Promise<void>
+}
+
+export interface BusConnectionOptions {
+  url: string
+  /** shown in the management UI and in `bazaar status` */
+  name: string
+  logger?: Logger
+  /** seconds; the broker closes a connection that misses two */
+  heartbeat?: number
+  /** attempts before the first connection is given up: fail fast at start */
+  initialRetries?: number
+  /** reconnect backoff */
+  minDelayMs?: number
+  maxDelayMs?: number
+}
+
+const defaults = { heartbeat: 10, initialRetries: 2, minDelayMs: 100, maxDelayMs: 5_000 }
+
+/**
+ * One AMQP connection that heals itself: it reconnects with jittered exponential
+ * backoff, re-runs every participant's setup (topology, channels, consumers),
+ * and tells publishers to wait while the broker has blocked it.
+ */
+export class BusConnection extends EventEmitter {
+  readonly options: Required<Omit<BusConnectionOptions, 'logger'>> & { logger?: Logger }
+  private model?: amqp.RecoveringChannelModel
+  private participants: ConnectionParticipant[] = []
+  private current?: ChannelModel
+  private blockedReason?: string
+  private unblockWaiters: Array<() => void> = []
+  private closing = false
+
+  constructor(options: BusConnectionOptions) {
+    super()
+    this.options = { ...defaults, ...options }
+  }
+
+  get isConnected(): boolean {
+    return this.current !== undefined
+  }
+
+  get isBlocked(): boolean {
+    return this.blockedReason !== undefined
+  }
+
+  /** Opens the connection; rejects with one clear BROKER_UNREACHABLE line. */
+  async connect(): Promise<void> {
+    const { url, name, heartbeat, initialRetries, minDelayMs, maxDelayMs, logger } = this.options
+    const target = new URL(url)
+    target.searchParams.set('heartbeat', String(heartbeat))
+    const model = await amqp.connect(target.toString(), {
+      clientProperties: { connection_name: name },
+      recovery: {
+        initialDelay: minDelayMs,
+        maxDelay: maxDelayMs,
+        factor: 2,
+        jitter: 0.3,
+        initialMaxRetries: initialRetries,
+        maxRetries: Infinity,
+        waitForConnect: false,
+        setup: (raw: ChannelModel) => this.setup(raw)
+      }
+    })
+    this.model = model
+    model.on('connect', (raw: ChannelModel) => {
+      this.current = raw
+      logger?.info({ connection: name }, 'connected to RabbitMQ')
+      this.emit('connect')
+    })
+    model.on('disconnect', (err: Error) => {
+      this.current = undefined
+      this.releaseBlock()
+      if (!this.closing) logger?.warn({ connection: name, err: err.message }, 'lost RabbitMQ connection, reconnecting')
+      this.emit('disconnect', err)
+    })
+    model.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) =>
+      logger?.debug({ attempt, delay }, 'reconnect scheduled')
+    )
+    model.on('blocked', (reason: string) => {
+      this.blockedReason = reason
+      logger?.warn({ reason }, 'broker blocked the connection; publishing paused')
+      this.emit('blocked', reason)
+    })
+    model.on('unblocked', () => {
+      this.releaseBlock()
+      logger?.info('broker unblocked the connection; publishing resumed')
+      this.emit('unblocked')
+    })
+    // Protocol errors also arrive as 'disconnect'; the listener keeps them from crashing the process.
+    model.on('error', (err: Error) => logger?.debug({ err: err.message }, 'connection error'))
+    model.on('handler-error', (err: Error, event: string) => logger?.error({ err, event }, 'listener threw'))
+    try {
+      await model.waitForConnect()
+    } catch (err) {
+      const cause = err instanceof Error ? err.message : String(err)
+      throw new BusError(
+        'BROKER_UNREACHABLE',
+        `cannot reach RabbitMQ at ${redactUrl(url)} (${cause}); start it (rabbitmq-server -detached) or set AMQP_URL`,
+        { cause: err }
+      )
+    }
+  }
+
+  /** Adds a participant; if already connected it is attached now, and again after each reconnect. */
+  async register(participant: ConnectionParticipant): Promise<void> {
+    this.participants.push(participant)
+    if (this.current) await participant.attach(this.current)
+  }
+
+  unregister(participant: ConnectionParticipant): void {
+    this.participants = this.participants.filter((p) => p !== participant)
+  }
+
+  /** The live connection, for a one-off channel (e.g. the CLI); waits while reconnecting. */
+  async channelModel(): Promise<ChannelModel> {
+    if (this.current) return this.current
+    if (!this.model) throw new BusError('CONNECTION_CLOSED', 'connection not opened')
+    await new Promise<void>((resolve, reject) => {
+      const onConnect = () => { cleanup(); resolve() }
+      const onFail = (err: Error) => { cleanup(); reject(new BusError('CONNECTION_CLOSED', err.message)) }
+      const cleanup = () => { this.off('connect', onConnect); this.model?.off('reconnect-failed', onFail) }
+      this.once('connect', onConnect)
+      this.model?.once('reconnect-failed', onFail)
+    })
+    return this.current!
+  }
+
+  /** Resolves at once unless the broker has blocked this connection (resource alarm). */
+  whenUnblocked(): Promise<void> {
+    if (!this.blockedReason) return Promise.resolve()
+    return new Promise((resolve) => this.unblockWaiters.push(resolve))
+  }
+
+  async close(): Promise<void> {
+    this.closing = true
+    this.releaseBlock()
+    await this.model?.close().catch(() => {})
+    this.current = undefined
+  }
+
+  private async setup(raw: ChannelModel): Promise<void> {
+    raw.on('error', () => {})
+    for (const participant of this.participants) {
+      try {
+        await participant.attach(raw)
+      } catch (err) {
+        this.options.logger?.error({ err, participant: participant.label }, 'setup after connect failed')
+        throw err
+      }
+    }
+  }
+
+  private releaseBlock(): void {
+    this.blockedReason = undefined
+    for (const resolve of this.unblockWaiters.splice(0)) resolve()
+  }
+}

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto'
+import type { Options } from 'amqplib'
+import { currentContext } from '../log/context.ts'
+import { Headers } from './headers.ts'
+
+/** What an emitter may say about a message beyond its payload; the rest comes from the work context. */
+export interface MessageMeta {
+  messageId?: string
+  requestId?: string
+  correlationId?: string
+  causationId?: string
+  headers?: Record<string, unknown>
+}
+
+/** The AMQP properties of contract.md, filled from the work in progress (HTTP request or message). */
+export function eventProperties(
+  routingKey: string,
+  meta: MessageMeta,
+  identity: { appId: string; namespace: string }
+): Options.Publish & { messageId: string; headers: Record<string, unknown> } {
+  const context = currentContext()
+  const messageId = meta.messageId ?? randomUUID()
+  const requestId = meta.requestId ?? context.requestId
+  const correlationId = meta.correlationId ?? context.correlationId ?? requestId ?? messageId
+  const causationId = meta.causationId ?? context.messageId
+  const headers: Record<string, unknown> = { ...meta.headers, [Headers.namespace]: identity.namespace }
+  if (requestId) headers[Headers.requestId] = requestId
+  if (correlationId) headers[Headers.correlationId] = correlationId
+  if (causationId) headers[Headers.causationId] = causationId
+  return {
+    contentType: 'application/json',
+    contentEncoding: 'utf-8',
+    persistent: true,
+    messageId,
+    timestamp: Math.floor(Date.now() / 1000),
+    type: routingKey,
+    appId: identity.appId,
+    headers
+  }
+}
+
+/** Properties of a delivered message, as options to publish it again unchanged (retry, dead letter, replay). */
+export function republishProperties(
+  properties: import('amqplib').MessageProperties,
+  headers: Record<string, unknown>
+): Options.Publish {
+  const copy: Options.Publish = { headers, persistent: true }
+  const fields = [
+    'contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'timestamp', 'type', 'appId', 'userId', 'priority'
+  ] as const
+  for (const field of fields) {
+    const value = properties[field]
+    if (value !== undefined && value !== null) (copy as Record<string, unknown>)[field] = value
+  }
+  return copy
+}

@@ -1,0 +1,172 @@
+import { EventEmitter } from 'node:events'
+import pg from 'pg'
+import type { Knex } from 'knex'
+import type { Logger } from '../log/logger.ts'
+import { names } from './names.ts'
+import { outboxChannel } from './outbox.ts'
+import type { Publisher } from './publisher.ts'
+
+export interface OutboxRelayOptions {
+  db: Knex
+  databaseUrl: string
+  schema: string
+  namespace: string
+  publisher: Publisher
+  logger?: Logger
+  batchSize?: number
+  /** fallback wake-up when a NOTIFY is missed (listener reconnecting) */
+  pollIntervalMs?: number
+  /** wait after a failed batch (broker down) before trying again */
+  retryDelayMs?: number
+}
+
+interface OutboxRow {
+  id: string
+  message_id: string
+  routing_key: string
+  payload: unknown
+  properties: Record<string, unknown>
+}
+
+/**
+ * Publishes a schema's outbox rows, in id order, with publisher confirms, and
+ * deletes each row only after its confirm, in the same transaction that locked
+ * it. Rows are claimed with FOR UPDATE SKIP LOCKED, so several relays on one
+ * schema never publish a row twice while both are healthy (a relay that dies
+ * after publishing and before committing leaves its rows to be published again:
+ * at least once, made exactly-once by the consumers' inbox).
+ * Wakes on LISTEN/NOTIFY, polls as a fallback, and waits out broker outages.
+ */
+export class OutboxRelay extends EventEmitter {
+  private listener?: pg.Client
+  private pollTimer?: NodeJS.Timeout
+  private running = false
+  private again = false
+  private stopped = true
+  private draining?: Promise<void>
+  private readonly batchSize: number
+  private readonly pollIntervalMs: number
+  private readonly retryDelayMs: number
+  private failing = false
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    super()
+    this.batchSize = options.batchSize ?? 500
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000
+    this.retryDelayMs = options.retryDelayMs ?? 500
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false
+    await this.listen()
+    this.pollTimer = setInterval(() => this.kick(), this.pollIntervalMs)
+    this.pollTimer.unref()
+    this.kick()
+  }
+
+  /** Asks for a pass over the outbox; passes never overlap, requests during one coalesce into one more. */
+  kick(): void {
+    if (this.stopped) return
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.running = true
+    this.draining = this.drain().finally(() => {
+      this.running = false
+      if (this.again && !this.stopped) {
+        this.again = false
+        this.kick()
+      }
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearInterval(this.pollTimer)
+    await this.draining?.catch(() => {})
+    const listener = this.listener
+    this.listener = undefined
+    await listener?.end().catch(() => {})
+  }
+
+  /** Rows waiting to be published (for `bazaar status`). */
+  async backlog(): Promise<number> {
+    const [{ count }] = await this.options.db.withSchema(this.options.schema).table('outbox').count({ count: '*' })
+    return Number(count)
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return
+      let published: number
+      try {
+        published = await this.relayBatch()
+        if (this.failing) this.options.logger?.info('outbox relay recovered')
+        this.failing = false
+      } catch (err) {
+        if (!this.failing) this.options.logger?.warn({ err: (err as Error).message }, 'outbox relay failed; rows kept, retrying')
+        this.failing = true
+        this.emit('error-batch', err)
+        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs))
+        continue
+      }
+      if (published < this.batchSize) return
+    }
+  }
+
+  private async relayBatch(): Promise<number> {
+    const { db, schema, publisher, namespace } = this.options
+    const exchange = names.eventsExchange(namespace)
+    return db.transaction(async (trx) => {
+      const rows: OutboxRow[] = await trx
+        .withSchema(schema)
+        .table('outbox')
+        .select('id', 'message_id', 'routing_key', 'payload', 'properties')
+        .orderBy('id')
+        .limit(this.batchSize)
+        .forUpdate()
+        .skipLocked()
+      if (rows.length === 0) return 0
+      // Sent in id order on one channel; confirms awaited together.
+      const results = await Promise.all(
+        rows.map((row) =>
+          publisher.publishRaw({
+            exchange,
+            routingKey: row.routing_key,
+            body: Buffer.from(JSON.stringify(row.payload)),
+            properties: row.properties
+          })
+        )
+      )
+      await trx.withSchema(schema).table('outbox').whereIn('id', rows.map((r) => r.id)).delete()
+      this.emit('published', results.length)
+      return rows.length
+    })
+  }
+
+  /** A dedicated connection for LISTEN; re-established when PostgreSQL drops it. */
+  private async listen(): Promise<void> {
+    if (this.stopped) return
+    const client = new pg.Client({ connectionString: this.options.databaseUrl })
+    client.on('error', () => {})
+    client.on('notification', () => this.kick())
+    client.on('end', () => {
+      if (this.listener !== client || this.stopped) return
+      this.listener = undefined
+      const retry = setTimeout(() => void this.listen().catch(() => {}), this.retryDelayMs)
+      retry.unref()
+    })
+    try {
+      await client.connect()
+      await client.query(`listen "${outboxChannel(this.options.schema)}"`)
+      this.listener = client
+      this.kick() // rows committed while we were not listening
+    } catch (err) {
+      await client.end().catch(() => {})
+      this.options.logger?.warn({ err: (err as Error).message }, 'outbox LISTEN failed; polling until it is back')
+      const retry = setTimeout(() => void this.listen().catch(() => {}), Math.max(this.retryDelayMs, 1_000))
+      retry.unref()
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import type { Migration } from '../db/migrations.ts'
+
+/** Tables every publishing or consuming service has in its own schema. */
+export const busMigrations: Migration[] = [
+  {
+    name: '000_bus_outbox_inbox',
+    async up(db) {
+      await db.schema.createTable('outbox', (t) => {
+        // Relayed in id order; rows of the same aggregate are serialised by its row lock, so id order is their commit order.
+        t.bigIncrements('id').primary()
+        t.string('message_id', 64).notNullable().unique()
+        t.string('routing_key', 255).notNullable()
+        t.jsonb('payload').notNullable()
+        t.jsonb('properties').notNullable()
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now())
+      })
+      await db.schema.createTable('inbox', (t) => {
+        t.string('consumer', 255).notNullable()
+        t.string('message_id', 128).notNullable()
+        t.timestamp('processed_at', { useTz: true }).notNullable().defaultTo(db.fn.now())
+        t.primary(['consumer', 'message_id'])
+        t.index(['processed_at'])
+      })
+    }
+  }
+]

@@ -1,0 +1,173 @@
+import { EventEmitter, once } from 'node:events'
+import type { ChannelModel, ConfirmChannel, Options } from 'amqplib'
+import type { Logger } from '../log/logger.ts'
+import type { EventPayload, RoutingKey } from '../contracts/index.ts'
+import { checkContract } from '../contracts/validate.ts'
+import type { BusConnection, ConnectionParticipant } from './connection.ts'
+import { BusError } from './errors.ts'
+import { eventProperties, type MessageMeta } from './message.ts'
+import { names } from './names.ts'
+import { declareTopology, type Topology } from './topology.ts'
+
+export interface PublisherOptions {
+  namespace: string
+  /** the producing service, sent as `appId` */
+  appId: string
+  /** how long a publish waits for the broker's confirm (and for a channel while reconnecting) */
+  confirmTimeoutMs?: number
+  logger?: Logger
+}
+
+export interface PublishResult {
+  messageId: string
+  /** false when the broker returned the message: nothing is bound to its routing key */
+  routed: boolean
+}
+
+export interface RawPublish {
+  exchange: string
+  routingKey: string
+  body: Buffer
+  properties: Options.Publish
+}
+
+/**
+ * Publishes with publisher confirms on a channel of its own. A publish resolves
+ * only once the broker has confirmed it, and rejects on nack or timeout.
+ * Messages are `mandatory`: one that reaches no queue is reported (`returned`
+ * event, `routed: false`), never lost without a word.
+ */
+export class Publisher extends EventEmitter implements ConnectionParticipant {
+  readonly label = 'publisher'
+  private channel?: ConfirmChannel
+  private channelWaiters: Array<(channel: ConfirmChannel) => void> = []
+  private returned = new Set<string>()
+  private readonly confirmTimeoutMs: number
+
+  constructor(
+    private readonly connection: BusConnection,
+    readonly options: PublisherOptions
+  ) {
+    super()
+    this.confirmTimeoutMs = options.confirmTimeoutMs ?? 15_000
+  }
+
+  get topology(): Topology {
+    return {
+      exchanges: [{ name: names.eventsExchange(this.options.namespace), type: 'topic' }],
+      queues: [],
+      bindings: []
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.connection.register(this)
+  }
+
+  async attach(model: ChannelModel): Promise<void> {
+    const channel = await model.createConfirmChannel()
+    channel.on('error', (err: Error) => this.options.logger?.warn({ err: err.message }, 'publisher channel error'))
+    channel.on('handler-error', () => {})
+    channel.on('return', (message) => {
+      const id = message.properties.messageId as string | undefined
+      if (id) this.returned.add(id)
+      this.options.logger?.warn(
+        { routingKey: message.fields.routingKey, exchange: message.fields.exchange, messageId: id },
+        'message returned unroutable: no queue is bound to its routing key'
+      )
+      this.emit('returned', message)
+    })
+    channel.on('close', () => {
+      if (this.channel === channel) this.channel = undefined
+    })
+    await declareTopology(channel, this.topology)
+    this.channel = channel
+    for (const resolve of this.channelWaiters.splice(0)) resolve(channel)
+  }
+
+  /** Validates the payload against its contract, then publishes it to the events exchange. */
+  async publish<K extends RoutingKey>(routingKey: K, payload: EventPayload<K>, meta: MessageMeta = {}): Promise<PublishResult> {
+    const check = checkContract(routingKey, payload)
+    if (!check.ok) throw new BusError('CONTRACT_VIOLATION', check.reason)
+    const properties = eventProperties(routingKey, meta, this.options)
+    return this.publishRaw({
+      exchange: names.eventsExchange(this.options.namespace),
+      routingKey,
+      body: Buffer.from(JSON.stringify(payload)),
+      properties
+    })
+  }
+
+  /** Publishes bytes as they are (retries, dead letters, replays, the outbox relay), with a confirm. */
+  async publishRaw(message: RawPublish): Promise<PublishResult> {
+    const deadline = Date.now() + this.confirmTimeoutMs
+    await this.connection.whenUnblocked()
+    const channel = await this.waitForChannel(deadline)
+    const messageId = (message.properties.messageId as string | undefined) ?? ''
+    return new Promise<PublishResult>((resolve, reject) => {
+      let settled = false
+      const timer = setTimeout(() => {
+        settled = true
+        reject(new BusError('PUBLISH_TIMEOUT', `no confirm for ${message.routingKey} within ${this.confirmTimeoutMs} ms`))
+      }, Math.max(1, deadline - Date.now()))
+      const onConfirm = (err: unknown) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        if (err) {
+          const closed = !this.channel || this.channel !== channel
+          reject(
+            new BusError(
+              closed ? 'CHANNEL_CLOSED' : 'PUBLISH_NACKED',
+              closed ? `channel closed before ${message.routingKey} was confirmed` : `broker refused ${message.routingKey}`,
+              { cause: err }
+            )
+          )
+          return
+        }
+        const routed = !this.returned.delete(messageId)
+        resolve({ messageId, routed })
+      }
+      try {
+        const ok = channel.publish(
+          message.exchange,
+          message.routingKey,
+          message.body,
+          { ...message.properties, mandatory: true },
+          onConfirm
+        )
+        // The socket's buffer is full: let it drain before the next publish piles on.
+        if (!ok) void once(channel, 'drain').catch(() => {})
+      } catch (err) {
+        settled = true
+        clearTimeout(timer)
+        reject(new BusError('CHANNEL_CLOSED', `cannot publish ${message.routingKey}: ${(err as Error).message}`, { cause: err }))
+      }
+    })
+  }
+
+  async close(): Promise<void> {
+    this.connection.unregister(this)
+    const channel = this.channel
+    this.channel = undefined
+    if (channel) {
+      await channel.waitForConfirms().catch(() => {})
+      await channel.close().catch(() => {})
+    }
+  }
+
+  private waitForChannel(deadline: number): Promise<ConfirmChannel> {
+    if (this.channel) return Promise.resolve(this.channel)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.channelWaiters = this.channelWaiters.filter((w) => w !== waiter)
+        reject(new BusError('PUBLISH_TIMEOUT', 'no broker connection to publish on'))
+      }, Math.max(1, deadline - Date.now()))
+      const waiter = (channel: ConfirmChannel) => {
+        clearTimeout(timer)
+        resolve(channel)
+      }
+      this.channelWaiters.push(waiter)
+    })
+  }
+}

@@ -1,0 +1,40 @@
+import type { Static, TSchema } from '@feathersjs/typebox'
+import { USER_REGISTERED, USER_UPDATED, userRegisteredSchema, userUpdatedSchema } from './user.ts'
+import { PRODUCT_CREATED, PRODUCT_UPDATED, productEventSchema } from './product.ts'
+import { ORDER_CREATED, CLAIM_OPENED, orderCreatedSchema, claimOpenedSchema } from './order.ts'
+import {
+  MAINTENANCE_SCHEDULED,
+  MAINTENANCE_CANCELLED,
+  maintenanceScheduledSchema,
+  maintenanceCancelledSchema
+} from './maintenance.ts'
+
+export * from './user.ts'
+export * from './product.ts'
+export * from './order.ts'
+export * from './maintenance.ts'
+
+/**
+ * Every event Bazaar publishes: routing key to payload schema. Publisher and
+ * consumer are typed by this map and validate against it at run time.
+ */
+export const contracts = {
+  [USER_REGISTERED]: userRegisteredSchema,
+  [USER_UPDATED]: userUpdatedSchema,
+  [PRODUCT_CREATED]: productEventSchema,
+  [PRODUCT_UPDATED]: productEventSchema,
+  [ORDER_CREATED]: orderCreatedSchema,
+  [CLAIM_OPENED]: claimOpenedSchema,
+  [MAINTENANCE_SCHEDULED]: maintenanceScheduledSchema,
+  [MAINTENANCE_CANCELLED]: maintenanceCancelledSchema
+} as const satisfies Record<string, TSchema>
+
+export type RoutingKey = keyof typeof contracts
+export type EventPayload<K extends RoutingKey> = Static<(typeof contracts)[K]>
+export type EventMap = { [K in RoutingKey]: EventPayload<K> }
+
+export const routingKeys = Object.keys(contracts) as RoutingKey[]
+
+export function isRoutingKey(key: string): key is RoutingKey {
+  return Object.hasOwn(contracts, key)
+}

@@ -1,0 +1,43 @@
+import { Type, type Static } from '@feathersjs/typebox'
+
+export const ORDER_CREATED = 'order.created'
+export const CLAIM_OPENED = 'claim.opened'
+
+export const orderLineSchema = Type.Object(
+  {
+    productId: Type.String({ minLength: 1 }),
+    sellerId: Type.String({ minLength: 1 }),
+    title: Type.String(),
+    unitPrice: Type.Integer({ minimum: 0 }),
+    quantity: Type.Integer({ minimum: 1 })
+  },
+  { $id: 'OrderLine', additionalProperties: false }
+)
+export type OrderLine = Static<typeof orderLineSchema>
+
+/** Published once per seller in an order, with that seller's lines only. */
+export const orderCreatedSchema = Type.Object(
+  {
+    orderId: Type.String({ minLength: 1 }),
+    buyerId: Type.String({ minLength: 1 }),
+    sellerId: Type.String({ minLength: 1 }),
+    items: Type.Array(orderLineSchema, { minItems: 1 }),
+    total: Type.Integer({ minimum: 0 }),
+    currency: Type.String({ minLength: 3, maxLength: 3 }),
+    createdAt: Type.String({ format: 'date-time' })
+  },
+  { $id: 'OrderCreated', additionalProperties: false }
+)
+export type OrderCreated = Static<typeof orderCreatedSchema>
+
+export const claimOpenedSchema = Type.Object(
+  {
+    claimId: Type.String({ minLength: 1 }),
+    orderId: Type.String({ minLength: 1 }),
+    buyerId: Type.String({ minLength: 1 }),
+    reason: Type.String(),
+    openedAt: Type.String({ format: 'date-time' })
+  },
+  { $id: 'ClaimOpened', additionalProperties: false }
+)
+export type ClaimOpened = Static<typeof claimOpenedSchema>

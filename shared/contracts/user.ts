@@ -1,0 +1,32 @@
+import { Type, type Static } from '@feathersjs/typebox'
+
+export const USER_REGISTERED = 'user.registered'
+export const USER_UPDATED = 'user.updated'
+
+const role = Type.Union([Type.Literal('buyer'), Type.Literal('seller'), Type.Literal('admin')])
+
+export const userRegisteredSchema = Type.Object(
+  {
+    userId: Type.String({ minLength: 1 }),
+    email: Type.String({ format: 'email' }),
+    name: Type.String(),
+    role,
+    registeredAt: Type.String({ format: 'date-time' })
+  },
+  { $id: 'UserRegistered', additionalProperties: false }
+)
+export type UserRegistered = Static<typeof userRegisteredSchema>
+
+export const userUpdatedSchema = Type.Object(
+  {
+    userId: Type.String({ minLength: 1 }),
+    email: Type.String({ format: 'email' }),
+    name: Type.String(),
+    role,
+    /** names of the fields that changed */
+    changes: Type.Array(Type.String()),
+    updatedAt: Type.String({ format: 'date-time' })
+  },
+  { $id: 'UserUpdated', additionalProperties: false }
+)
+export type UserUpdated = Static<typeof userUpdatedSchema>

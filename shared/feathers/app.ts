@@ -1,0 +1,118 @@
+import { feathers } from '@feathersjs/feathers'
+import { koa, rest, bodyParser } from '@feathersjs/koa'
+import { Ajv, addFormats } from '@feathersjs/schema'
+import type { TObject } from '@feathersjs/typebox'
+import { readEnv, type BazaarEnv } from '../config/env.ts'
+import { createLogger } from '../log/logger.ts'
+import { createKnex, checkDatabase, schemaName } from '../db/database.ts'
+import { migrate, type Migration } from '../db/migrations.ts'
+import { Bus } from '../bus/bus.ts'
+import { busMigrations } from '../bus/outbox-table.ts'
+import { OutboxRelay } from '../bus/outbox-relay.ts'
+import { InboxJanitor } from '../bus/inbox.ts'
+import type { BazaarSettings, ServiceApp } from './declarations.ts'
+import { errorBodies, mapErrors } from './errors.ts'
+import { requestId } from './request-id.ts'
+import { health } from './health.ts'
+
+export interface ServiceAppOptions {
+  /** the microservice's name: its schema, queues and log lines carry it */
+  service: string
+  migrations: Migration[]
+  env?: BazaarEnv
+  /** the service's own settings: a TypeBox schema and the values (usually from the environment) */
+  config?: { schema: TObject; values: Record<string, unknown> }
+}
+
+type StartStep = (app: ServiceApp) => Promise<void>
+
+/**
+ * The Feathers app every Bazaar service starts from: configuration (validated),
+ * request ids and Feathers error bodies, REST, its database schema with
+ * migrations, the bus with its outbox relay, `/health`, and an ordered
+ * setup/teardown. A service adds its resources and consumers, then listens.
+ */
+export function createServiceApp(options: ServiceAppOptions): ServiceApp {
+  const env = options.env ?? readEnv()
+  const logger = createLogger(options.service)
+  const schema = schemaName(env.namespace, options.service)
+  const app = koa(feathers()) as unknown as ServiceApp
+
+  app.set('service', options.service)
+  app.set('env', env)
+  app.set('namespace', env.namespace)
+  app.set('schema', schema)
+  app.set('logger', logger)
+  app.set('config', validateConfig(options.service, options.config))
+
+  app.use(requestId())
+  app.use(errorBodies(logger))
+  app.use(bodyParser({ jsonLimit: '1mb' } as never))
+  app.configure(rest())
+
+  const db = createKnex(env.databaseUrl, schema)
+  app.set('db', db)
+  const bus = new Bus({ url: env.amqpUrl, namespace: env.namespace, service: options.service, logger })
+  app.set('bus', bus)
+  const outbox = new OutboxRelay({ db, databaseUrl: env.databaseUrl, schema, namespace: env.namespace, publisher: bus.publisher, logger })
+  app.set('outbox', outbox)
+  const janitor = new InboxJanitor({ db, schema, logger })
+
+  app.configure(health)
+  app.hooks({ error: { all: [mapErrors(logger)] } })
+  app.hooks({
+    setup: [
+      async (_context: unknown, next: () => Promise<void>) => {
+        await checkDatabase(db, env.databaseUrl)
+        await migrate(db, schema, [...busMigrations, ...options.migrations])
+        await bus.start()
+        for (const step of startSteps(app)) await step(app)
+        await outbox.start()
+        await bus.startConsumers()
+        janitor.start()
+        await next()
+        app.set('ready' as never, true as never)
+        logger.info({ schema, namespace: env.namespace }, `${options.service} ready`)
+      }
+    ],
+    teardown: [
+      async (_context: unknown, next: () => Promise<void>) => {
+        app.set('ready' as never, false as never)
+        await next()
+        janitor.stop()
+        await Promise.all(bus.consumers.map((c) => c.stop()))
+        await outbox.stop()
+        await bus.stop()
+        await db.destroy()
+      }
+    ]
+  })
+  return app
+}
+
+/** Registers work to run at start, after migrations and the broker connection, before consuming (e.g. seeding). */
+export function onStart(app: ServiceApp, step: StartStep): void {
+  startSteps(app).push(step)
+}
+
+function startSteps(app: ServiceApp): StartStep[] {
+  let steps = app.get('startSteps' as keyof BazaarSettings) as unknown as StartStep[] | undefined
+  if (!steps) {
+    steps = []
+    app.set('startSteps' as keyof BazaarSettings, steps as never)
+  }
+  return steps
+}
+
+function validateConfig(service: string, config?: ServiceAppOptions['config']): Record<string, unknown> {
+  if (!config) return {}
+  const ajv = addFormats(new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true }), ['uri', 'email'])
+  const values = { ...config.values }
+  for (const key of Object.keys(values)) if (values[key] === undefined) delete values[key]
+  const validate = ajv.compile(config.schema)
+  if (!validate(values)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
+    throw new Error(`invalid configuration for ${service}: ${problems}`)
+  }
+  return values
+}

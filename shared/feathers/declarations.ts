@@ -1,0 +1,40 @@
+import type { Application as KoaApplication } from '@feathersjs/koa'
+import type { HookContext as FeathersHookContext } from '@feathersjs/feathers'
+import type { Knex } from 'knex'
+import type { Bus } from '../bus/bus.ts'
+import type { OutboxRelay } from '../bus/outbox-relay.ts'
+import type { Logger } from '../log/logger.ts'
+import type { BazaarEnv } from '../config/env.ts'
+
+/** What every Bazaar service app has in its settings. */
+export interface BazaarSettings {
+  service: string
+  env: BazaarEnv
+  namespace: string
+  /** this service's PostgreSQL schema */
+  schema: string
+  db: Knex
+  bus: Bus
+  outbox: OutboxRelay
+  logger: Logger
+  /** the service's own configuration, validated against its schema */
+  config: Record<string, unknown>
+}
+
+export type ServiceApp = KoaApplication<any, BazaarSettings>
+export type HookContext<S = any> = FeathersHookContext<ServiceApp, S>
+
+/** Who is calling, as established by authentication. */
+export interface Caller {
+  id: string
+  role: 'buyer' | 'seller' | 'admin'
+  email?: string
+}
+
+declare module '@feathersjs/feathers' {
+  interface Params {
+    caller?: Caller
+    requestId?: string
+    transaction?: { trx: Knex.Transaction }
+  }
+}

@@ -1,0 +1,71 @@
+import { BadRequest, Conflict, FeathersError, GeneralError, NotFound } from '@feathersjs/errors'
+import type { Middleware } from '@feathersjs/koa'
+import type { HookContext } from './declarations.ts'
+import type { Logger } from '../log/logger.ts'
+
+/**
+ * Turns what is really bad input, however deep it was noticed, into a 4xx:
+ * PostgreSQL's invalid-text, out-of-range and constraint errors included.
+ */
+export function toClientError(err: unknown): unknown {
+  if (err instanceof FeathersError) return err
+  const pgCode = (err as { code?: string })?.code
+  switch (pgCode) {
+    case '22P02': // invalid text representation (e.g. not a uuid)
+    case '22003': // numeric value out of range
+    case '22001': // string too long
+    case '22007': // invalid datetime
+    case '22008':
+    case '23502': // not null violation
+    case '23514': // check violation
+      return new BadRequest('Invalid input', { reason: (err as Error).message })
+    case '23505':
+      return new Conflict('Already exists', { constraint: (err as { constraint?: string }).constraint })
+    case '23503':
+      return new NotFound('A referenced record does not exist')
+  }
+  return err
+}
+
+/** App error hook: maps errors, and logs the ones that are really ours (5xx). */
+export function mapErrors(logger: Logger) {
+  return async (context: HookContext) => {
+    context.error = toClientError(context.error)
+    const code = (context.error as FeathersError)?.code ?? 500
+    // 5xx are logged once, by errorBodies, where the HTTP status is decided
+    if (code < 500) logger.debug({ path: context.path, method: context.method, code }, 'request refused')
+  }
+}
+
+/**
+ * Koa-level error handler: every error leaves as a Feathers error body, 4xx
+ * for bad input (malformed JSON, oversized body) and never a stack trace.
+ */
+export function errorBodies(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next()
+      if (ctx.body === undefined && ctx.status === 404) {
+        const error = new NotFound(`Page not found: ${ctx.path}`)
+        ctx.status = 404
+        ctx.body = error.toJSON()
+      }
+    } catch (raw) {
+      let error = toClientError(raw)
+      if (!(error instanceof FeathersError)) {
+        const status = (raw as { status?: number; statusCode?: number }).status ?? (raw as { statusCode?: number }).statusCode
+        if (status && status >= 400 && status < 500) {
+          error = status === 400
+            ? new BadRequest((raw as Error).message || 'Bad request')
+            : new FeathersError((raw as Error).message || 'Bad request', 'BadRequest', status, 'bad-request', {})
+        } else {
+          logger.error({ err: raw, path: ctx.path }, 'unhandled error')
+          error = new GeneralError('Internal error')
+        }
+      }
+      const feathersError = error as FeathersError
+      ctx.status = feathersError.code
+      ctx.body = feathersError.toJSON()
+    }
+  }
+}

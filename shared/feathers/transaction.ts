@@ -1,0 +1,36 @@
+import type { EventPayload, RoutingKey } from '../contracts/index.ts'
+import { writeOutbox } from '../bus/outbox.ts'
+import type { MessageMeta } from '../bus/message.ts'
+import type { HookContext } from './declarations.ts'
+
+/**
+ * Around hook: runs the method (and its before/after hooks) in one knex
+ * transaction, so state changes and the events written with `emit` commit
+ * or roll back together. A call already inside a transaction joins it.
+ */
+export function transactional() {
+  return async (context: HookContext, next: () => Promise<void>) => {
+    if (context.params.transaction) return next()
+    await context.app.get('db').transaction(async (trx) => {
+      context.params = { ...context.params, transaction: { trx } }
+      await next()
+    })
+  }
+}
+
+/**
+ * Writes an event to this service's outbox in the method's transaction: it is
+ * published if and only if the transaction commits. Use from hooks inside
+ * `transactional()`.
+ */
+export async function emit<K extends RoutingKey>(
+  context: HookContext,
+  routingKey: K,
+  payload: EventPayload<K>,
+  meta?: MessageMeta
+): Promise<string> {
+  const trx = context.params.transaction?.trx
+  if (!trx) throw new Error(`emit(${routingKey}) needs the transactional() hook around ${context.path}.${context.method}`)
+  const app = context.app
+  return writeOutbox(trx, { namespace: app.get('namespace'), appId: app.get('service'), schema: app.get('schema') }, routingKey, payload, meta)
+}

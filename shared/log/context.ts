@@ -1,0 +1,24 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+
+/**
+ * What is known about the work in progress: the HTTP request or the message
+ * being handled. Carried implicitly (AsyncLocalStorage) so that log lines and
+ * every event derived from the work get the same request id without plumbing.
+ */
+export interface WorkContext {
+  requestId?: string
+  correlationId?: string
+  /** id of the message being handled: the causation id of what it emits */
+  messageId?: string
+  userId?: string
+}
+
+const storage = new AsyncLocalStorage<WorkContext>()
+
+export function runWithContext<T>(context: WorkContext, fn: () => T): T {
+  return storage.run({ ...storage.getStore(), ...context }, fn)
+}
+
+export function currentContext(): WorkContext {
+  return storage.getStore() ?? {}
+}

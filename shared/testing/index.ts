@@ -1,0 +1,6 @@
+export * from './broker.ts'
+export * from './database.ts'
+export * from './env.ts'
+export * from './namespace.ts'
+export * from './server.ts'
+export * from './wait.ts'
