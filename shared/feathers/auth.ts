@@ -8,7 +8,7 @@ export const jwtOptions = {
   audience: 'https://bazaar.local',
   issuer: 'bazaar',
   algorithm: 'HS256' as const,
-  expiresIn: '1d'
+  expiresIn: '1d' as const
 }
 
 /** Verifies a user's access token; returns who it belongs to, or undefined if it is not valid. */
