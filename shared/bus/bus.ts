@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.ts'
 import { BusConnection } from './connection.ts'
 import { Consumer, type ConsumerSpec } from './consumer.ts'
+import { ControlListener, controlExchangeSpec } from './control.ts'
 import { Publisher } from './publisher.ts'
 import { mergeTopologies, type Topology } from './topology.ts'
 
@@ -23,6 +24,8 @@ export class Bus {
   readonly connection: BusConnection
   readonly publisher: Publisher
   readonly consumers: Consumer[] = []
+  /** hears operator commands (skip) for this bus's consumers; there only when it has some */
+  private control?: ControlListener
 
   constructor(readonly options: BusOptions) {
     this.connection = new BusConnection({
@@ -59,15 +62,25 @@ export class Bus {
   }
 
   async startConsumers(): Promise<void> {
+    if (this.consumers.length === 0) return
+    this.control ??= new ControlListener(this.connection, this.namespace, () => this.consumers, this.options.logger)
+    await this.control.start()
     for (const consumer of this.consumers) await consumer.start()
   }
 
-  /** Everything this service declares on the broker. */
+  /** The operator command listener, when this bus has consumers (tests await its 'command' events). */
+  get controlListener(): ControlListener | undefined {
+    return this.control
+  }
+
+  /** Everything this service declares on the broker (the per-connection control queue aside). */
   get topology(): Topology {
-    return mergeTopologies(this.publisher.topology, ...this.consumers.map((c) => c.topology))
+    const control = this.consumers.length > 0 ? [{ exchanges: [controlExchangeSpec(this.namespace)], queues: [], bindings: [] }] : []
+    return mergeTopologies(this.publisher.topology, ...this.consumers.map((c) => c.topology), ...control)
   }
 
   async stop(): Promise<void> {
+    await this.control?.stop()
     await Promise.all(this.consumers.map((c) => c.stop()))
     await this.publisher.close()
     await this.connection.close()

@@ -43,6 +43,8 @@ export class BusConnection extends EventEmitter {
   private blockedReason?: string
   private unblockWaiters: Array<() => void> = []
   private closing = false
+  /** participants the running setup has attached, so 'connect' can catch up with late registrations */
+  private attachedBySetup = new Set<ConnectionParticipant>()
 
   constructor(options: BusConnectionOptions) {
     super()
@@ -78,6 +80,9 @@ export class BusConnection extends EventEmitter {
     this.model = model
     model.on('connect', (raw: ChannelModel) => {
       this.current = raw
+      // registered between the end of setup and now: not attached yet
+      for (const participant of this.participants.filter((p) => !this.attachedBySetup.has(p))) this.reattach(participant, raw, 0)
+      this.attachedBySetup.clear()
       logger?.info({ connection: name }, 'connected to RabbitMQ')
       this.emit('connect')
     })
@@ -106,7 +111,7 @@ export class BusConnection extends EventEmitter {
     try {
       await model.waitForConnect()
     } catch (err) {
-      const cause = err instanceof Error ? err.message : String(err)
+      const cause = describeFailure(err)
       throw new BusError(
         'BROKER_UNREACHABLE',
         `cannot reach RabbitMQ at ${redactUrl(url)} (${cause}); start it (rabbitmq-server -detached) or set AMQP_URL`,
@@ -118,7 +123,31 @@ export class BusConnection extends EventEmitter {
   /** Adds a participant; if already connected it is attached now, and again after each reconnect. */
   async register(participant: ConnectionParticipant): Promise<void> {
     this.participants.push(participant)
-    if (this.current) await participant.attach(this.current)
+    const model = this.current
+    if (!model) return // attached by the setup of the connection being (re)established
+    try {
+      await participant.attach(model)
+    } catch (err) {
+      // The connection died under the attach: the next setup attaches it. Any other failure is the caller's.
+      if (this.current === model) throw err
+    }
+  }
+
+  /**
+   * A participant's channel closed while its connection may still be up (a
+   * channel-level error such as a 404 or 406): set it up again on that same
+   * connection, after a pause, with backoff while it keeps failing. If the
+   * connection itself went, setup on reconnect takes care of it instead.
+   */
+  reattach(participant: ConnectionParticipant, model: ChannelModel, delayMs = this.options.minDelayMs): void {
+    const timer = setTimeout(() => {
+      if (this.closing || this.current !== model || !this.participants.includes(participant)) return
+      participant.attach(model).catch((err: Error) => {
+        this.options.logger?.error({ err: err.message, participant: participant.label }, 'could not reopen channel; retrying')
+        this.reattach(participant, model, Math.min(delayMs * 2, this.options.maxDelayMs))
+      })
+    }, delayMs)
+    timer.unref()
   }
 
   unregister(participant: ConnectionParticipant): void {
@@ -154,8 +183,10 @@ export class BusConnection extends EventEmitter {
 
   private async setup(raw: ChannelModel): Promise<void> {
     raw.on('error', () => {})
+    this.attachedBySetup.clear()
     for (const participant of this.participants) {
       try {
+        this.attachedBySetup.add(participant)
         await participant.attach(raw)
       } catch (err) {
         this.options.logger?.error({ err, participant: participant.label }, 'setup after connect failed')
@@ -168,4 +199,11 @@ export class BusConnection extends EventEmitter {
     this.blockedReason = undefined
     for (const resolve of this.unblockWaiters.splice(0)) resolve()
   }
+}
+
+/** One line for why a connect failed; a refused dual-stack connect is an AggregateError with an empty message. */
+function describeFailure(err: unknown): string {
+  if (err instanceof AggregateError && !err.message) return err.errors.map(describeFailure).join(', ')
+  if (err instanceof Error) return (err.message || (err as { code?: string }).code || err.name).split('\n')[0]!
+  return String(err)
 }

@@ -1,37 +1,25 @@
-import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib'
 import type { Logger } from '../log/logger.ts'
 import { runWithContext } from '../log/context.ts'
 import type { RoutingKey } from '../contracts/index.ts'
 import { checkContract } from '../contracts/validate.ts'
+import { BlockingRetry } from './blocking-retry.ts'
 import type { BusConnection, ConnectionParticipant } from './connection.ts'
+import { consumerTopology, type ConsumerDeclaration } from './consumer-topology.ts'
 import { deadLetterOf, retryOf, type FailureRecord } from './dead-letter.ts'
+import { originOf, parseBody, toEnvelope } from './delivery.ts'
 import type { Envelope } from './envelope.ts'
 import { PoisonMessageError } from './errors.ts'
-import { Headers, type DeadLetterKind } from './headers.ts'
+import type { DeadLetterKind } from './headers.ts'
 import { names } from './names.ts'
-import type { Publisher } from './publisher.ts'
-import { blockingDelay, defaultRetryPolicy, delayQueueDelays, maxAttempts, type RetryPolicy } from './retry.ts'
-import { declareTopology, quorum, type Topology } from './topology.ts'
+import type { Publisher, RawPublish } from './publisher.ts'
+import { blockingDelay, defaultRetryPolicy, maxAttempts, type RetryPolicy } from './retry.ts'
+import { declareTopology, type Topology } from './topology.ts'
+
+export { consumerTopology, BROKER_DELIVERY_LIMIT, type ConsumerDeclaration } from './consumer-topology.ts'
 
 export type HandlerMap = { [K in RoutingKey]?: (message: Envelope<K>) => Promise<void> }
-
-/**
- * A consuming queue as data, without its handlers: what `bazaar topology`
- * reads from each service's `topology.ts`.
- */
-export interface ConsumerDeclaration {
-  /** the consuming service: first part of the queue name */
-  service: string
-  /** what the queue is for, e.g. `user-events` */
-  purpose: string
-  /** binding patterns on the events exchange, e.g. `user.#` or `user.updated` */
-  bindings: string[]
-  /** unacknowledged messages in flight at once; forced to 1 by a blocking retry policy */
-  prefetch?: number
-  retry?: RetryPolicy
-}
 
 export interface ConsumerSpec extends ConsumerDeclaration {
   /** one handler per routing key it processes */
@@ -45,46 +33,6 @@ export interface ConsumerOptions {
   logger?: Logger
 }
 
-/** A broker-side guard: a message redelivered this often (crash loops) is dead-lettered by the broker itself. */
-const BROKER_DELIVERY_LIMIT = 50
-
-/** The topology one consumer needs: its queue, delay queues, dead-letter queue and bindings. */
-export function consumerTopology(namespace: string, spec: ConsumerDeclaration): Topology {
-  const queue = names.queue(namespace, spec.service, spec.purpose)
-  const dlq = names.deadLetterQueue(queue)
-  const exchange = names.eventsExchange(namespace)
-  const policy = spec.retry ?? defaultRetryPolicy
-  return {
-    exchanges: [{ name: exchange, type: 'topic' }],
-    queues: [
-      {
-        name: queue,
-        service: spec.service,
-        purpose: 'work',
-        arguments: quorum({
-          'x-delivery-limit': BROKER_DELIVERY_LIMIT,
-          'x-dead-letter-exchange': '',
-          'x-dead-letter-routing-key': dlq
-        })
-      },
-      ...delayQueueDelays(policy).map((delay) => ({
-        name: names.retryQueue(queue, delay),
-        service: spec.service,
-        purpose: 'retry' as const,
-        // Expired messages go back to the work queue; at-least-once so none is lost on the way.
-        arguments: quorum({
-          'x-message-ttl': delay,
-          'x-dead-letter-exchange': '',
-          'x-dead-letter-routing-key': queue,
-          'x-dead-letter-strategy': 'at-least-once',
-          'x-overflow': 'reject-publish'
-        })
-      })),
-      { name: dlq, service: spec.service, purpose: 'dead-letter', arguments: quorum() }
-    ],
-    bindings: spec.bindings.map((routingKey) => ({ exchange, queue, routingKey }))
-  }
-}
 
 /**
  * Consumes one queue. Each message is parsed, checked against the contract of
@@ -99,12 +47,12 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
   private readonly policy: RetryPolicy
   private readonly prefetch: number
   private channel?: Channel
+  /** the connection the current channel belongs to: a participant attaches once per connection */
+  private model?: ChannelModel
   private consumerTag?: string
   private inFlight = new Set<Promise<void>>()
   private stopping = false
-  /** aborts the wait of a blocking retry: set while one is in progress */
-  private abortBlockingWait?: (reason: 'skip' | 'stop') => void
-  private skipRequested = false
+  private readonly blocking = new BlockingRetry()
 
   constructor(
     private readonly connection: BusConnection,
@@ -129,19 +77,24 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
   }
 
   async attach(model: ChannelModel): Promise<void> {
-    if (this.stopping) return
+    if (this.stopping || (this.model === model && this.channel)) return
     const channel = await model.createChannel()
     channel.on('error', (err: Error) => this.options.logger?.warn({ err: err.message, queue: this.queue }, 'consumer channel error'))
     channel.on('handler-error', () => {})
     channel.on('close', () => {
-      if (this.channel === channel) this.channel = undefined
+      if (this.channel !== channel) return
+      this.channel = undefined
+      // A channel error (not a lost connection, which setup handles) would otherwise end consuming for good.
+      if (!this.stopping) this.connection.reattach(this, model)
     })
     await declareTopology(channel, this.topology)
     await channel.prefetch(this.prefetch, false)
     this.channel = channel
+    this.model = model
     const { consumerTag } = await channel.consume(this.queue, (message) => {
-      if (!message) return // the broker cancelled us (queue deleted); recovery re-declares it
-      this.track(this.process(channel, message))
+      if (message) return this.track(this.process(channel, message))
+      // The broker cancelled us (queue deleted): a new channel re-declares the queue and consumes again.
+      if (!this.stopping) void channel.close().catch(() => {})
     })
     this.consumerTag = consumerTag
     this.emit('consuming')
@@ -157,6 +110,8 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
     this.connection.unregister(this)
     const channel = this.channel
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => {})
+    // A message waiting out a blocking backoff goes back to the queue now rather than holding up shutdown.
+    this.blocking.stop()
     const timeout = this.spec.shutdownTimeoutMs ?? 10_000
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
@@ -164,44 +119,42 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
       new Promise((resolve) => { timer = setTimeout(resolve, timeout) })
     ])
     clearTimeout(timer)
-    this.abortBlockingWait?.('stop')
     this.channel = undefined
+    this.model = undefined
+    this.consumerTag = undefined
     if (channel) await channel.close().catch(() => {})
   }
 
   /**
    * Operator's way out of a blocking retry stuck on one message: dead-letter
-   * it now (reason: skipped) so the rest can flow. Returns false when no
+   * it (kind `skipped`) so the rest can flow: at once if it is waiting out a
+   * backoff, else when the running attempt fails. Returns false when no
    * message is being retried.
    */
   skipCurrent(): boolean {
-    if (!this.abortBlockingWait) return false
-    this.skipRequested = true
-    this.abortBlockingWait('skip')
-    return true
+    return this.blocking.skip()
   }
 
   get isRetrying(): boolean {
-    return this.abortBlockingWait !== undefined
+    return this.blocking.isRetrying
   }
 
   private track(work: Promise<void>): void {
-    this.inFlight.add(work)
-    void work.finally(() => this.inFlight.delete(work))
+    const tracked = work.catch((err: Error) => {
+      // process() settles every message itself; reaching here is a bug, and the message is redelivered
+      this.options.logger?.error({ err, queue: this.queue }, 'message processing failed unexpectedly')
+    })
+    this.inFlight.add(tracked)
+    void tracked.finally(() => this.inFlight.delete(tracked))
   }
 
   private async process(channel: Channel, message: ConsumeMessage): Promise<void> {
-    const headers = (message.properties.headers ?? {}) as Record<string, unknown>
-    const routingKey = String(
-      headers[Headers.originalRoutingKey] ?? (message.fields.exchange ? message.fields.routingKey : message.properties.type ?? message.fields.routingKey)
-    )
-    const exchange = String(headers[Headers.originalExchange] ?? message.fields.exchange)
-    const previousAttempts = Number(headers[Headers.attempts] ?? 0) || 0
+    const { routingKey, exchange, previousAttempts } = originOf(message)
     const failure = (kind: DeadLetterKind, error: string, attempts: number): FailureRecord => ({
       kind, error, attempts, queue: this.queue, routingKey, exchange
     })
 
-    const parsed = parse(message)
+    const parsed = parseBody(message)
     if (!parsed.ok) return this.deadLetter(channel, message, failure('malformed', parsed.reason, previousAttempts))
     const check = checkContract(routingKey, parsed.value)
     if (!check.ok) return this.deadLetter(channel, message, failure('contract', check.reason, previousAttempts))
@@ -210,32 +163,32 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
       return this.deadLetter(channel, message, failure('contract', `${this.queue} has no handler for ${routingKey}`, previousAttempts))
     }
 
-    let attempt = previousAttempts + 1
-    for (;;) {
-      const envelope = toEnvelope(message, routingKey as RoutingKey, check.payload, attempt)
-      const outcome = await this.runHandler(handler, envelope)
-      if (outcome.ok) return this.settle(channel, message, 'ack')
-      const error = outcome.error
-      this.options.logger?.warn({ err: error.message, queue: this.queue, messageId: envelope.id, attempt }, 'handler failed')
-      if (error instanceof PoisonMessageError) {
-        return this.deadLetter(channel, message, failure('handler', error.message, attempt))
+    try {
+      for (let attempt = previousAttempts + 1; ; attempt++) {
+        const envelope = toEnvelope(message, routingKey as RoutingKey, check.payload, attempt)
+        const outcome = await this.runHandler(handler, envelope)
+        if (outcome.ok) return this.settle(channel, message, 'ack')
+        const error = outcome.error
+        this.options.logger?.warn({ err: error.message, queue: this.queue, messageId: envelope.id, attempt }, 'handler failed')
+        if (error instanceof PoisonMessageError || attempt >= maxAttempts(this.policy)) {
+          return this.deadLetter(channel, message, failure('handler', error.message, attempt))
+        }
+        if (this.policy.kind === 'delayed') {
+          const delay = this.policy.delaysMs[attempt - 1]!
+          const retry = retryOf(message, {
+            retryQueue: names.retryQueue(this.queue, delay), attempts: attempt, error: error.message, routingKey, exchange
+          })
+          await this.forward(channel, message, retry)
+          return
+        }
+        const waited = this.stopping ? 'stop' : await this.blocking.wait(blockingDelay(this.policy, attempt))
+        if (waited === 'skip') {
+          return this.deadLetter(channel, message, failure('skipped', `skipped by operator after: ${error.message}`, attempt))
+        }
+        if (waited === 'stop') return this.settle(channel, message, 'requeue')
       }
-      if (attempt >= maxAttempts(this.policy)) {
-        return this.deadLetter(channel, message, failure('handler', error.message, attempt))
-      }
-      if (this.policy.kind === 'delayed') {
-        const delay = this.policy.delaysMs[attempt - 1]!
-        const retry = retryOf(message, {
-          retryQueue: names.retryQueue(this.queue, delay), attempts: attempt, error: error.message, routingKey, exchange
-        })
-        return this.forward(channel, message, retry.routingKey, () => this.publisher.publishRaw(retry))
-      }
-      const waited = await this.waitBeforeRetry(blockingDelay(this.policy, attempt))
-      if (waited === 'skip') {
-        return this.deadLetter(channel, message, failure('skipped', `skipped by operator after: ${error.message}`, attempt))
-      }
-      if (waited === 'stop') return this.settle(channel, message, 'requeue')
-      attempt += 1
+    } finally {
+      this.blocking.done()
     }
   }
 
@@ -252,84 +205,42 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
     }
   }
 
-  private waitBeforeRetry(ms: number): Promise<'retry' | 'skip' | 'stop'> {
-    if (this.stopping) return Promise.resolve('stop')
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish('retry'), ms)
-      const finish = (result: 'retry' | 'skip' | 'stop') => {
-        clearTimeout(timer)
-        this.abortBlockingWait = undefined
-        const skipped = this.skipRequested
-        this.skipRequested = false
-        resolve(skipped ? 'skip' : result)
-      }
-      this.abortBlockingWait = finish
-    })
-  }
-
   private async deadLetter(channel: Channel, message: ConsumeMessage, failure: FailureRecord): Promise<void> {
     this.options.logger?.error(
       { queue: this.queue, messageId: message.properties.messageId, kind: failure.kind, reason: failure.error },
       'message dead-lettered'
     )
-    const letter = deadLetterOf(message, failure)
-    await this.forward(channel, message, letter.routingKey, () => this.publisher.publishRaw(letter))
-    this.emit('dead-lettered', { messageId: message.properties.messageId, ...failure })
+    if (await this.forward(channel, message, deadLetterOf(message, failure))) {
+      this.emit('dead-lettered', { messageId: message.properties.messageId, ...failure })
+    }
   }
 
-  /** Acks a message only once its copy (retry or dead letter) is confirmed; otherwise it is redelivered. */
-  private async forward(channel: Channel, message: ConsumeMessage, target: string, publish: () => Promise<unknown>) {
+  /**
+   * Acks a message only once its copy (retry or dead letter) is confirmed and
+   * routed to its queue; otherwise it goes back to be delivered again.
+   */
+  private async forward(channel: Channel, message: ConsumeMessage, copy: RawPublish): Promise<boolean> {
     try {
-      await publish()
+      const { routed } = await this.publisher.publishRaw(copy)
+      if (!routed) throw new Error(`queue ${copy.routingKey} does not exist`)
       this.settle(channel, message, 'ack')
+      return true
     } catch (err) {
-      this.options.logger?.error({ err: (err as Error).message, target }, 'could not forward message; it will be redelivered')
+      this.options.logger?.error({ err: (err as Error).message, target: copy.routingKey }, 'could not forward message; it will be redelivered')
       this.settle(channel, message, 'requeue')
+      return false
     }
   }
 
   private settle(channel: Channel, message: ConsumeMessage, how: 'ack' | 'requeue'): void {
-    // A delivery can only be settled on the channel it came on; if that channel
-    // died, the broker has already put the message back for redelivery.
-    if (channel !== this.channel && this.channel !== undefined) return
+    // A delivery can only be settled on the channel it came on. If that channel
+    // died, the broker has already put the message back for redelivery (and the
+    // inbox makes the second run harmless), so a failure here is expected.
     try {
       if (how === 'ack') channel.ack(message)
       else channel.nack(message, false, true)
     } catch {
-      // channel closed under us: the broker redelivers, the inbox makes that harmless
+      this.options.logger?.debug({ queue: this.queue, messageId: message.properties.messageId }, 'channel gone before settling')
     }
-  }
-}
-
-function parse(message: ConsumeMessage): { ok: true; value: unknown } | { ok: false; reason: string } {
-  const contentType = message.properties.contentType as string | undefined
-  if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) {
-    return { ok: false, reason: `content type ${contentType} is not application/json` }
-  }
-  try {
-    return { ok: true, value: JSON.parse(message.content.toString('utf8')) }
-  } catch (err) {
-    return { ok: false, reason: `body is not JSON: ${(err as Error).message}` }
-  }
-}
-
-function toEnvelope(message: ConsumeMessage, routingKey: RoutingKey, payload: unknown, attempt: number): Envelope {
-  const headers = (message.properties.headers ?? {}) as Record<string, unknown>
-  const str = (value: unknown) => (typeof value === 'string' && value ? value : undefined)
-  const timestamp = message.properties.timestamp as number | undefined
-  return {
-    // A message from outside without an id gets one from its content, stable across redeliveries.
-    id: str(message.properties.messageId) ?? `sha256:${createHash('sha256').update(routingKey).update(message.content).digest('hex')}`,
-    routingKey,
-    payload: payload as Envelope['payload'],
-    requestId: str(headers[Headers.requestId]),
-    correlationId: str(headers[Headers.correlationId]),
-    causationId: str(headers[Headers.causationId]),
-    appId: str(message.properties.appId),
-    publishedAt: timestamp ? new Date(timestamp * 1000) : undefined,
-    attempt,
-    redelivered: message.fields.redelivered,
-    headers,
-    raw: message
   }
 }

@@ -1,4 +1,4 @@
-import { EventEmitter, once } from 'node:events'
+import { EventEmitter } from 'node:events'
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib'
 import type { Logger } from '../log/logger.ts'
 import type { EventPayload, RoutingKey } from '../contracts/index.ts'
@@ -40,6 +40,11 @@ export interface RawPublish {
 export class Publisher extends EventEmitter implements ConnectionParticipant {
   readonly label = 'publisher'
   private channel?: ConfirmChannel
+  /** the connection the channel belongs to: a participant attaches once per connection */
+  private model?: ChannelModel
+  /** set while the channel's write buffer is full: publishes wait for it to drain */
+  private drained?: Promise<void>
+  private closed = false
   private channelWaiters: Array<(channel: ConfirmChannel) => void> = []
   private returned = new Set<string>()
   private readonly confirmTimeoutMs: number
@@ -61,10 +66,12 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
   }
 
   async start(): Promise<void> {
+    this.closed = false
     await this.connection.register(this)
   }
 
   async attach(model: ChannelModel): Promise<void> {
+    if (this.closed || (this.model === model && this.channel)) return
     const channel = await model.createConfirmChannel()
     channel.on('error', (err: Error) => this.options.logger?.warn({ err: err.message }, 'publisher channel error'))
     channel.on('handler-error', () => {})
@@ -78,10 +85,15 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
       this.emit('returned', message)
     })
     channel.on('close', () => {
-      if (this.channel === channel) this.channel = undefined
+      if (this.channel !== channel) return
+      this.channel = undefined
+      // A channel error (e.g. publishing to an exchange that does not exist) closes only this channel:
+      // open another, or every later publish would wait for one in vain.
+      if (!this.closed) this.connection.reattach(this, model)
     })
     await declareTopology(channel, this.topology)
     this.channel = channel
+    this.model = model
     for (const resolve of this.channelWaiters.splice(0)) resolve(channel)
   }
 
@@ -100,9 +112,11 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
 
   /** Publishes bytes as they are (retries, dead letters, replays, the outbox relay), with a confirm. */
   async publishRaw(message: RawPublish): Promise<PublishResult> {
+    if (this.closed) throw new BusError('SHUTTING_DOWN', `publisher closed; ${message.routingKey} not sent`)
     const deadline = Date.now() + this.confirmTimeoutMs
     await this.connection.whenUnblocked()
     const channel = await this.waitForChannel(deadline)
+    await this.whenDrained(channel)
     const messageId = (message.properties.messageId as string | undefined) ?? ''
     return new Promise<PublishResult>((resolve, reject) => {
       let settled = false
@@ -136,8 +150,8 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
           { ...message.properties, mandatory: true },
           onConfirm
         )
-        // The socket's buffer is full: let it drain before the next publish piles on.
-        if (!ok) void once(channel, 'drain').catch(() => {})
+        // The channel's buffer is full: later publishes wait for it to drain rather than pile on.
+        if (!ok) this.holdUntilDrained(channel)
       } catch (err) {
         settled = true
         clearTimeout(timer)
@@ -147,13 +161,35 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
   }
 
   async close(): Promise<void> {
+    this.closed = true
     this.connection.unregister(this)
     const channel = this.channel
     this.channel = undefined
+    this.model = undefined
     if (channel) {
       await channel.waitForConfirms().catch(() => {})
       await channel.close().catch(() => {})
     }
+  }
+
+  private holdUntilDrained(channel: ConfirmChannel): void {
+    if (this.drained) return
+    // 'close' also releases: a dead channel never drains, and the waiters then find no channel.
+    this.drained = new Promise<void>((resolve) => {
+      const release = () => {
+        channel.off('drain', release)
+        channel.off('close', release)
+        this.drained = undefined
+        resolve()
+      }
+      channel.on('drain', release)
+      channel.on('close', release)
+    })
+  }
+
+  /** Waits while the channel's write buffer is full (backpressure from the socket). */
+  private async whenDrained(channel: ConfirmChannel): Promise<void> {
+    while (this.drained && this.channel === channel) await this.drained
   }
 
   private waitForChannel(deadline: number): Promise<ConfirmChannel> {

@@ -5,8 +5,8 @@ import type { Envelope } from '../../shared/bus/envelope.ts'
 import { Headers } from '../../shared/bus/headers.ts'
 import { names } from '../../shared/bus/names.ts'
 import { USER_REGISTERED } from '../../shared/contracts/user.ts'
-import { Management, dropNamespaceSchemas, uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
-import { RawBroker, headerOf, registered, startBus } from './support.ts'
+import { uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
+import { cleanUp, headerOf, RawBroker, registered, startBus } from './support.ts'
 
 describe('poison messages', () => {
   const ns = uniqueNamespace('poison')
@@ -27,12 +27,7 @@ describe('poison messages', () => {
     await bus.startConsumers()
   })
 
-  after(async () => {
-    await bus?.stop()
-    await raw?.close()
-    await new Management().deleteNamespace(ns)
-    await dropNamespaceSchemas(ns)
-  })
+  after(() => cleanUp(ns, bus, raw))
 
   /** Publishes one bad message and a good one behind it; returns the dead letter and proves the good one was handled. */
   async function poisonThenGood(routingKey: string, body: string, properties: Record<string, unknown> = {}) {

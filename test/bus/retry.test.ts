@@ -4,8 +4,8 @@ import type { Consumer } from '../../shared/bus/consumer.ts'
 import { Headers } from '../../shared/bus/headers.ts'
 import { names } from '../../shared/bus/names.ts'
 import { USER_REGISTERED, USER_UPDATED } from '../../shared/contracts/user.ts'
-import { Management, dropNamespaceSchemas, uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
-import { RawBroker, headerOf, registered, startBus, updated } from './support.ts'
+import { Management, uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
+import { cleanUp, headerOf, RawBroker, registered, startBus, updated } from './support.ts'
 
 /** Delays short enough for a test, long enough to be measured. */
 const delaysMs = [200, 400]
@@ -50,13 +50,7 @@ describe('delayed (non-blocking) retry', () => {
     await bus.startConsumers()
   })
 
-  after(async () => {
-    await bus?.stop()
-    await producer?.stop()
-    await raw?.close()
-    await new Management().deleteNamespace(ns)
-    await dropNamespaceSchemas(ns)
-  })
+  after(() => cleanUp(ns, bus, producer, raw))
 
   it('declares one quorum delay queue per distinct delay, dead-lettering back to the work queue', async () => {
     const queues = await new Management().queues(ns)

@@ -2,8 +2,8 @@ import { expect } from 'chai'
 import type { Bus } from '../../shared/bus/bus.ts'
 import type { Envelope } from '../../shared/bus/envelope.ts'
 import { USER_REGISTERED, USER_UPDATED } from '../../shared/contracts/user.ts'
-import { Management, dropNamespaceSchemas, uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
-import { registered, startBus, updated } from './support.ts'
+import { uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
+import { cleanUp, registered, startBus, updated } from './support.ts'
 
 describe('topic routing', () => {
   const ns = uniqueNamespace('routing')
@@ -27,12 +27,7 @@ describe('topic routing', () => {
     await consumers.startConsumers()
   })
 
-  after(async () => {
-    await consumers?.stop()
-    await producer?.stop()
-    await new Management().deleteNamespace(ns)
-    await dropNamespaceSchemas(ns)
-  })
+  after(() => cleanUp(ns, consumers, producer))
 
   it('a consumer bound to user.# gets user.registered and user.updated; one bound to user.updated gets only that', async () => {
     const first = await producer.publisher.publish(USER_REGISTERED, registered())

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto'
+import type { ConsumeMessage } from 'amqplib'
+import type { RoutingKey } from '../contracts/index.ts'
+import type { Envelope } from './envelope.ts'
+import { Headers } from './headers.ts'
+
+/** Where a delivered message really comes from, even after a trip through a delay queue or a replay. */
+export interface DeliveryOrigin {
+  routingKey: string
+  exchange: string
+  /** handler failures recorded on the message before this delivery */
+  previousAttempts: number
+}
+
+export function originOf(message: ConsumeMessage): DeliveryOrigin {
+  const headers = headersOf(message)
+  // A retried or replayed message arrives through the default exchange, addressed to the queue;
+  // its first routing key travels in a header (or, failing that, in `type`).
+  const direct = message.fields.exchange === ''
+  const routingKey = headers[Headers.originalRoutingKey] ?? (direct ? message.properties.type ?? message.fields.routingKey : message.fields.routingKey)
+  return {
+    routingKey: String(routingKey),
+    exchange: String(headers[Headers.originalExchange] ?? message.fields.exchange),
+    previousAttempts: Number(headers[Headers.attempts] ?? 0) || 0
+  }
+}
+
+export type Parsed = { ok: true; value: unknown } | { ok: false; reason: string }
+
+/** The body as JSON, refusing other content types: a wrong body can never succeed, however often retried. */
+export function parseBody(message: ConsumeMessage): Parsed {
+  const contentType = message.properties.contentType as string | undefined
+  if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) {
+    return { ok: false, reason: `content type ${contentType} is not application/json` }
+  }
+  try {
+    return { ok: true, value: JSON.parse(message.content.toString('utf8')) }
+  } catch (err) {
+    return { ok: false, reason: `body is not JSON: ${(err as Error).message}` }
+  }
+}
+
+export function toEnvelope(message: ConsumeMessage, routingKey: RoutingKey, payload: unknown, attempt: number): Envelope {
+  const headers = headersOf(message)
+  const str = (value: unknown) => (typeof value === 'string' && value ? value : undefined)
+  const timestamp = message.properties.timestamp as number | undefined
+  return {
+    // A message from outside without an id gets one from its content, stable across redeliveries.
+    id: str(message.properties.messageId) ?? `sha256:${createHash('sha256').update(routingKey).update(message.content).digest('hex')}`,
+    routingKey,
+    payload: payload as Envelope['payload'],
+    requestId: str(headers[Headers.requestId]),
+    correlationId: str(headers[Headers.correlationId]),
+    causationId: str(headers[Headers.causationId]),
+    appId: str(message.properties.appId),
+    publishedAt: timestamp ? new Date(timestamp * 1000) : undefined,
+    attempt,
+    redelivered: message.fields.redelivered,
+    headers,
+    raw: message
+  }
+}
+
+function headersOf(message: ConsumeMessage): Record<string, unknown> {
+  return (message.properties.headers ?? {}) as Record<string, unknown>
+}
