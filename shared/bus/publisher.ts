@@ -45,6 +45,8 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
   /** set while the channel's write buffer is full: publishes wait for it to drain */
   private drained?: Promise<void>
   private closed = false
+  /** why a channel was closed by the broker, to say so to the publishes it took down */
+  private channelErrors = new WeakMap<ConfirmChannel, string>()
   private channelWaiters: Array<(channel: ConfirmChannel) => void> = []
   private returned = new Set<string>()
   private readonly confirmTimeoutMs: number
@@ -73,7 +75,10 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
   async attach(model: ChannelModel): Promise<void> {
     if (this.closed || (this.model === model && this.channel)) return
     const channel = await model.createConfirmChannel()
-    channel.on('error', (err: Error) => this.options.logger?.warn({ err: err.message }, 'publisher channel error'))
+    channel.on('error', (err: Error) => {
+      this.channelErrors.set(channel, err.message)
+      this.options.logger?.warn({ err: err.message }, 'publisher channel error')
+    })
     channel.on('handler-error', () => {})
     channel.on('return', (message) => {
       const id = message.properties.messageId as string | undefined
@@ -116,7 +121,8 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
     const deadline = Date.now() + this.confirmTimeoutMs
     await this.connection.whenUnblocked()
     const channel = await this.waitForChannel(deadline)
-    await this.whenDrained(channel)
+    // Checked right before the publish, in the same tick, so no publish slips in while the buffer is full.
+    while (this.drained && this.channel === channel) await this.drained
     const messageId = (message.properties.messageId as string | undefined) ?? ''
     return new Promise<PublishResult>((resolve, reject) => {
       let settled = false
@@ -129,14 +135,13 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
         settled = true
         clearTimeout(timer)
         if (err) {
-          const closed = !this.channel || this.channel !== channel
-          reject(
-            new BusError(
-              closed ? 'CHANNEL_CLOSED' : 'PUBLISH_NACKED',
-              closed ? `channel closed before ${message.routingKey} was confirmed` : `broker refused ${message.routingKey}`,
-              { cause: err }
-            )
-          )
+          // amqplib says 'message nacked' for a nack; anything else means the channel went first.
+          if ((err as Error).message === 'message nacked') {
+            reject(new BusError('PUBLISH_NACKED', `broker refused ${message.routingKey}`, { cause: err }))
+          } else {
+            const why = this.channelErrors.get(channel) ?? (err as Error).message
+            reject(new BusError('CHANNEL_CLOSED', `channel closed before ${message.routingKey} was confirmed: ${why}`, { cause: err }))
+          }
           return
         }
         const routed = !this.returned.delete(messageId)
@@ -185,11 +190,6 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
       channel.on('drain', release)
       channel.on('close', release)
     })
-  }
-
-  /** Waits while the channel's write buffer is full (backpressure from the socket). */
-  private async whenDrained(channel: ConfirmChannel): Promise<void> {
-    while (this.drained && this.channel === channel) await this.drained
   }
 
   private waitForChannel(deadline: number): Promise<ConfirmChannel> {
