@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto'
+import { call, callUntilOk } from './client.ts'
+
+export interface Seller {
+  id: string
+  email: string
+  token: string
+  productIds: string[]
+  applianceToken: string
+}
+
+interface Buyer {
+  id: string
+  token: string
+}
+
+export interface LoadStats {
+  registrationsTried: number
+  registrationsOk: number
+  ordersTried: number
+  ordersOk: number
+  failures: Record<string, number>
+}
+
+/** Registers a user and logs in, retrying through faults (set-up must succeed). */
+export async function registerAndLogin(base: string, role: 'buyer' | 'seller', tag: string) {
+  const email = `${tag}-${randomUUID().slice(0, 8)}@chaos.example.com`
+  const password = `pw-${randomUUID()}`
+  const user = await callUntilOk(base, 'POST', '/users', { email, password, name: tag, role })
+  const auth = await callUntilOk(base, 'POST', '/authentication', { strategy: 'local', email, password })
+  return { id: user.id as string, email, token: auth.accessToken as string }
+}
+
+/** Sellers with products (stock enough for the whole run) and one appliance each. */
+export async function prepareSellers(base: string, count: number, productsEach: number): Promise<Seller[]> {
+  const sellers: Seller[] = []
+  for (let i = 0; i < count; i++) {
+    const seller = await registerAndLogin(base, 'seller', `seller${i}`)
+    const productIds: string[] = []
+    for (let p = 0; p < productsEach; p++) {
+      const product = await callUntilOk(base, 'POST', '/products', {
+        title: `Chaos item ${i}.${p}`, description: 'sturdy', price: 100 + p, currency: 'EUR', stock: 1_000_000
+      }, seller.token)
+      productIds.push(product.id)
+    }
+    const appliance = await callUntilOk(base, 'POST', '/appliances', { name: `printer ${i}` }, seller.token)
+    sellers.push({ ...seller, productIds, applianceToken: appliance.token })
+  }
+  return sellers
+}
+
+/**
+ * Registers buyers and places orders at a steady rate until stopped. What it
+ * was told (2xx or not) is only for the report: the databases are the truth
+ * the checks use, since a request cut by a fault may still have committed.
+ */
+export class LoadGenerator {
+  readonly stats: LoadStats = { registrationsTried: 0, registrationsOk: 0, ordersTried: 0, ordersOk: 0, failures: {} }
+  private buyers: Buyer[] = []
+  private timer?: NodeJS.Timeout
+  private inFlight = new Set<Promise<void>>()
+  private tick = 0
+
+  constructor(
+    private readonly base: string,
+    private readonly sellers: Seller[],
+    private readonly ordersPerMinute: number,
+    private readonly usersEvery = 3
+  ) {}
+
+  start(): void {
+    const interval = Math.max(20, Math.round(60_000 / this.ordersPerMinute))
+    this.timer = setInterval(() => this.step(), interval)
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    await Promise.allSettled([...this.inFlight])
+  }
+
+  private step(): void {
+    this.tick += 1
+    const work = this.buyers.length === 0 || this.tick % this.usersEvery === 0 ? this.register() : this.order()
+    this.inFlight.add(work)
+    void work.finally(() => this.inFlight.delete(work))
+  }
+
+  private fail(what: string, status: number): void {
+    const key = `${what} ${status || 'no answer'}`
+    this.stats.failures[key] = (this.stats.failures[key] ?? 0) + 1
+  }
+
+  private async register(): Promise<void> {
+    this.stats.registrationsTried += 1
+    const email = `buyer-${randomUUID().slice(0, 10)}@chaos.example.com`
+    const password = `pw-${randomUUID()}`
+    const created = await call(this.base, 'POST', '/users', { email, password, name: 'Chaos Buyer', role: 'buyer' })
+    if (created.status !== 201) return this.fail('register', created.status)
+    this.stats.registrationsOk += 1
+    const auth = await call(this.base, 'POST', '/authentication', { strategy: 'local', email, password })
+    if (auth.status === 201) this.buyers.push({ id: created.body.id, token: auth.body.accessToken })
+    else this.fail('login', auth.status)
+  }
+
+  private async order(): Promise<void> {
+    this.stats.ordersTried += 1
+    const buyer = this.buyers[Math.floor(Math.random() * this.buyers.length)]!
+    // One or two sellers per order: order.created is per seller.
+    const chosen = [...this.sellers].sort(() => Math.random() - 0.5).slice(0, 1 + Math.floor(Math.random() * 2))
+    const items = chosen.map((seller) => ({
+      productId: seller.productIds[Math.floor(Math.random() * seller.productIds.length)]!,
+      quantity: 1 + Math.floor(Math.random() * 3)
+    }))
+    const answer = await call(this.base, 'POST', '/orders', { items }, buyer.token)
+    if (answer.status === 201) this.stats.ordersOk += 1
+    else this.fail('order', answer.status)
+  }
+}

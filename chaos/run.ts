@@ -1,0 +1,223 @@
+/**
+ * `npm run chaos`: the whole stack as separate processes, appliances printing,
+ * a steady load, and faults injected in turn; then count what was lost or
+ * doubled. Exit 1 if anything was.
+ *
+ *   CHAOS_PROFILE=full|short   full also restarts RabbitMQ and PostgreSQL (default full)
+ *   CHAOS_SECONDS=180          how long the load runs
+ *   CHAOS_ORDERS_PER_MINUTE=300
+ *   CHAOS_BASE_PORT=4100       ports used by this run's services
+ *   CHAOS_KEEP=1               keep the namespace, schemas and logs afterwards
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import knex from 'knex'
+import { readEnv } from '../shared/config/env.ts'
+import { ensureDatabase, schemaName } from '../shared/db/database.ts'
+import { serviceTable } from '../shared/services.ts'
+import { Management } from '../shared/testing/broker.ts'
+import { dropNamespaceSchemas } from '../shared/testing/database.ts'
+import { waitFor } from '../shared/testing/wait.ts'
+import { closeBrokerConnections, hardKillBroker, restartBrokerApp, restartPostgres } from './faults.ts'
+import { LoadGenerator, prepareSellers } from './load.ts'
+import { SmtpSink } from './smtp-sink.ts'
+import { Supervised } from './supervisor.ts'
+import { passed, verify, type Verdict } from './verify.ts'
+
+const root = resolve(import.meta.dirname, '..')
+const profile = process.env.CHAOS_PROFILE === 'short' ? 'short' : 'full'
+const seconds = Number(process.env.CHAOS_SECONDS || (profile === 'short' ? 40 : 180))
+const ordersPerMinute = Number(process.env.CHAOS_ORDERS_PER_MINUTE || 300)
+const basePort = Number(process.env.CHAOS_BASE_PORT || 4100)
+const keep = process.env.CHAOS_KEEP === '1'
+const namespace = `chaos_${randomBytes(3).toString('hex')}`
+const workDir = join(root, '.chaos', namespace)
+const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`)
+
+interface FaultRecord { fault: string; at: string; tookMs: number }
+
+async function main(): Promise<number> {
+  const env = readEnv()
+  await ensureDatabase(env.databaseUrl)
+  const sink = new SmtpSink()
+  const smtpPort = await sink.start()
+
+  const ports = new Map(serviceTable.map((s, i) => [s.name, s.name === 'gateway' ? basePort : basePort + 1 + i]))
+  const vars: NodeJS.ProcessEnv = { ...process.env, BAZAAR_NAMESPACE: namespace, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, NODE_ENV: 'production', LOG_LEVEL: 'info' }
+  for (const [name, port] of ports) {
+    if (name === 'gateway') vars.PORT = String(port)
+    else vars[`${name.toUpperCase()}_PORT`] = String(port)
+    vars[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${port}`
+  }
+  const base = `http://127.0.0.1:${ports.get('gateway')}`
+  const services = new Map(
+    serviceTable.map((s) => [s.name, new Supervised({
+      name: s.name,
+      args: ['--import', 'tsx', join(root, 'services', s.name, 'index.ts')],
+      env: vars,
+      healthUrl: `http://127.0.0.1:${ports.get(s.name)}/health`,
+      logDir: join(workDir, 'logs')
+    })])
+  )
+  const appliances: Supervised[] = []
+  const faults: FaultRecord[] = []
+  let verdict: Verdict | undefined
+  let load: LoadGenerator | undefined
+  try {
+    say(`namespace ${namespace}, profile ${profile}, ${seconds} s of load at ${ordersPerMinute} orders/min`)
+    await Promise.all([...services.values()].filter((s) => s.spec.name !== 'gateway').map((s) => s.start()))
+    await services.get('gateway')!.start()
+    say(`stack up at ${base}`)
+
+    const sellers = await prepareSellers(base, 3, 4)
+    const applianceDirs = new Map<string, string>()
+    for (const seller of sellers) {
+      const out = join(workDir, 'receipts', seller.id)
+      mkdirSync(out, { recursive: true })
+      applianceDirs.set(seller.id, out)
+      const appliance = new Supervised({
+        name: `appliance-${seller.id.slice(0, 8)}`,
+        args: ['--import', 'tsx', join(root, 'cli', 'index.ts'), 'appliance', '--token', seller.applianceToken, '--out', out, '--url', base],
+        env: vars,
+        logDir: join(workDir, 'logs')
+      })
+      await appliance.start()
+      appliances.push(appliance)
+    }
+    // Products reach the orders projection through events: wait until an order can be placed.
+    load = new LoadGenerator(base, sellers, ordersPerMinute)
+    load.start()
+
+    const steps = faultPlan(services, appliances, namespace)
+    const gap = (seconds * 1000) / (steps.length + 1)
+    const started = Date.now()
+    for (const step of steps) {
+      await sleepUntil(started + gap * (faults.length + 1))
+      const t0 = Date.now()
+      say(`fault: ${step.name}`)
+      await step.run()
+      faults.push({ fault: step.name, at: new Date(t0).toISOString(), tookMs: Date.now() - t0 })
+    }
+    await sleepUntil(started + seconds * 1000)
+    await load.stop()
+    say(`load stopped: ${JSON.stringify(load.stats)}`)
+
+    say('waiting for queues and outboxes to drain')
+    await drained(namespace, env.databaseUrl)
+    const welcome = () => sink.countBy(/welcome/i)
+    // Settle: the verdict must hold still (late duplicates would show up) before it is read.
+    let previous = ''
+    await waitFor(async () => {
+      const current = await verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcome() })
+      const key = JSON.stringify({ ...current, details: undefined })
+      const settled = passed(current) && key === previous
+      previous = key
+      verdict = current
+      return settled
+    }, { timeoutMs: 120_000, intervalMs: 3_000, what: 'every effect to arrive' }).catch(() => {})
+    verdict ??= await verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcome() })
+    report(verdict, faults, load)
+    return passed(verdict) ? 0 : 1
+  } finally {
+    await load?.stop()
+    for (const appliance of appliances) await appliance.kill('SIGTERM').catch(() => {})
+    for (const service of [...services.values()].reverse()) await service.kill('SIGTERM').catch(() => {})
+    for (const p of [...appliances, ...services.values()]) p.close()
+    await sink.stop()
+    if (!keep) {
+      await new Management().deleteNamespace(namespace).catch(() => {})
+      await dropNamespaceSchemas(namespace, env.databaseUrl).catch(() => {})
+      rmSync(workDir, { recursive: true, force: true })
+    } else say(`kept ${workDir}`)
+  }
+}
+
+function faultPlan(services: Map<string, Supervised>, appliances: Supervised[], namespace: string) {
+  const kill = (name: string) => ({ name: `SIGKILL ${name}, restart`, run: () => services.get(name)!.restart('SIGKILL') })
+  const steps: Array<{ name: string; run: () => Promise<unknown> }> = []
+  for (const name of ['orders', 'notifications', 'users', 'benefits', 'segments', 'catalog', 'chat']) steps.push(kill(name))
+  steps.push({ name: 'SIGKILL gateway, restart', run: () => services.get('gateway')!.restart('SIGKILL') })
+  steps.push({
+    name: 'drop appliance connections (kill and restart each appliance)',
+    run: async () => { for (const a of appliances) await a.restart('SIGKILL') }
+  })
+  steps.push({ name: 'close every broker connection', run: () => closeBrokerConnections(namespace) })
+  steps.push({
+    name: 'stop benefits 15 s (its queue builds up)',
+    run: async () => {
+      await services.get('benefits')!.kill('SIGTERM')
+      await new Promise((resolve) => setTimeout(resolve, 15_000))
+      await services.get('benefits')!.start()
+    }
+  })
+  if (profile === 'full') {
+    steps.splice(3, 0, { name: 'rabbitmqctl stop_app / start_app', run: () => restartBrokerApp(5_000) })
+    steps.splice(7, 0, { name: 'restart PostgreSQL', run: () => restartPostgres() })
+    steps.push({ name: 'hard kill of the broker (SIGKILL beam), cold start', run: () => hardKillBroker() })
+  }
+  return steps
+}
+
+/** Every outbox empty and every work queue empty, twice in a row. */
+async function drained(namespace: string, databaseUrl: string): Promise<void> {
+  const db = knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 2 } })
+  const management = new Management()
+  let quietOnce = false
+  try {
+    await waitFor(async () => {
+      let backlog = 0
+      for (const s of serviceTable) {
+        const [{ count }] = await db.withSchema(schemaName(namespace, s.name)).table('outbox').count({ count: '*' })
+        backlog += Number(count)
+      }
+      const queues = await management.queues(namespace)
+      const pending = queues.filter((q) => !q.name.endsWith('.dlq')).reduce((n, q) => n + q.messages, 0)
+      const quiet = backlog === 0 && pending === 0
+      const done = quiet && quietOnce
+      quietOnce = quiet
+      return done
+    }, { timeoutMs: 180_000, intervalMs: 2_000, what: 'outboxes and queues to drain' })
+  } finally {
+    await db.destroy()
+  }
+}
+
+function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator): void {
+  const lost = verdict.lostReceipts + verdict.lostEmails + verdict.missingBalances + verdict.missingSegments
+  const duplicated = verdict.duplicatedReceipts + verdict.duplicatedEmails
+  const rows: Array<[string, string | number]> = [
+    ['profile', profile],
+    ['faults injected', faults.length],
+    ['orders committed', verdict.orders],
+    ['receipts expected (order x seller)', verdict.orderDeliveries],
+    ['users registered', verdict.users],
+    ['lost (receipts, emails, balances, segments)', lost],
+    ['duplicated (receipts, emails)', duplicated],
+    ['unexpected receipts', verdict.unexpectedReceipts],
+    ['dead-lettered by faults', verdict.deadLettered],
+    ['requests refused or cut during faults', Object.values(load.stats.failures).reduce((a, b) => a + b, 0)]
+  ]
+  const width = Math.max(...rows.map(([k]) => k.length))
+  const table = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')
+  process.stdout.write(`\n${table}\n\nfaults:\n${faults.map((f) => `  ${f.at}  ${f.fault} (${f.tookMs} ms)`).join('\n')}\n`)
+  if (verdict.details.length) process.stdout.write(`\nproblems:\n${verdict.details.slice(0, 30).map((d) => `  ${d}`).join('\n')}\n`)
+  process.stdout.write(`\n${passed(verdict) ? 'PASS: nothing lost, nothing doubled' : 'FAIL'}\n`)
+  const resultsDir = join(root, 'chaos', 'results')
+  mkdirSync(resultsDir, { recursive: true })
+  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, lost, duplicated, verdict, faults, load: load.stats, passed: passed(verdict) }
+  writeFileSync(join(resultsDir, `${profile}.json`), JSON.stringify(summary, null, 2) + '\n')
+  writeFileSync(join(resultsDir, `${profile}.md`), `| what | count |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`)
+}
+
+function sleepUntil(at: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())))
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`chaos: ${(err as Error).message}\n`)
+    process.exit(1)
+  }
+)

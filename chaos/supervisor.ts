@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
+import { join } from 'node:path'
+import { waitFor } from '../shared/testing/wait.ts'
+
+export interface ProcessSpec {
+  name: string
+  /** argv after `node` */
+  args: string[]
+  env: NodeJS.ProcessEnv
+  /** 200 here means ready */
+  healthUrl?: string
+  logDir: string
+}
+
+/**
+ * One child process the chaos run can kill and bring back: its output goes to
+ * a log file per name, so a failed run can be read afterwards.
+ */
+export class Supervised {
+  private child?: ChildProcess
+  private log: WriteStream
+  starts = 0
+
+  constructor(readonly spec: ProcessSpec) {
+    mkdirSync(spec.logDir, { recursive: true })
+    this.log = createWriteStream(join(spec.logDir, `${spec.name}.log`), { flags: 'a' })
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  async start(): Promise<void> {
+    this.starts += 1
+    const child = spawn(process.execPath, this.spec.args, { env: this.spec.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout!.pipe(this.log, { end: false })
+    child.stderr!.pipe(this.log, { end: false })
+    this.child = child
+    if (this.spec.healthUrl) await this.waitHealthy()
+  }
+
+  async waitHealthy(timeoutMs = 90_000): Promise<void> {
+    const url = this.spec.healthUrl!
+    await waitFor(async () => {
+      if (!this.running) throw new Error(`${this.spec.name} exited (${this.child?.exitCode ?? this.child?.signalCode})`)
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) })
+      return response.status === 200
+    }, { timeoutMs, intervalMs: 250, what: `${this.spec.name} to be healthy at ${url}` })
+  }
+
+  /** Sends a signal and waits for the process to be gone. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 30_000): Promise<void> {
+    const child = this.child
+    if (!child || !this.running) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill(signal)
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    await exited
+    clearTimeout(timer)
+  }
+
+  async restart(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.kill(signal)
+    await this.start()
+  }
+
+  close(): void {
+    this.log.end()
+  }
+}
