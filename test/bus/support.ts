@@ -9,8 +9,10 @@ import type { Channel, ChannelModel, GetMessage } from 'amqplib'
 import knex, { type Knex } from 'knex'
 import { Bus, type BusOptions } from '../../shared/bus/bus.ts'
 import { busMigrations } from '../../shared/bus/outbox-table.ts'
+import type { Consumer } from '../../shared/bus/consumer.ts'
+import { idempotent } from '../../shared/bus/inbox.ts'
 import { names } from '../../shared/bus/names.ts'
-import type { UserRegistered, UserUpdated } from '../../shared/contracts/user.ts'
+import { USER_REGISTERED, type UserRegistered, type UserUpdated } from '../../shared/contracts/user.ts'
 import { readEnv } from '../../shared/config/env.ts'
 import { migrate } from '../../shared/db/migrations.ts'
 import { schemaName } from '../../shared/db/database.ts'
@@ -123,4 +125,42 @@ export async function cleanUp(namespace: string, ...opened: Closable[]): Promise
   }
   await new Management().deleteNamespace(namespace)
   await dropNamespaceSchemas(namespace)
+}
+
+export interface InboxConsumer {
+  db: Knex
+  schema: string
+  bus: Bus
+  consumer: Consumer
+  /** distinct messages whose effect committed, as the inbox records them */
+  processed(): Promise<number>
+}
+
+/**
+ * A service with its schema, its bus and one idempotent consumer of
+ * `user.registered` running `effect`: what tests of loss (recovery, shutdown)
+ * count messages with, since the inbox holds each message id once.
+ */
+export async function inboxConsumer(
+  namespace: string,
+  service: string,
+  options: { purpose: string; prefetch?: number; effect: () => Promise<void> }
+): Promise<InboxConsumer> {
+  const { db, schema } = await busSchema(namespace, service)
+  const bus = await startBus(namespace, service)
+  const consumer = bus.consumer({
+    service, purpose: options.purpose, bindings: [USER_REGISTERED], prefetch: options.prefetch,
+    handlers: { [USER_REGISTERED]: idempotent({ db, schema, consumer: options.purpose }, options.effect) }
+  })
+  await bus.startConsumers()
+  const processed = async () =>
+    Number((await db.withSchema(schema).table('inbox').where({ consumer: options.purpose }).countDistinct({ n: 'message_id' }))[0]!.n)
+  return { db, schema, bus, consumer, processed }
+}
+
+/** Publishes `count` user.registered events, `batch` at a time, each confirmed. */
+export async function publishUsers(bus: Bus, count: number, batch = 100): Promise<void> {
+  for (let i = 0; i < count; i += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, count - i) }, () => bus.publisher.publish(USER_REGISTERED, registered())))
+  }
 }

@@ -1,0 +1,102 @@
+import { expect } from 'chai'
+import type { GetMessage } from 'amqplib'
+import type { Knex } from 'knex'
+import type { Bus } from '../../shared/bus/bus.ts'
+import { names } from '../../shared/bus/names.ts'
+import { writeOutbox } from '../../shared/bus/outbox.ts'
+import { OutboxRelay } from '../../shared/bus/outbox-relay.ts'
+import { USER_REGISTERED, type UserRegistered } from '../../shared/contracts/user.ts'
+import { uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
+import { busSchema, cleanUp, env, forceCloseConnection, RawBroker, registered, startBus } from './support.ts'
+
+describe('transactional outbox', () => {
+  const ns = uniqueNamespace('outbox')
+  let db: Knex
+  let schema: string
+  let bus: Bus
+  let relay: OutboxRelay
+  let raw: RawBroker
+  /** a server-named exclusive queue that sees every user event */
+  let tap: string
+  const opened: Array<Bus | OutboxRelay> = []
+
+  const identity = () => ({ namespace: ns, appId: 'users', schema })
+  const startRelay = async (on: Bus, batchSize?: number) => {
+    const started = new OutboxRelay({ db, databaseUrl: env.databaseUrl, schema, namespace: ns, publisher: on.publisher, batchSize, retryDelayMs: 100 })
+    await started.start()
+    opened.unshift(started)
+    return started
+  }
+  /** Commits the given events in one transaction, as a service method would with its state change. */
+  const commit = (...events: UserRegistered[]) =>
+    db.transaction(async (trx) => { for (const event of events) await writeOutbox(trx, identity(), USER_REGISTERED, event) })
+  const userIdOf = (message: GetMessage) => (JSON.parse(message.content.toString()) as UserRegistered).userId
+
+  before(async () => {
+    ;({ db, schema } = await busSchema(ns, 'users'))
+    raw = await RawBroker.open()
+    bus = await startBus(ns, 'users')
+    opened.push(bus)
+    tap = (await raw.channel.assertQueue('', { exclusive: true })).queue
+    await raw.channel.bindQueue(tap, names.eventsExchange(ns), 'user.#')
+    relay = await startRelay(bus)
+  })
+
+  after(() => cleanUp(ns, ...opened, raw, db))
+
+  it('publishes nothing for a transaction that rolled back', async () => {
+    const rolledBack = registered()
+    const failure = await db.transaction(async (trx) => {
+      await writeOutbox(trx, identity(), USER_REGISTERED, rolledBack)
+      throw new Error('the state change failed')
+    }).then(() => undefined, (err: Error) => err)
+    expect(failure?.message).to.equal('the state change failed')
+    // a later committed event is the only one that ever arrives
+    const marker = registered()
+    await commit(marker)
+    const [only] = await raw.takeExactly(tap, 1)
+    expect(userIdOf(only!)).to.equal(marker.userId)
+    expect(await raw.drain(tap)).to.have.length(0)
+  })
+
+  it('publishes a committed event exactly once, and removes its row', async () => {
+    const event = registered()
+    await commit(event)
+    const [message] = await raw.takeExactly(tap, 1)
+    expect(userIdOf(message!)).to.equal(event.userId)
+    expect(message!.properties.appId).to.equal('users')
+    await waitFor(async () => (await relay.backlog()) === 0, { what: 'the outbox to be empty' })
+    const marker = registered()
+    await commit(marker)
+    expect((await raw.takeExactly(tap, 1)).map(userIdOf)).to.deep.equal([marker.userId])
+  })
+
+  it('publishes an event committed while the broker connection is being closed, once it is back', async () => {
+    const event = registered()
+    await Promise.all([forceCloseConnection(`${ns}.users`), commit(event)])
+    const [message] = await raw.takeExactly(tap, 1, 20_000)
+    expect(userIdOf(message!)).to.equal(event.userId)
+    await waitFor(async () => (await relay.backlog()) === 0, { what: 'the outbox to be empty' })
+  })
+
+  it('with two relays on one schema, publishes each of 500 rows exactly once', async () => {
+    await relay.stop()
+    const otherBus = await startBus(ns, 'users-replica')
+    opened.unshift(otherBus)
+    const relays = [await startRelay(bus, 50), await startRelay(otherBus, 50)]
+    const publishedBy = [0, 0]
+    relays.forEach((r, i) => r.on('published', (count: number) => { publishedBy[i]! += count }))
+
+    const events = Array.from({ length: 500 }, () => registered())
+    // in several transactions, so both relays have work to compete for
+    for (let i = 0; i < events.length; i += 50) await commit(...events.slice(i, i + 50))
+
+    const messages = await raw.takeExactly(tap, 500, 20_000)
+    await waitFor(async () => (await relays[0]!.backlog()) === 0, { what: 'the outbox to be empty' })
+    expect(new Set(messages.map(userIdOf)).size).to.equal(500)
+    expect(publishedBy[0]! + publishedBy[1]!, `published by each relay: ${publishedBy.join(' + ')}`).to.equal(500)
+    const marker = registered()
+    await commit(marker)
+    expect((await raw.takeExactly(tap, 1)).map(userIdOf)).to.deep.equal([marker.userId])
+  })
+})
