@@ -21,7 +21,12 @@ export function verifyUserToken(token: string, secret: string): Caller | undefin
     }) as jwt.JwtPayload
     const role = payload.role
     if (typeof payload.sub !== 'string' || !['buyer', 'seller', 'admin'].includes(role)) return undefined
-    return { id: payload.sub, role, email: typeof payload.email === 'string' ? payload.email : undefined }
+    return {
+      id: payload.sub,
+      role,
+      email: typeof payload.email === 'string' ? payload.email : undefined,
+      name: typeof payload.name === 'string' ? payload.name : undefined
+    }
   } catch {
     return undefined
   }

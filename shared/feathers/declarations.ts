@@ -29,6 +29,8 @@ export interface Caller {
   id: string
   role: 'buyer' | 'seller' | 'admin'
   email?: string
+  /** the display name the token was issued with (may be older than the user's current name) */
+  name?: string
 }
 
 declare module '@feathersjs/feathers' {
