@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto'
+import { resolve } from '@feathersjs/schema'
+import { Type, getValidator, querySyntax, type Static } from '@feathersjs/typebox'
+import type { HookContext } from '../../../../shared/feathers/declarations.ts'
+import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
+import type { ProductEvent } from '../../../../shared/contracts/product.ts'
+import type { ProductParams } from './products.class.ts'
+
+/** The largest price or stock PostgreSQL's integer column holds. */
+const MAX_INT = 2_147_483_647
+
+/** A product as the API shows it. Prices are integers in minor units (cents). */
+export const productSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    sellerId: Type.String({ format: 'uuid' }),
+    parentId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.String({ maxLength: 10_000 }),
+    price: Type.Integer({ minimum: 0, maximum: MAX_INT }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' }),
+    stock: Type.Integer({ minimum: 0, maximum: MAX_INT }),
+    version: Type.Integer({ minimum: 1 }),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' })
+  },
+  { $id: 'Product', additionalProperties: false }
+)
+export type Product = Static<typeof productSchema>
+
+/** The fields a parent shares with its children: patching them on the parent patches every child. */
+export const sharedFields = ['title', 'description', 'price', 'currency'] as const
+
+const toIso = (value: unknown) => (value instanceof Date ? value.toISOString() : (value as string))
+
+/** Rows come from PostgreSQL with Date objects; the API speaks ISO strings. */
+export const productResolver = resolve<Product, HookContext>({
+  createdAt: async (value) => toIso(value),
+  updatedAt: async (value) => toIso(value)
+})
+
+export const productExternalResolver = resolve<Product, HookContext>({})
+
+/** Creating: what a seller sends. Owner, version and dates are the server's. */
+export const productDataSchema = Type.Object(
+  {
+    ...Type.Pick(productSchema, ['title', 'description', 'price', 'currency', 'stock']).properties,
+    parentId: Type.Optional(productSchema.properties.parentId)
+  },
+  { $id: 'ProductData', additionalProperties: false }
+)
+export type ProductData = Static<typeof productDataSchema>
+export const productDataValidator = getValidator(productDataSchema, dataValidator)
+export const productDataResolver = resolve<Product, HookContext>({
+  id: async () => randomUUID(),
+  sellerId: async (_value, _product, context) => context.params.caller!.id,
+  parentId: async (value) => value ?? null,
+  version: async () => 1,
+  createdAt: async () => new Date().toISOString(),
+  updatedAt: async () => new Date().toISOString()
+})
+
+/** Patching: any of the seller's fields, at least one; the parent is fixed at creation. */
+export const productPatchSchema = Type.Partial(
+  Type.Pick(productSchema, ['title', 'description', 'price', 'currency', 'stock']),
+  { $id: 'ProductPatch', additionalProperties: false, minProperties: 1 }
+)
+export type ProductPatch = Static<typeof productPatchSchema>
+export const productPatchValidator = getValidator(productPatchSchema, dataValidator)
+export const productPatchResolver = resolve<Product, HookContext>({
+  // The row is locked by `lockForPatch`, so versions never collide.
+  version: async (_value, _product, context) => (context.params as ProductParams).current!.version + 1,
+  updatedAt: async () => new Date().toISOString()
+})
+
+/** Listing: by seller (a storefront) or parent (a product's variants). */
+export const productQueryProperties = Type.Pick(productSchema, ['sellerId', 'parentId', 'currency', 'createdAt', 'price'])
+export const productQuerySchema = querySyntax(productQueryProperties)
+export type ProductQuery = Static<typeof productQuerySchema>
+export const productQueryValidator = getValidator(productQuerySchema, queryValidator)
+
+/** A product row as the payload of product.created / product.updated. */
+export function toProductEvent(row: Product): ProductEvent {
+  return {
+    productId: row.id,
+    sellerId: row.sellerId,
+    parentId: row.parentId ?? null,
+    title: row.title,
+    description: row.description,
+    price: row.price,
+    currency: row.currency,
+    stock: row.stock,
+    version: row.version,
+    updatedAt: toIso(row.updatedAt)
+  }
+}

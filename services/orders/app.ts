@@ -1,0 +1,16 @@
+import type { BazaarEnv } from '../../shared/config/env.ts'
+import { createServiceApp } from '../../shared/feathers/app.ts'
+import type { ServiceApp } from '../../shared/feathers/declarations.ts'
+import { productEventsConsumer } from './consumers/product-events.ts'
+import { migrations } from './migrations/index.ts'
+import { claims } from './resources/claims/claims.ts'
+import { orders } from './resources/orders/orders.ts'
+
+/** Orders: buyers' orders and claims, priced from its own projection of the catalog. */
+export function createApp(env?: BazaarEnv): ServiceApp {
+  const app = createServiceApp({ service: 'orders', migrations, env })
+  app.configure(orders)
+  app.configure(claims)
+  app.configure(productEventsConsumer)
+  return app
+}

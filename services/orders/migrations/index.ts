@@ -1,0 +1,53 @@
+import type { Migration } from '../../../shared/db/migrations.ts'
+
+/** The orders service's schema: its projection of the catalog, orders and claims. */
+export const migrations: Migration[] = [
+  {
+    name: '001_product_projection',
+    async up(db) {
+      // Built from product.* events only (consume and project): orders never asks the catalog.
+      await db.schema.createTable('products', (t) => {
+        t.string('productId', 128).primary()
+        t.string('sellerId', 128).notNullable()
+        t.string('parentId', 128).nullable()
+        t.text('title').notNullable()
+        t.text('description').notNullable()
+        t.integer('price').notNullable()
+        t.string('currency', 3).notNullable()
+        /** the stock the catalog last announced */
+        t.integer('stock').notNullable()
+        /** units ordered here; what can still be ordered is stock - sold */
+        t.integer('sold').notNullable().defaultTo(0)
+        /** the catalog's version of the product: older events are ignored */
+        t.integer('version').notNullable()
+        t.timestamp('updatedAt', { useTz: true }).notNullable()
+      })
+    }
+  },
+  {
+    name: '002_orders_claims',
+    async up(db) {
+      await db.schema.createTable('orders', (t) => {
+        t.uuid('id').primary()
+        t.string('buyerId', 128).notNullable().index()
+        t.string('status', 32).notNullable()
+        /** the order's lines, each with its seller: [{ productId, sellerId, title, unitPrice, quantity }] */
+        t.jsonb('items').notNullable()
+        /** who sells in this order: a seller reads the orders with their items */
+        t.specificType('sellerIds', 'text[]').notNullable()
+        t.bigInteger('total').notNullable()
+        t.string('currency', 3).notNullable()
+        t.timestamp('createdAt', { useTz: true }).notNullable()
+      })
+      await db.raw('create index orders_seller_ids on orders using gin ("sellerIds")')
+      await db.schema.createTable('claims', (t) => {
+        t.uuid('id').primary()
+        t.uuid('orderId').notNullable().references('id').inTable('orders').index()
+        t.string('buyerId', 128).notNullable()
+        t.text('reason').notNullable()
+        t.string('status', 32).notNullable()
+        t.timestamp('openedAt', { useTz: true }).notNullable()
+      })
+    }
+  }
+]

@@ -1,0 +1,53 @@
+import { BadRequest, Forbidden } from '@feathersjs/errors'
+import { hooks as schemaHooks } from '@feathersjs/schema'
+import { CLAIM_OPENED } from '../../../../shared/contracts/order.ts'
+import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
+import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
+import { singleRecord } from '../../../../shared/feathers/validation.ts'
+import { ClaimService, getOptions } from './claims.class.ts'
+import { claimDataResolver, claimDataValidator, claimResolver, type Claim, type ClaimData } from './claims.schema.ts'
+import { claimMethods, claimPath } from './claims.shared.ts'
+
+/** `POST /claims`: the buyer of an order opens a claim on it; emits claim.opened. */
+export function claims(app: ServiceApp): void {
+  app.use(claimPath, new ClaimService(getOptions(app)), { methods: [...claimMethods] })
+  app.service(claimPath).hooks({
+    around: {
+      all: [authenticateUser(), schemaHooks.resolveResult(claimResolver)],
+      create: [transactional()]
+    },
+    before: {
+      create: [
+        requireRole('buyer'),
+        singleRecord(),
+        schemaHooks.validateData(claimDataValidator),
+        checkOrder,
+        schemaHooks.resolveData(claimDataResolver)
+      ]
+    },
+    after: {
+      create: [
+        async (context: HookContext) => {
+          const claim = context.result as Claim
+          const openedAt = claim.openedAt as unknown
+          await emit(context, CLAIM_OPENED, {
+            claimId: claim.id,
+            orderId: claim.orderId,
+            buyerId: claim.buyerId,
+            reason: claim.reason,
+            openedAt: openedAt instanceof Date ? openedAt.toISOString() : String(openedAt)
+          })
+        }
+      ]
+    }
+  })
+}
+
+/** Only the order's buyer may claim on it. */
+async function checkOrder(context: HookContext) {
+  const { orderId } = context.data as ClaimData
+  const order = await context.params.transaction!.trx.withSchema(context.app.get('schema')).table('orders').where({ id: orderId }).first('buyerId')
+  if (!order) throw new BadRequest(`Unknown order ${orderId}`, { orderId: 'no such order' })
+  if (order.buyerId !== context.params.caller?.id) throw new Forbidden('Only the buyer of an order may open a claim on it')
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto'
+import { resolve } from '@feathersjs/schema'
+import { Type, getValidator, querySyntax, type Static } from '@feathersjs/typebox'
+import type { HookContext } from '../../../../shared/feathers/declarations.ts'
+import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
+import { orderCreatedSchema, type OrderLine } from '../../../../shared/contracts/order.ts'
+import type { OrderParams } from './orders.class.ts'
+
+/**
+ * An order as its buyer sees it: the order.created contract's fields, with its
+ * own id and status (a seller sees only their own lines and their subtotal).
+ */
+export const orderSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    status: Type.Literal('created'),
+    ...Type.Pick(orderCreatedSchema, ['buyerId', 'items', 'total', 'currency', 'createdAt']).properties
+  },
+  { $id: 'Order', additionalProperties: false }
+)
+export type Order = Static<typeof orderSchema>
+
+/** As stored: with the sellers of its lines, for sellers' reads. */
+export type OrderRow = Order & { sellerIds: string[] }
+
+const toIso = (value: unknown) => (value instanceof Date ? value.toISOString() : (value as string))
+
+export const orderResolver = resolve<OrderRow, HookContext>({
+  total: async (value) => Number(value), // bigint column: PostgreSQL sends it as text
+  createdAt: async (value) => toIso(value)
+})
+
+const sellerView = (context: HookContext) => context.params.caller?.role === 'seller'
+const visibleLines = (order: OrderRow, context: HookContext): OrderLine[] =>
+  sellerView(context) ? order.items.filter((line) => line.sellerId === context.params.caller!.id) : order.items
+
+/** A seller's view holds only their lines, totalled; the seller list is internal. */
+export const orderExternalResolver = resolve<OrderRow, HookContext>({
+  items: async (_value, order, context) => visibleLines(order, context),
+  total: async (value, order, context) =>
+    sellerView(context) ? visibleLines(order, context).reduce((sum, l) => sum + l.unitPrice * l.quantity, 0) : value,
+  sellerIds: async () => undefined
+})
+
+/** Placing an order: products and quantities; prices, titles and sellers come from the projection. */
+export const MAX_QUANTITY = 10_000
+export const orderItemSchema = Type.Object(
+  {
+    productId: Type.String({ format: 'uuid' }),
+    quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY })
+  },
+  { $id: 'OrderItem', additionalProperties: false }
+)
+export const orderDataSchema = Type.Object(
+  { items: Type.Array(orderItemSchema, { minItems: 1, maxItems: 100 }) },
+  { $id: 'OrderData', additionalProperties: false }
+)
+export type OrderData = Static<typeof orderDataSchema>
+export const orderDataValidator = getValidator(orderDataSchema, dataValidator)
+
+const priced = (context: HookContext) => (context.params as OrderParams).priced!
+export const orderDataResolver = resolve<OrderRow, HookContext>({
+  id: async () => randomUUID(),
+  buyerId: async (_value, _order, context) => context.params.caller!.id,
+  status: async () => 'created' as const,
+  items: async (_value, _order, context) => priced(context).lines,
+  total: async (_value, _order, context) => priced(context).lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0),
+  currency: async (_value, _order, context) => priced(context).currency,
+  sellerIds: async (_value, _order, context) => [...new Set(priced(context).lines.map((l) => l.sellerId))],
+  createdAt: async () => new Date().toISOString()
+})
+
+export const orderQueryProperties = Type.Pick(orderSchema, ['status', 'createdAt', 'total', 'currency'])
+export const orderQuerySchema = querySyntax(orderQueryProperties)
+export type OrderQuery = Static<typeof orderQuerySchema>
+export const orderQueryValidator = getValidator(orderQuerySchema, queryValidator)
