@@ -1,8 +1,9 @@
 import { expect } from 'chai'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { Bus } from '../../shared/bus/bus.ts'
 import { names } from '../../shared/bus/names.ts'
 import { uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
-import { cleanUp, forceCloseConnection, inboxConsumer, publishUsers, RawBroker, startBus, type InboxConsumer } from './support.ts'
+import { brokerConnections, cleanUp, forceCloseConnection, inboxConsumer, publishUsers, RawBroker, startBus, type InboxConsumer } from './support.ts'
 
 const total = 1_000
 
@@ -17,16 +18,24 @@ describe('recovery from a lost connection', () => {
   before(async () => {
     raw = await RawBroker.open()
     producer = await startBus(ns, 'users')
-    projector = await inboxConsumer(ns, 'projector', { purpose: 'users', prefetch: 20, effect: async () => { handled++ } })
+    projector = await inboxConsumer(ns, 'projector', {
+      purpose: 'users', prefetch: 20,
+      effect: async () => {
+        await delay(5) // a projection's write: keeps 1,000 messages flowing long enough to be interrupted
+        handled++
+      }
+    })
     projector.bus.connection.on('connect', () => connects++)
   })
 
   after(() => cleanUp(ns, projector?.bus, producer, raw, projector?.db))
 
   it('processes every one of 1,000 messages when the consumer connection is force-closed mid-stream', async () => {
+    // looked up first, so the close lands while the stream flows
+    const connection = await brokerConnections(`${ns}.projector`)
     const publishing = publishUsers(producer, total)
     await waitFor(() => handled >= 100, { what: 'the stream to be flowing' })
-    await forceCloseConnection(`${ns}.projector`)
+    await forceCloseConnection(connection)
     const processedAtClose = await projector.processed()
     await publishing
     expect(processedAtClose, 'closed mid-stream').to.be.below(total)

@@ -83,20 +83,23 @@ export class RawBroker {
 
 interface ConnectionInfo { name: string; client_properties?: { connection_name?: string } }
 
-/**
- * Closes, on the broker's side, every connection with the given client name,
- * as a network failure or an operator would. Waits until the broker lists one.
- */
-export async function forceCloseConnection(connectionName: string, management = new Management()): Promise<number> {
-  const matching = await waitFor(async () => {
+/** The broker's names of the connections a client opened under `connectionName`, once the broker lists one. */
+export async function brokerConnections(connectionName: string, management = new Management()): Promise<string[]> {
+  return waitFor(async () => {
     const all = await management.request<ConnectionInfo[]>('GET', '/api/connections?columns=name,client_properties')
-    const found = (all ?? []).filter((c) => c.client_properties?.connection_name === connectionName)
+    const found = (all ?? []).filter((c) => c.client_properties?.connection_name === connectionName).map((c) => c.name)
     return found.length > 0 ? found : undefined
   }, { timeoutMs: 15_000, intervalMs: 100, what: `connection ${connectionName} listed by the broker` })
-  for (const connection of matching) {
-    await management.request('DELETE', `/api/connections/${encodeURIComponent(connection.name)}`)
-  }
-  return matching.length
+}
+
+/**
+ * Closes, on the broker's side, every connection with the given client name
+ * (or the broker's names of them, looked up beforehand), as a network failure
+ * or an operator would.
+ */
+export async function forceCloseConnection(connection: string | string[], management = new Management()): Promise<void> {
+  const brokerNames = typeof connection === 'string' ? await brokerConnections(connection, management) : connection
+  for (const name of brokerNames) await management.request('DELETE', `/api/connections/${encodeURIComponent(name)}`)
 }
 
 /** A knex pool on one schema of the namespace, with the bus's outbox and inbox tables migrated. */
