@@ -1,0 +1,8 @@
+import type { Balance, BalanceService } from './balances.class.ts'
+
+export type { Balance }
+
+/** `GET /balances/:userId`: a user's points. */
+export const balancePath = 'balances'
+
+export const balanceMethods: Array<keyof BalanceService> = ['get']

@@ -1,0 +1,14 @@
+import type { ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { userRecordHooks } from '../../../../shared/feathers/resources.ts'
+import { BalanceService, getOptions } from './balances.class.ts'
+import { balanceQueryValidator } from './balances.schema.ts'
+import { balanceMethods, balancePath } from './balances.shared.ts'
+
+export * from './balances.class.ts'
+export * from './balances.schema.ts'
+export * from './balances.shared.ts'
+
+export const balances = (app: ServiceApp) => {
+  app.use(balancePath, new BalanceService(getOptions(app)), { methods: balanceMethods, events: [] })
+  app.service(balancePath).hooks(userRecordHooks(balanceQueryValidator))
+}

@@ -1,0 +1,8 @@
+import type { Notification, NotificationQuery, NotificationService } from './notifications.class.ts'
+
+export type { Notification, NotificationQuery }
+
+/** `GET /notifications?userId=`: the emails sent to a user, newest first, paginated. */
+export const notificationPath = 'notifications'
+
+export const notificationMethods: Array<keyof NotificationService> = ['find']

@@ -1,0 +1,21 @@
+import { USER_REGISTERED } from '../../../shared/contracts/index.ts'
+import { idempotent } from '../../../shared/bus/inbox.ts'
+import { withConfiguredRetry } from '../../../shared/feathers/consumer-config.ts'
+import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
+import type { SegmentsConfig } from '../config.ts'
+import { segmentFor } from '../rules.ts'
+import { userRegistrations } from '../topology.ts'
+
+/** Assigns every new account its segment by the configured rules, once (a user keeps the segment first assigned). */
+export function userRegistrationsConsumer(app: ServiceApp): void {
+  const config = app.get('config') as SegmentsConfig
+  const schema = app.get('schema')
+  const assign = idempotent<typeof USER_REGISTERED>(
+    { db: app.get('db'), schema, consumer: userRegistrations.purpose, logger: app.get('logger') },
+    async (message, trx) => {
+      const segment = segmentFor(message.payload, config.segmentRules, config.defaultSegment)
+      await trx.withSchema(schema).table('segments').insert({ userId: message.payload.userId, segment }).onConflict('userId').ignore()
+    }
+  )
+  app.get('bus').consumer({ ...withConfiguredRetry(userRegistrations, config), handlers: { [USER_REGISTERED]: assign } })
+}

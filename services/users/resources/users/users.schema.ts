@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto'
+import { resolve } from '@feathersjs/schema'
+import { Type, getValidator, querySyntax, type Static } from '@feathersjs/typebox'
+import { passwordHash } from '@feathersjs/authentication-local'
+import type { HookContext } from '../../../../shared/feathers/declarations.ts'
+import { isoTimestamp } from '../../../../shared/feathers/resources.ts'
+import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
+
+const buyer = Type.Literal('buyer')
+const seller = Type.Literal('seller')
+const admin = Type.Literal('admin')
+const timestamp = Type.String({ format: 'date-time' })
+
+/** A Bazaar account. `password` is only ever its bcrypt hash, and never leaves the service. */
+export const userSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    // bcrypt reads at most 72 bytes
+    password: Type.String({ minLength: 8, maxLength: 72 }),
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
+    role: Type.Union([buyer, seller, admin]),
+    bio: Type.Union([Type.String({ maxLength: 500 }), Type.Null()]),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    lastLoginAt: Type.Union([timestamp, Type.Null()])
+  },
+  { $id: 'User', additionalProperties: false }
+)
+export type User = Static<typeof userSchema>
+
+export const userResolver = resolve<User, HookContext>({
+  createdAt: isoTimestamp,
+  updatedAt: isoTimestamp,
+  lastLoginAt: isoTimestamp
+})
+
+export const userExternalResolver = resolve<User, HookContext>({
+  password: async () => undefined
+})
+
+/** Registration: anyone may open a buyer or seller account; admins are only bootstrapped. */
+export const userDataSchema = Type.Object(
+  { ...Type.Pick(userSchema, ['email', 'password', 'name']).properties, role: Type.Union([buyer, seller]) },
+  { $id: 'UserData', additionalProperties: false }
+)
+export type UserData = Static<typeof userDataSchema>
+export const userDataValidator = getValidator(userDataSchema, dataValidator)
+
+/** An account the service opens itself (the bootstrap admin). */
+export const userAccountDataSchema = Type.Pick(userSchema, ['email', 'password', 'name', 'role'], {
+  $id: 'UserAccountData',
+  additionalProperties: false
+})
+export type UserAccountData = Static<typeof userAccountDataSchema>
+export const userAccountDataValidator = getValidator(userAccountDataSchema, dataValidator)
+
+export const userDataResolver = resolve<User, HookContext>({
+  converter: async (data) => {
+    const now = new Date().toISOString()
+    return { ...data, createdAt: now, updatedAt: now }
+  },
+  properties: {
+    id: async () => randomUUID(),
+    email: async (value) => value?.toLowerCase(),
+    password: passwordHash({ strategy: 'local' }),
+    bio: async () => null,
+    lastLoginAt: async () => null
+  }
+})
+
+/** What a user (or an admin) may change in a profile. */
+export const userPatchSchema = Type.Partial(Type.Pick(userSchema, ['name', 'bio']), {
+  $id: 'UserPatch',
+  additionalProperties: false,
+  minProperties: 1
+})
+export type UserPatch = Static<typeof userPatchSchema>
+export const userPatchValidator = getValidator(userPatchSchema, dataValidator)
+export const profileFields = Object.keys(userPatchSchema.properties) as Array<keyof UserPatch>
+
+export const userPatchResolver = resolve<User, HookContext>({
+  updatedAt: async () => new Date().toISOString()
+})
+
+export const userQuerySchema = querySyntax(Type.Pick(userSchema, ['id', 'email']))
+export type UserQuery = Static<typeof userQuerySchema>
+export const userQueryValidator = getValidator(userQuerySchema, queryValidator)

@@ -1,0 +1,112 @@
+import { Conflict } from '@feathersjs/errors'
+import { ERROR } from '@feathersjs/knex'
+import { hooks as schemaHooks } from '@feathersjs/schema'
+import { USER_REGISTERED, USER_UPDATED } from '../../../../shared/contracts/index.ts'
+import { authenticateUser } from '../../../../shared/feathers/auth.ts'
+import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { selfOrAdmin, toIsoString } from '../../../../shared/feathers/resources.ts'
+import { singleRecord, uuidId } from '../../../../shared/feathers/validation.ts'
+import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
+import { UserService, getOptions, type User, type UserParams } from './users.class.ts'
+import {
+  profileFields,
+  userAccountDataValidator,
+  userDataResolver,
+  userDataValidator,
+  userExternalResolver,
+  userPatchResolver,
+  userPatchValidator,
+  userQueryValidator,
+  userResolver
+} from './users.schema.ts'
+import { userMethods, userPath } from './users.shared.ts'
+
+export * from './users.class.ts'
+export * from './users.schema.ts'
+export * from './users.shared.ts'
+
+type UserContext = HookContext
+
+/** Registration from outside is checked against the public schema; the service's own accounts (admin) against the full one. */
+const validateNewUser = (context: UserContext) =>
+  schemaHooks.validateData(context.params.provider ? userDataValidator : userAccountDataValidator)(context)
+
+/** The unique index on email, not a read before the insert, is what refuses a second account (no race). */
+const emailTaken = async (context: UserContext) => {
+  const cause = (context.error as Record<symbol, { code?: string; constraint?: string } | undefined>)?.[ERROR]
+  if (cause?.code === '23505' && cause.constraint?.includes('email')) {
+    context.error = new Conflict('An account with this email already exists', { email: 'already registered' })
+  }
+}
+
+const emitRegistered = async (context: UserContext) => {
+  const user = context.result as User
+  await emit(context, USER_REGISTERED, {
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    registeredAt: toIsoString(user.createdAt)
+  })
+}
+
+/** Reads the profile as it is, in the patch's transaction, so the change can be told apart from a no-op. */
+const rememberProfile = async (context: UserContext) => {
+  const params = context.params as UserParams
+  params.previous = await userService(context.app)._get(context.id!, { transaction: params.transaction })
+}
+
+const emitUpdated = async (context: UserContext) => {
+  const previous = (context.params as UserParams).previous!
+  const user = context.result as User
+  const data = context.data as Record<string, unknown>
+  const changes = profileFields.filter((field) => field in data && previous[field] !== user[field])
+  if (changes.length === 0) return
+  await emit(context, USER_UPDATED, {
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    changes,
+    updatedAt: toIsoString(user.updatedAt)
+  })
+}
+
+/**
+ * `users`: registration (open), reading and patching one's own profile (or
+ * any, for admin). Registration emits `user.registered`, a real profile change
+ * `user.updated`, both through the outbox in the write's transaction.
+ */
+/** The accounts resource with its own type (the app's service map is untyped). */
+export const userService = (app: ServiceApp) => app.service(userPath) as unknown as UserService
+
+export const users = (app: ServiceApp) => {
+  app.use(userPath, new UserService(getOptions(app)), { methods: userMethods, events: [] })
+  app.service(userPath).hooks({
+    around: {
+      all: [schemaHooks.resolveExternal(userExternalResolver), schemaHooks.resolveResult(userResolver)],
+      create: [transactional()],
+      get: [authenticateUser()],
+      patch: [authenticateUser(), transactional()]
+    },
+    before: {
+      all: [schemaHooks.validateQuery(userQueryValidator)],
+      create: [singleRecord(), validateNewUser, schemaHooks.resolveData(userDataResolver)],
+      get: [uuidId(), selfOrAdmin()],
+      patch: [
+        uuidId(),
+        selfOrAdmin(),
+        schemaHooks.validateData(userPatchValidator),
+        schemaHooks.resolveData(userPatchResolver),
+        rememberProfile
+      ]
+    },
+    after: {
+      create: [emitRegistered],
+      patch: [emitUpdated]
+    },
+    error: {
+      create: [emailTaken]
+    }
+  })
+}

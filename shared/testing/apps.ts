@@ -1,0 +1,27 @@
+import type { ServiceApp } from '../feathers/declarations.ts'
+import { Management } from './broker.ts'
+import { dropNamespaceSchemas } from './database.ts'
+import { startApp, type RunningApp } from './server.ts'
+
+/**
+ * The apps one test file runs in its namespace: started on free ports, and in
+ * `close()` stopped (last started first; stopping one twice is harmless), then the namespace's queues,
+ * exchanges and schemas removed.
+ */
+export class TestApps {
+  private readonly running: RunningApp[] = []
+
+  constructor(readonly namespace: string) {}
+
+  async start(app: ServiceApp): Promise<RunningApp> {
+    const running = await startApp(app)
+    this.running.push(running)
+    return running
+  }
+
+  async close(): Promise<void> {
+    for (const running of this.running.splice(0).reverse()) await running.stop()
+    await new Management().deleteNamespace(this.namespace)
+    await dropNamespaceSchemas(this.namespace)
+  }
+}
