@@ -1,0 +1,511 @@
+/**
+ * `npm run bench -- bus`: the bus against plain amqplib, in one run, on this machine.
+ *
+ * 1. plain amqplib: N x 1 KB through one quorum queue (confirm windows, prefetch, manual acks);
+ * 2. the same through Bazaar's Bus (publisher.publish with a ~1 KB contract payload, Bus consumer);
+ * 3. the exactly-once path: insert + writeOutbox in one transaction, OutboxRelay, consumer with idempotent();
+ * 4. latency at a steady rate, plain and bus.
+ * Each is run BENCH_RUNS times, interleaved, and the medians are reported with the ratios to plain.
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+import { writeFile, mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import amqp from 'amqplib'
+import Table from 'cli-table3'
+import type { Knex } from 'knex'
+import { readEnv } from '../shared/config/env.ts'
+import { createKnex, schemaName } from '../shared/db/database.ts'
+import { migrate, type Migration } from '../shared/db/migrations.ts'
+import { Bus, OutboxRelay, busMigrations, idempotent, writeOutbox, type Envelope } from '../shared/bus/index.ts'
+import { PRODUCT_CREATED, PRODUCT_UPDATED, type ProductEvent } from '../shared/contracts/index.ts'
+import { Management, dropNamespaceSchemas, uniqueNamespace } from '../shared/testing/index.ts'
+import { intFromEnv } from './lib/env.ts'
+import { machineInfo } from './lib/machine.ts'
+import { paced, pooled } from './lib/pace.ts'
+import { Tracker, medianMeasure, now, type Measure } from './lib/stats.ts'
+
+const config = {
+  n: intFromEnv('BENCH_N', 50_000),
+  // Smaller by default: the path runs at a few hundred msg/s here, and 3 runs of 20,000 would take 5 minutes or more.
+  nExactlyOnce: intFromEnv('BENCH_N_EXACTLY_ONCE', 5_000),
+  runs: intFromEnv('BENCH_RUNS', 3),
+  confirmWindow: intFromEnv('BENCH_CONFIRM_WINDOW', 1_000),
+  prefetch: intFromEnv('BENCH_PREFETCH', 500),
+  /** concurrent producer transactions on the exactly-once path */
+  transactionsInFlight: intFromEnv('BENCH_TX_IN_FLIGHT', 50),
+  /** the producing and the consuming service's pool, as createServiceApp gives them */
+  poolSize: intFromEnv('BENCH_POOL', 10),
+  steadyRate: intFromEnv('BENCH_STEADY_RATE', 1_000),
+  steadySeconds: intFromEnv('BENCH_STEADY_SECONDS', 5),
+  messageBytes: 1_024,
+  /** a comma-separated subset of the scenarios (plain,bus,exactlyOnce,steadyPlain,steadyBus), for profiling one */
+  only: process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined
+}
+
+const goals = { busOverPlain: 0.9, exactlyOnceOverPlain: 0.5 }
+
+interface Context {
+  namespace: string
+  amqpUrl: string
+  databaseUrl: string
+}
+
+// ---------------------------------------------------------------- messages
+
+const SELLER = '5d1f0c44-8a8e-4d3b-9a51-0f7d3c2b1a90'
+const LOREM = 'A hand-thrown stoneware mug, glazed in ash and iron, fired twice; holds 350 ml and keeps coffee warm. '
+
+/** A product.updated payload whose JSON is `bytes` long, so the bus carries as much as plain amqplib. */
+function productPayload(productId: string, bytes = config.messageBytes): ProductEvent {
+  const payload: ProductEvent = {
+    productId,
+    sellerId: SELLER,
+    parentId: null,
+    title: 'Stoneware mug, ash glaze',
+    description: '',
+    price: 2_400,
+    currency: 'EUR',
+    stock: 12,
+    version: 2,
+    updatedAt: new Date().toISOString()
+  }
+  const room = Math.max(0, bytes - Buffer.byteLength(JSON.stringify(payload)))
+  payload.description = LOREM.repeat(Math.ceil(room / LOREM.length)).slice(0, room)
+  return payload
+}
+
+/** Message ids carry the run's tag and the sequence number: `<tag>-<seq>`. */
+const messageId = (tag: string, seq: number) => `${tag}-${seq}`
+/** The sequence number, or -1 for a message of another run (redelivered after its consumer closed). */
+const seqOf = (id: string, tag: string) => (id.startsWith(`${tag}-`) ? Number(id.slice(tag.length + 1)) : -1)
+
+/** Generous bound on one measurement: the run fails loudly rather than hang. */
+const timeoutFor = (n: number) => 60_000 + n * 2
+
+// ---------------------------------------------------------------- plain amqplib
+
+const plainNames = (ns: string) => ({ exchange: `${ns}.plain`, queue: `${ns}.bench.plain` })
+
+async function declarePlain(ctx: Context): Promise<void> {
+  const model = await amqp.connect(ctx.amqpUrl)
+  try {
+    const channel = await model.createChannel()
+    const { exchange, queue } = plainNames(ctx.namespace)
+    await channel.assertExchange(exchange, 'topic', { durable: true })
+    await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
+    await channel.bindQueue(queue, exchange, PRODUCT_UPDATED)
+  } finally {
+    await model.close()
+  }
+}
+
+/**
+ * Plain amqplib with a publisher and a consumer connection, as two services
+ * would have. The body is 1 KB: the sequence number in its first 4 bytes, the
+ * run's tag in the next 4. `publish(tracker, channel, send)` decides the pattern.
+ */
+async function withPlain(
+  ctx: Context,
+  n: number,
+  publish: (tracker: Tracker, channel: amqp.ConfirmChannel, send: (seq: number) => void) => Promise<void>
+): Promise<Measure> {
+  const { exchange, queue } = plainNames(ctx.namespace)
+  const tracker = new Tracker(n)
+  const tag = randomBytes(4).readUInt32LE(0)
+  const publisherModel = await amqp.connect(ctx.amqpUrl)
+  const consumerModel = await amqp.connect(ctx.amqpUrl)
+  const consumer = await consumerModel.createChannel()
+  try {
+    await consumer.prefetch(config.prefetch)
+    await consumer.consume(queue, (message) => {
+      if (!message) return
+      if (message.content.readUInt32LE(4) === tag) tracker.handledOne(message.content.readUInt32LE(0))
+      consumer.ack(message)
+    })
+    const channel = await publisherModel.createConfirmChannel()
+    const template = Buffer.alloc(config.messageBytes, 'x')
+    template.writeUInt32LE(tag, 4)
+    const send = (seq: number) => {
+      const body = Buffer.from(template)
+      body.writeUInt32LE(seq, 0)
+      tracker.sent(seq)
+      channel.publish(exchange, PRODUCT_UPDATED, body, { persistent: true, contentType: 'application/octet-stream' })
+    }
+    await publish(tracker, channel, send)
+    await tracker.wait(timeoutFor(n), 'plain amqplib')
+    return tracker.result()
+  } finally {
+    // Closing the channel first lets the broker settle every ack before the connection goes.
+    await consumer.close().catch(() => {})
+    await publisherModel.close().catch(() => {})
+    await consumerModel.close().catch(() => {})
+  }
+}
+
+function plainThroughput(ctx: Context): Promise<Measure> {
+  return withPlain(ctx, config.n, async (tracker, channel, send) => {
+    tracker.start()
+    for (let base = 0; base < config.n; base += config.confirmWindow) {
+      const end = Math.min(config.n, base + config.confirmWindow)
+      for (let seq = base; seq < end; seq++) send(seq)
+      await channel.waitForConfirms()
+    }
+    tracker.allConfirmed()
+  })
+}
+
+function plainSteady(ctx: Context): Promise<Measure> {
+  const n = config.steadyRate * config.steadySeconds
+  return withPlain(ctx, n, async (tracker, channel, send) => {
+    tracker.start()
+    await paced(n, config.steadyRate, send)
+    await channel.waitForConfirms()
+    tracker.allConfirmed()
+  })
+}
+
+// ---------------------------------------------------------------- the bus
+
+/**
+ * A producing and a consuming Bus (two services, two connections), the
+ * consumer on its own quorum queue bound to product.updated.
+ */
+async function withBus(
+  ctx: Context,
+  n: number,
+  publish: (tracker: Tracker, send: (seq: number) => Promise<unknown>) => Promise<void>
+): Promise<Measure> {
+  const tracker = new Tracker(n)
+  const tag = randomUUID().slice(0, 8)
+  const producer = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: 'bench-producer' })
+  const consuming = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: 'bench-consumer' })
+  consuming.consumer({
+    service: 'bench-consumer',
+    purpose: 'bus',
+    bindings: [PRODUCT_UPDATED],
+    prefetch: config.prefetch,
+    handlers: {
+      [PRODUCT_UPDATED]: async (message: Envelope<typeof PRODUCT_UPDATED>) => tracker.handledOne(seqOf(message.id, tag))
+    }
+  })
+  try {
+    await producer.start()
+    await consuming.start()
+    await consuming.startConsumers()
+    const payload = productPayload(randomUUID())
+    const send = (seq: number) => {
+      tracker.sent(seq)
+      return producer.publisher.publish(PRODUCT_UPDATED, payload, { messageId: messageId(tag, seq) })
+    }
+    await publish(tracker, send)
+    await tracker.wait(timeoutFor(n), 'bus')
+    return tracker.result()
+  } finally {
+    await consuming.stop().catch(() => {})
+    await producer.stop().catch(() => {})
+  }
+}
+
+function busThroughput(ctx: Context): Promise<Measure> {
+  return withBus(ctx, config.n, async (tracker, send) => {
+    tracker.start()
+    for (let base = 0; base < config.n; base += config.confirmWindow) {
+      const end = Math.min(config.n, base + config.confirmWindow)
+      const window: Array<Promise<unknown>> = []
+      for (let seq = base; seq < end; seq++) window.push(send(seq))
+      await Promise.all(window)
+    }
+    tracker.allConfirmed()
+  })
+}
+
+function busSteady(ctx: Context): Promise<Measure> {
+  const n = config.steadyRate * config.steadySeconds
+  return withBus(ctx, n, async (tracker, send) => {
+    const confirms: Array<Promise<unknown>> = []
+    tracker.start()
+    await paced(n, config.steadyRate, (seq) => confirms.push(send(seq)))
+    await Promise.all(confirms)
+    tracker.allConfirmed()
+  })
+}
+
+// ---------------------------------------------------------------- exactly once
+
+const PRODUCER = 'bench-producer'
+const CONSUMER = 'bench-consumer'
+
+const producerMigrations: Migration[] = [
+  {
+    name: '001_bench_products',
+    async up(db) {
+      await db.schema.createTable('products', (t) => {
+        t.uuid('id').primary()
+        t.string('title').notNullable()
+        t.text('description').notNullable()
+        t.integer('price').notNullable()
+        t.integer('version').notNullable()
+        t.timestamp('updated_at', { useTz: true }).notNullable()
+      })
+    }
+  }
+]
+
+const consumerMigrations: Migration[] = [
+  {
+    name: '001_bench_effects',
+    async up(db) {
+      await db.schema.createTable('effects', (t) => {
+        t.string('message_id', 128).primary()
+        t.string('product_id', 64).notNullable()
+        t.integer('price').notNullable()
+      })
+    }
+  }
+]
+
+async function migrateExactlyOnce(ctx: Context): Promise<void> {
+  for (const [service, migrations] of [[PRODUCER, producerMigrations], [CONSUMER, consumerMigrations]] as const) {
+    const schema = schemaName(ctx.namespace, service)
+    const db = createKnex(ctx.databaseUrl, schema, { min: 0, max: 1 })
+    try {
+      await migrate(db, schema, [...busMigrations, ...migrations])
+    } finally {
+      await db.destroy()
+    }
+  }
+}
+
+/**
+ * The producing service inserts a product and writes product.created to its
+ * outbox in one transaction (`transactionsInFlight` at once); its relay
+ * publishes; the consuming service's handler is `idempotent()` and writes its
+ * effect row in the inbox transaction. Latency: commit to the effect committed.
+ * Each service has one pool, shared as createServiceApp shares it.
+ */
+async function exactlyOnce(ctx: Context): Promise<Measure> {
+  const n = config.nExactlyOnce
+  const tracker = new Tracker(n)
+  const tag = randomUUID().slice(0, 8)
+  const producerSchema = schemaName(ctx.namespace, PRODUCER)
+  const consumerSchema = schemaName(ctx.namespace, CONSUMER)
+  const producerDb = createKnex(ctx.databaseUrl, producerSchema, { min: 0, max: config.poolSize })
+  const consumerDb = createKnex(ctx.databaseUrl, consumerSchema, { min: 0, max: config.poolSize })
+  const producer = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: PRODUCER })
+  const consuming = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: CONSUMER })
+  const relay = new OutboxRelay({
+    db: producerDb, databaseUrl: ctx.databaseUrl, schema: producerSchema, namespace: ctx.namespace, publisher: producer.publisher
+  })
+  const effect = idempotent<typeof PRODUCT_CREATED>({ db: consumerDb, schema: consumerSchema, consumer: 'exactly-once' }, async (message, trx) => {
+    await trx.withSchema(consumerSchema).table('effects').insert({
+      message_id: message.id, product_id: message.payload.productId, price: message.payload.price
+    })
+  })
+  consuming.consumer({
+    service: CONSUMER,
+    purpose: 'exactly-once',
+    bindings: [PRODUCT_CREATED],
+    prefetch: config.prefetch,
+    handlers: {
+      [PRODUCT_CREATED]: async (message: Envelope<typeof PRODUCT_CREATED>) => {
+        await effect(message)
+        tracker.handledOne(seqOf(message.id, tag))
+      }
+    }
+  })
+  const identity = { namespace: ctx.namespace, appId: PRODUCER, schema: producerSchema }
+  try {
+    await producer.start()
+    await consuming.start()
+    await consuming.startConsumers()
+    await relay.start()
+    await warmPool(producerDb, config.poolSize)
+    await warmPool(consumerDb, config.poolSize)
+    tracker.start()
+    await pooled(n, config.transactionsInFlight, async (seq) => {
+      const product = productPayload(randomUUID())
+      await producerDb.transaction(async (trx) => {
+        await trx.withSchema(producerSchema).table('products').insert({
+          id: product.productId,
+          title: product.title,
+          description: product.description,
+          price: product.price,
+          version: product.version,
+          updated_at: product.updatedAt
+        })
+        await writeOutbox(trx, identity, PRODUCT_CREATED, product, { messageId: messageId(tag, seq) })
+      })
+      tracker.sent(seq)
+    })
+    tracker.allConfirmed() // here: the last transaction committed
+    await tracker.wait(timeoutFor(n) * 2, 'exactly-once path')
+    const result = tracker.result()
+    const [{ count }] = await consumerDb.withSchema(consumerSchema).table('effects').where('message_id', 'like', `${tag}-%`).count({ count: '*' })
+    if (Number(count) !== n) throw new Error(`exactly-once path: ${count} effects for ${n} messages`)
+    return result
+  } finally {
+    await relay.stop().catch(() => {})
+    await consuming.stop().catch(() => {})
+    await producer.stop().catch(() => {})
+    await producerDb.destroy()
+    await consumerDb.destroy()
+  }
+}
+
+/** Opens the pool's connections before the clock starts, as a running service has them. */
+async function warmPool(db: Knex, size: number): Promise<void> {
+  await Promise.all(Array.from({ length: size }, () => db.transaction((trx) => trx.raw('select 1'))))
+}
+
+// ---------------------------------------------------------------- the run
+
+type Scenario = 'plain' | 'bus' | 'exactlyOnce' | 'steadyPlain' | 'steadyBus'
+
+const scenarios: Array<{ key: Scenario; label: string; run: (ctx: Context) => Promise<Measure> }> = [
+  { key: 'plain', label: 'plain amqplib', run: plainThroughput },
+  { key: 'bus', label: 'bus', run: busThroughput },
+  { key: 'exactlyOnce', label: 'exactly-once (outbox + relay + inbox)', run: exactlyOnce },
+  { key: 'steadyPlain', label: `plain amqplib @ ${config.steadyRate}/s`, run: plainSteady },
+  { key: 'steadyBus', label: `bus @ ${config.steadyRate}/s`, run: busSteady }
+]
+
+const round = (value: number | undefined, digits = 0) =>
+  value === undefined || !Number.isFinite(value) ? undefined : Math.round(value * 10 ** digits) / 10 ** digits
+
+function describe(m: Measure) {
+  return {
+    messages: m.messages,
+    msgPerSec: round(m.msgPerSec),
+    publishMsgPerSec: round(m.publishMsgPerSec),
+    p50Ms: round(m.p50Ms, 1),
+    p99Ms: round(m.p99Ms, 1),
+    seconds: round(m.seconds, 2),
+    duplicates: m.duplicates,
+    cpu: {
+      benchProcessMsPerK: round(m.cpu.benchProcessMsPerK, 1),
+      brokerMsPerK: round(m.cpu.brokerMsPerK, 1),
+      databaseMsPerK: round(m.cpu.databaseMsPerK, 1),
+      machineIdlePct: round(m.cpu.machineIdlePct, 1)
+    }
+  }
+}
+
+export async function runBusBenchmark(): Promise<object> {
+  const env = readEnv()
+  const ctx: Context = { namespace: uniqueNamespace('bench'), amqpUrl: env.amqpUrl, databaseUrl: env.databaseUrl }
+  const management = new Management()
+  const began = now()
+  const runs: Record<Scenario, Measure[]> = { plain: [], bus: [], exactlyOnce: [], steadyPlain: [], steadyBus: [] }
+  const infoDb = createKnex(ctx.databaseUrl, 'public', { min: 0, max: 1 })
+  const machine = await machineInfo(management, infoDb).finally(() => infoDb.destroy())
+  console.log(
+    `bus benchmark, namespace ${ctx.namespace}: N=${config.n} (plain, bus), N=${config.nExactlyOnce} (exactly-once, ` +
+      `BENCH_N_EXACTLY_ONCE), ${config.runs} run(s) each, confirm window ${config.confirmWindow}, prefetch ${config.prefetch}, ` +
+      `${config.transactionsInFlight} transactions in flight, pools of ${config.poolSize}`
+  )
+  const cleanup = async () => {
+    await management.deleteNamespace(ctx.namespace).catch((err) => console.error(`cleanup of queues failed: ${err.message}`))
+    await dropNamespaceSchemas(ctx.namespace).catch((err) => console.error(`cleanup of schemas failed: ${err.message}`))
+  }
+  // Interrupted: still leave nothing behind on the broker or in the database.
+  const onSignal = () => {
+    console.error(`\ninterrupted; removing namespace ${ctx.namespace}`)
+    void cleanup().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    await declarePlain(ctx)
+    await migrateExactlyOnce(ctx)
+    for (let run = 1; run <= config.runs; run++) {
+      for (const scenario of scenarios) {
+        if (config.only && !config.only.includes(scenario.key)) continue
+        const measure = await scenario.run(ctx)
+        runs[scenario.key].push(measure)
+        const d = describe(measure)
+        console.log(
+          `  run ${run}/${config.runs} ${scenario.label.padEnd(38)} ${String(d.msgPerSec).padStart(6)} msg/s` +
+            `  p50 ${d.p50Ms} ms  p99 ${d.p99Ms} ms  cpu/1k msgs: this process ${d.cpu.benchProcessMsPerK} ms, ` +
+            `broker ${d.cpu.brokerMsPerK ?? '?'} ms, database ${d.cpu.databaseMsPerK ?? '?'} ms, machine idle ${d.cpu.machineIdlePct ?? '?'} %` +
+            `${measure.duplicates ? `  DUPLICATES ${measure.duplicates}` : ''}`
+        )
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await cleanup()
+  }
+
+  const medians = Object.fromEntries(
+    Object.entries(runs).map(([key, list]) => [key, medianMeasure(list)])
+  ) as Record<Scenario, Measure>
+  const ratios = {
+    busOverPlain: medians.bus.msgPerSec / medians.plain.msgPerSec,
+    exactlyOnceOverPlain: medians.exactlyOnce.msgPerSec / medians.plain.msgPerSec
+  }
+  const met = {
+    busOverPlain: ratios.busOverPlain >= goals.busOverPlain,
+    exactlyOnceOverPlain: ratios.exactlyOnceOverPlain >= goals.exactlyOnceOverPlain
+  }
+
+  const table = new Table({
+    style: { head: [], border: [] },
+    head: ['path', 'N', 'msg/s', 'publish msg/s', 'p50 ms', 'p99 ms', 'vs plain', 'goal', 'CPU ms / 1k msgs: bench, rabbitmq, postgres'],
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right']
+  })
+  const ratioCell = (r: number) => `${(r * 100).toFixed(0)} %`
+  for (const scenario of scenarios) {
+    if (runs[scenario.key].length === 0) continue
+    const d = describe(medians[scenario.key])
+    const ratio =
+      scenario.key === 'bus' ? ratios.busOverPlain : scenario.key === 'exactlyOnce' ? ratios.exactlyOnceOverPlain : undefined
+    const goal =
+      scenario.key === 'bus'
+        ? `>= 90 %: ${met.busOverPlain ? 'met' : 'MISSED'}`
+        : scenario.key === 'exactlyOnce'
+          ? `>= 50 %: ${met.exactlyOnceOverPlain ? 'met' : 'MISSED'}`
+          : ''
+    table.push([
+      scenario.label, d.messages, d.msgPerSec ?? '', d.publishMsgPerSec ?? '', d.p50Ms ?? '', d.p99Ms ?? '',
+      ratio === undefined ? (scenario.key === 'plain' ? '100 %' : '') : ratioCell(ratio), goal,
+      [d.cpu.benchProcessMsPerK, d.cpu.brokerMsPerK, d.cpu.databaseMsPerK].map((v) => v ?? '?').join(', ')
+    ])
+  }
+  const seconds = (now() - began) / 1000
+  console.log(`\nmedians of ${config.runs} run(s); msg/s is first publish (first transaction) to last handled;`)
+  console.log('latency is publish (commit, for exactly-once) to the handler done (its effect committed);')
+  console.log("publish msg/s is first publish to last confirm (exactly-once: first to last commit); CPU is per 1,000 messages")
+  console.log(table.toString())
+  if (config.nExactlyOnce !== config.n) {
+    console.log(
+      `exactly-once ran ${config.nExactlyOnce} messages (BENCH_N_EXACTLY_ONCE, smaller to keep the run short), ` +
+        `the others ${config.n}; msg/s compare as rates`
+    )
+  }
+  console.log(`total ${seconds.toFixed(0)} s`)
+
+  const report = {
+    benchmark: 'bus',
+    date: new Date().toISOString(),
+    namespace: ctx.namespace,
+    machine,
+    config,
+    goals,
+    ratios: { busOverPlain: round(ratios.busOverPlain, 3), exactlyOnceOverPlain: round(ratios.exactlyOnceOverPlain, 3) },
+    met,
+    medians: Object.fromEntries(Object.entries(medians).map(([key, m]) => [key, describe(m)])),
+    runs: Object.fromEntries(Object.entries(runs).map(([key, list]) => [key, list.map(describe)])),
+    totalSeconds: round(seconds, 1)
+  }
+  if (config.only) {
+    console.log('BENCH_ONLY is set: a partial run, bench/results/bus.json left as it was')
+    return report
+  }
+  const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'bus.json')
+  await mkdir(dirname(file), { recursive: true })
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`)
+  console.log(`written to ${file}`)
+  return report
+}

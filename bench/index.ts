@@ -1,0 +1,55 @@
+/**
+ * `npm run bench -- <bus|sse>`; without an argument, both, one after the other.
+ * Each benchmark prints its table and writes bench/results/<name>.json.
+ */
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+type Benchmark = () => Promise<object>
+
+const benchmarks: Record<string, () => Promise<Benchmark | undefined>> = {
+  bus: async () => (await import('./bus.ts')).runBusBenchmark,
+  sse: async () => {
+    // Written separately (issue 4); until it lands, say so rather than crash on the import.
+    if (!existsSync(fileURLToPath(new URL('./sse.ts', import.meta.url)))) return undefined
+    const module = (await import('./sse.ts' as string)) as { runSseBenchmark?: Benchmark }
+    if (typeof module.runSseBenchmark !== 'function') throw new Error('bench/sse.ts does not export runSseBenchmark()')
+    return module.runSseBenchmark
+  }
+}
+
+const usage = `usage: npm run bench [-- ${Object.keys(benchmarks).join('|')}]   (no argument: all of them)`
+
+async function main(args: string[]): Promise<number> {
+  if (args.some((a) => a === '-h' || a === '--help')) {
+    console.log(usage)
+    return 0
+  }
+  const unknown = args.filter((a) => !(a in benchmarks))
+  if (unknown.length) {
+    console.error(`unknown benchmark ${unknown.join(', ')}\n${usage}`)
+    return 2
+  }
+  const chosen = args.length ? args : Object.keys(benchmarks)
+  let missing = 0
+  for (const name of chosen) {
+    const run = await benchmarks[name]!()
+    if (!run) {
+      console.error(`benchmark "${name}" is not there yet: bench/${name}.ts does not exist`)
+      missing++
+      continue
+    }
+    console.log(`\n=== ${name} benchmark`)
+    await run()
+  }
+  // Asked for by name and absent: a failure. Absent while running "all": said above, not fatal.
+  return missing && args.length ? 1 : 0
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err)
+    process.exit(1)
+  }
+)
