@@ -18,7 +18,7 @@ export const serviceTable: ServiceEntry[] = [
   { name: 'chat', port: 3035, paths: ['chatrooms'] },
   { name: 'catalog', port: 3036, paths: ['products'] },
   { name: 'orders', port: 3037, paths: ['orders', 'claims'] },
-  { name: 'gateway', port: 3030, paths: ['events', 'appliances', 'maintenance-notices', 'health', 'warehouse'] }
+  { name: 'gateway', port: 3030, paths: ['events', 'appliances', 'maintenance-notices', 'receipts', 'health', 'warehouse'] }
 ]
 
 /** Where a service listens: `<NAME>_URL` if set, else localhost on its default port. */

@@ -1,5 +1,5 @@
 import { feathers } from '@feathersjs/feathers'
-import { koa, rest, bodyParser } from '@feathersjs/koa'
+import { koa, rest, bodyParser, type Middleware } from '@feathersjs/koa'
 import { Ajv, addFormats } from '@feathersjs/schema'
 import type { TObject } from '@feathersjs/typebox'
 import { readEnv, type BazaarEnv } from '../config/env.ts'
@@ -13,6 +13,7 @@ import { InboxJanitor } from '../bus/inbox.ts'
 import type { BazaarSettings, ServiceApp } from './declarations.ts'
 import { errorBodies, mapErrors } from './errors.ts'
 import { requestId } from './request-id.ts'
+import { guardPrototypePaths } from './route-guard.ts'
 import { health } from './health.ts'
 
 export interface ServiceAppOptions {
@@ -22,6 +23,12 @@ export interface ServiceAppOptions {
   env?: BazaarEnv
   /** the service's own settings: a TypeBox schema and the values (usually from the environment) */
   config?: { schema: TObject; values: Record<string, unknown> }
+  /**
+   * Koa middleware that runs after request ids and error bodies but before the
+   * body parser: for handlers that must see the request stream untouched
+   * (the gateway's reverse proxy).
+   */
+  beforeBody?: Middleware[]
 }
 
 type StartStep = (app: ServiceApp) => Promise<void>
@@ -47,6 +54,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   app.use(requestId())
   app.use(errorBodies(logger))
+  app.use(guardPrototypePaths())
+  for (const middleware of options.beforeBody ?? []) app.use(middleware)
   app.use(bodyParser({ jsonLimit: '1mb' } as never))
   app.configure(rest())
 

@@ -1,0 +1,57 @@
+import { createApp as createUsers } from '../../services/users/app.ts'
+import { createApp as createNotifications } from '../../services/notifications/app.ts'
+import { createApp as createBenefits } from '../../services/benefits/app.ts'
+import { createApp as createSegments } from '../../services/segments/app.ts'
+import { createApp as createChat } from '../../services/chat/app.ts'
+import { createApp as createCatalog } from '../../services/catalog/app.ts'
+import { createApp as createOrders } from '../../services/orders/app.ts'
+import { createApp as createGateway } from '../../services/gateway/app.ts'
+import { Management } from '../../shared/testing/broker.ts'
+import { dropNamespaceSchemas } from '../../shared/testing/database.ts'
+import { testEnv } from '../../shared/testing/env.ts'
+import { startApp, type RunningApp } from '../../shared/testing/server.ts'
+import { startSmtpServer, type TestSmtpServer } from '../../shared/testing/smtp.ts'
+
+export interface Stack {
+  /** the public origin, as a client sees it */
+  base: string
+  namespace: string
+  apps: Map<string, RunningApp>
+  smtp: TestSmtpServer
+  stop(): Promise<void>
+}
+
+/**
+ * Every service in this process, each on its own free port, with the gateway
+ * routing to them: the whole of Bazaar for an end-to-end test file.
+ */
+export async function startStack(namespace: string, overrides: { adminEmail?: string; adminPassword?: string } = {}): Promise<Stack> {
+  const smtp = await startSmtpServer()
+  const env = testEnv(namespace, { smtpUrl: smtp.url, ...overrides })
+  const apps = new Map<string, RunningApp>()
+  const stop = async () => {
+    for (const running of [...apps.values()].reverse()) await running.stop().catch(() => {})
+    await smtp.close()
+    await new Management().deleteNamespace(namespace).catch(() => {})
+    await dropNamespaceSchemas(namespace).catch(() => {})
+  }
+  try {
+    const factories: Array<[string, () => ReturnType<typeof createUsers>]> = [
+      ['users', () => createUsers(env)],
+      ['notifications', () => createNotifications(env)],
+      ['benefits', () => createBenefits(env)],
+      ['segments', () => createSegments(env)],
+      ['chat', () => createChat(env)],
+      ['catalog', () => createCatalog(env)],
+      ['orders', () => createOrders(env)]
+    ]
+    for (const [name, create] of factories) apps.set(name, await startApp(create()))
+    const vars: NodeJS.ProcessEnv = { ...process.env }
+    for (const [name, running] of apps) vars[`${name.toUpperCase()}_URL`] = running.url
+    apps.set('gateway', await startApp(createGateway(env, vars)))
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { base: apps.get('gateway')!.url, namespace, apps, smtp, stop }
+}
