@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto'
+import { resolve, virtual } from '@feathersjs/schema'
+import { Type, getValidator, type Static } from '@feathersjs/typebox'
+import type { HookContext } from '../../../../shared/feathers/declarations.ts'
+import { isoTimestamp } from '../../../../shared/feathers/resources.ts'
+import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
+
+/** A member as chat knows them: the name is null until chat has heard it (token or user.updated). */
+export const chatMemberSchema = Type.Object(
+  {
+    userId: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()])
+  },
+  { $id: 'ChatMember', additionalProperties: false }
+)
+export type ChatMember = Static<typeof chatMemberSchema>
+
+export const chatroomSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    createdBy: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    members: Type.Array(chatMemberSchema)
+  },
+  { $id: 'Chatroom', additionalProperties: false }
+)
+export type Chatroom = Static<typeof chatroomSchema>
+
+/** Members with their current names, the creator first. */
+export const chatroomResolver = resolve<Chatroom, HookContext>({
+  createdAt: isoTimestamp,
+  members: virtual(async (room, context) =>
+    context.app
+      .get('db')
+      .select('m.userId', 'n.name')
+      .from('chatroom_members as m')
+      .leftJoin('user_names as n', 'n.userId', 'm.userId')
+      .where('m.chatroomId', room.id)
+      .orderBy('m.position')
+  )
+})
+
+export const chatroomDataSchema = Type.Object(
+  {
+    title: chatroomSchema.properties.title,
+    /** the other members; the creator is always a member */
+    memberIds: Type.Array(Type.String({ format: 'uuid' }), { maxItems: 100 })
+  },
+  { $id: 'ChatroomData', additionalProperties: false }
+)
+export type ChatroomData = Static<typeof chatroomDataSchema>
+export const chatroomDataValidator = getValidator(chatroomDataSchema, dataValidator)
+
+/** The row of a new room: its id, creator and time are the server's. */
+export const chatroomDataResolver = resolve<Omit<Chatroom, 'members'>, HookContext>({
+  converter: async (data: Pick<ChatroomData, 'title'>, context: HookContext) => ({
+    title: data.title,
+    id: randomUUID(),
+    createdBy: context.params.caller!.id,
+    createdAt: new Date().toISOString()
+  }),
+  properties: {}
+})
+
+/** A room is read by its id alone: no query parameters. */
+export const chatroomQuerySchema = Type.Object({}, { $id: 'ChatroomQuery', additionalProperties: false })
+export type ChatroomQuery = Static<typeof chatroomQuerySchema>
+export const chatroomQueryValidator = getValidator(chatroomQuerySchema, queryValidator)

@@ -1,0 +1,23 @@
+import type { Knex } from 'knex'
+
+/**
+ * chat's projection of users' names (`user_names`). users never gets asked:
+ * names come from `user.updated` events (newest `updatedAt` wins) and, for a
+ * user chat has not heard of yet, from the name in their token.
+ */
+
+/** A name from a caller's token: only fills a gap, never overrides what an event said. */
+export async function learnNameFromToken(db: Knex, schema: string, userId: string, name: string): Promise<void> {
+  await db.withSchema(schema).table('user_names').insert({ userId, name, updatedAt: null }).onConflict('userId').ignore()
+}
+
+/** A name from a `user.updated` event: kept unless chat already has a newer one. */
+export async function projectName(db: Knex, schema: string, change: { userId: string; name: string; updatedAt: string }): Promise<void> {
+  await db
+    .withSchema(schema)
+    .table('user_names')
+    .insert(change)
+    .onConflict('userId')
+    .merge(['name', 'updatedAt'])
+    .where((newer) => newer.whereNull('user_names.updatedAt').orWhere('user_names.updatedAt', '<', change.updatedAt))
+}
