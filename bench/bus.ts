@@ -102,8 +102,10 @@ async function declarePlain(ctx: Context): Promise<void> {
 
 /**
  * Plain amqplib with a publisher and a consumer connection, as two services
- * would have. The body is 1 KB: the sequence number in its first 4 bytes, the
- * run's tag in the next 4. `publish(tracker, channel, send)` decides the pattern.
+ * would have, carrying the same messages as the bus: the same ~1 KB JSON
+ * payload and the contract's properties and headers (what a team wiring
+ * amqplib by hand would send), but no validation, work context, retries or
+ * dead letters. `publish(tracker, channel, send)` decides the pattern.
  */
 async function withPlain(
   ctx: Context,
@@ -112,7 +114,7 @@ async function withPlain(
 ): Promise<Measure> {
   const { exchange, queue } = plainNames(ctx.namespace)
   const tracker = new Tracker(n)
-  const tag = randomBytes(4).readUInt32LE(0)
+  const tag = randomUUID().slice(0, 8)
   const publisherModel = await amqp.connect(ctx.amqpUrl)
   const consumerModel = await amqp.connect(ctx.amqpUrl)
   const consumer = await consumerModel.createChannel()
@@ -120,17 +122,24 @@ async function withPlain(
     await consumer.prefetch(config.prefetch)
     await consumer.consume(queue, (message) => {
       if (!message) return
-      if (message.content.readUInt32LE(4) === tag) tracker.handledOne(message.content.readUInt32LE(0))
+      JSON.parse(message.content.toString('utf8'))
+      tracker.handledOne(seqOf(String(message.properties.messageId), tag))
       consumer.ack(message)
     })
     const channel = await publisherModel.createConfirmChannel()
-    const template = Buffer.alloc(config.messageBytes, 'x')
-    template.writeUInt32LE(tag, 4)
+    const payload = productPayload(randomUUID())
     const send = (seq: number) => {
-      const body = Buffer.from(template)
-      body.writeUInt32LE(seq, 0)
+      const id = messageId(tag, seq)
       tracker.sent(seq)
-      channel.publish(exchange, PRODUCT_UPDATED, body, { persistent: true, contentType: 'application/octet-stream' })
+      channel.publish(exchange, PRODUCT_UPDATED, Buffer.from(JSON.stringify(payload)), {
+        contentType: 'application/json',
+        persistent: true,
+        messageId: id,
+        timestamp: Math.floor(Date.now() / 1000),
+        type: PRODUCT_UPDATED,
+        appId: 'bench-plain',
+        headers: { 'x-request-id': id, 'x-correlation-id': id, 'x-namespace': ctx.namespace }
+      })
     }
     await publish(tracker, channel, send)
     await tracker.wait(timeoutFor(n), 'plain amqplib')

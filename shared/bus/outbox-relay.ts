@@ -3,7 +3,9 @@ import pg from 'pg'
 import type { Knex } from 'knex'
 import type { Logger } from '../log/logger.ts'
 import { names } from './names.ts'
+import { randomUUID } from 'node:crypto'
 import { outboxChannel } from './outbox.ts'
+import { onOutboxCommitted } from './outbox-signal.ts'
 import type { Publisher } from './publisher.ts'
 
 export interface OutboxRelayOptions {
@@ -35,7 +37,9 @@ interface OutboxRow {
  * schema never publish a row twice while both are healthy (a relay that dies
  * after publishing and before committing leaves its rows to be published again:
  * at least once, made exactly-once by the consumers' inbox).
- * Wakes on LISTEN/NOTIFY, polls as a fallback, and waits out broker outages.
+ * Wakes when a writer in this process commits (outbox-signal.ts) and passes a
+ * coalesced NOTIFY to relays of the same schema in other processes (LISTEN);
+ * polls as a fallback, and waits out broker outages.
  */
 export class OutboxRelay extends EventEmitter {
   private listener?: pg.Client
@@ -48,6 +52,11 @@ export class OutboxRelay extends EventEmitter {
   private readonly pollIntervalMs: number
   private readonly retryDelayMs: number
   private failing = false
+  private unregister?: () => void
+  /** tells our own NOTIFYs apart from other processes' */
+  private readonly instanceId = randomUUID()
+  private notifying = false
+  private notifyAgain = false
 
   constructor(private readonly options: OutboxRelayOptions) {
     super()
@@ -58,6 +67,10 @@ export class OutboxRelay extends EventEmitter {
 
   async start(): Promise<void> {
     this.stopped = false
+    this.unregister = onOutboxCommitted(this.options.schema, () => {
+      this.kick()
+      this.notifyPeers()
+    })
     await this.listen()
     this.pollTimer = setInterval(() => this.kick(), this.pollIntervalMs)
     this.pollTimer.unref()
@@ -83,11 +96,35 @@ export class OutboxRelay extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopped = true
+    this.unregister?.()
     clearInterval(this.pollTimer)
     await this.draining?.catch(() => {})
     const listener = this.listener
     this.listener = undefined
     await listener?.end().catch(() => {})
+  }
+
+  /**
+   * Wakes relays of this schema in other processes (replicas). At most one
+   * NOTIFY is in flight, in its own tiny transaction: commits made meanwhile
+   * share the next one.
+   */
+  private notifyPeers(): void {
+    if (this.notifying) {
+      this.notifyAgain = true
+      return
+    }
+    this.notifying = true
+    void this.options.db
+      .raw('select pg_notify(?, ?)', [outboxChannel(this.options.schema), this.instanceId])
+      .catch(() => {}) // peers still poll
+      .finally(() => {
+        this.notifying = false
+        if (this.notifyAgain && !this.stopped) {
+          this.notifyAgain = false
+          this.notifyPeers()
+        }
+      })
   }
 
   /** Rows waiting to be published (for `bazaar status`). */
@@ -150,7 +187,9 @@ export class OutboxRelay extends EventEmitter {
     if (this.stopped) return
     const client = new pg.Client({ connectionString: this.options.databaseUrl })
     client.on('error', () => {})
-    client.on('notification', () => this.kick())
+    client.on('notification', (message) => {
+      if (message.payload !== this.instanceId) this.kick()
+    })
     client.on('end', () => {
       if (this.listener !== client || this.stopped) return
       this.listener = undefined

@@ -3,6 +3,7 @@ import type { EventPayload, RoutingKey } from '../contracts/index.ts'
 import { checkContract } from '../contracts/validate.ts'
 import { BusError } from './errors.ts'
 import { eventProperties, type MessageMeta } from './message.ts'
+import { signalOnCommit } from './outbox-signal.ts'
 
 export interface OutboxIdentity {
   namespace: string
@@ -36,7 +37,6 @@ export async function writeOutbox<K extends RoutingKey>(
     payload: JSON.stringify(payload),
     properties: JSON.stringify(properties)
   })
-  // Delivered to listeners only when the transaction commits.
-  await trx.raw('select pg_notify(?, ?)', [outboxChannel(identity.schema), ''])
+  signalOnCommit(trx, identity.schema)
   return properties.messageId
 }
