@@ -24,6 +24,12 @@ export interface PublishResult {
   routed: boolean
 }
 
+interface PendingConfirm {
+  deadline: number
+  routingKey: string
+  fail(error: BusError): void
+}
+
 export interface RawPublish {
   exchange: string
   routingKey: string
@@ -49,6 +55,9 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
   private channelErrors = new WeakMap<ConfirmChannel, string>()
   private channelWaiters: Array<(channel: ConfirmChannel) => void> = []
   private returned = new Set<string>()
+  /** publishes awaiting their confirm, oldest first */
+  private pending = new Set<PendingConfirm>()
+  private sweepTimer?: NodeJS.Timeout
   private readonly confirmTimeoutMs: number
 
   constructor(
@@ -116,24 +125,33 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
   }
 
   /** Publishes bytes as they are (retries, dead letters, replays, the outbox relay), with a confirm. */
-  async publishRaw(message: RawPublish): Promise<PublishResult> {
-    if (this.closed) throw new BusError('SHUTTING_DOWN', `publisher closed; ${message.routingKey} not sent`)
+  publishRaw(message: RawPublish): Promise<PublishResult> {
+    if (this.closed) return Promise.reject(new BusError('SHUTTING_DOWN', `publisher closed; ${message.routingKey} not sent`))
+    // The usual case takes no await: a channel is up, the broker has not blocked us, the buffer has room.
+    const channel = this.channel
+    if (channel && !this.drained && !this.connection.isBlocked) return this.send(channel, message, Date.now() + this.confirmTimeoutMs)
+    return this.publishWhenReady(message)
+  }
+
+  private async publishWhenReady(message: RawPublish): Promise<PublishResult> {
     const deadline = Date.now() + this.confirmTimeoutMs
     await this.connection.whenUnblocked()
     const channel = await this.waitForChannel(deadline)
     // Checked right before the publish, in the same tick, so no publish slips in while the buffer is full.
     while (this.drained && this.channel === channel) await this.drained
+    return this.send(channel, message, deadline)
+  }
+
+  private send(channel: ConfirmChannel, message: RawPublish, deadline: number): Promise<PublishResult> {
     const messageId = (message.properties.messageId as string | undefined) ?? ''
     return new Promise<PublishResult>((resolve, reject) => {
-      let settled = false
-      const timer = setTimeout(() => {
-        settled = true
-        reject(new BusError('PUBLISH_TIMEOUT', `no confirm for ${message.routingKey} within ${this.confirmTimeoutMs} ms`))
-      }, Math.max(1, deadline - Date.now()))
+      const pending: PendingConfirm = {
+        deadline,
+        fail: (error) => reject(error),
+        routingKey: message.routingKey
+      }
       const onConfirm = (err: unknown) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
+        if (!this.pending.delete(pending)) return // already timed out
         if (err) {
           // amqplib says 'message nacked' for a nack; anything else means the channel went first.
           if ((err as Error).message === 'message nacked') {
@@ -144,26 +162,45 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
           }
           return
         }
-        const routed = !this.returned.delete(messageId)
+        const routed = this.returned.size === 0 || !this.returned.delete(messageId)
         resolve({ messageId, routed })
       }
+      this.pending.add(pending)
+      this.armConfirmSweep()
       try {
-        const ok = channel.publish(
-          message.exchange,
-          message.routingKey,
-          message.body,
-          { ...message.properties, mandatory: true },
-          onConfirm
-        )
+        message.properties.mandatory = true
+        const ok = channel.publish(message.exchange, message.routingKey, message.body, message.properties, onConfirm)
         // The channel's buffer is full: later publishes wait for it to drain rather than pile on.
         if (!ok) this.holdUntilDrained(channel)
       } catch (err) {
-        settled = true
-        clearTimeout(timer)
+        this.pending.delete(pending)
         reject(new BusError('CHANNEL_CLOSED', `cannot publish ${message.routingKey}: ${(err as Error).message}`, { cause: err }))
       }
     })
   }
+
+  /**
+   * One timer for every publish awaiting its confirm, instead of one each:
+   * pending publishes are in deadline order (same timeout for all), so a
+   * sweep stops at the first one still in time.
+   */
+  private armConfirmSweep(): void {
+    if (this.sweepTimer) return
+    this.sweepTimer = setInterval(() => {
+      const now = Date.now()
+      for (const pending of this.pending) {
+        if (pending.deadline > now) break
+        this.pending.delete(pending)
+        pending.fail(new BusError('PUBLISH_TIMEOUT', `no confirm for ${pending.routingKey} within ${this.confirmTimeoutMs} ms`))
+      }
+      if (this.pending.size === 0) {
+        clearInterval(this.sweepTimer)
+        this.sweepTimer = undefined
+      }
+    }, Math.min(250, this.confirmTimeoutMs))
+    this.sweepTimer.unref()
+  }
+
 
   async close(): Promise<void> {
     this.closed = true
