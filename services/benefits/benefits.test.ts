@@ -3,7 +3,7 @@ import { expect } from 'chai'
 import { Bus } from '../../shared/bus/bus.ts'
 import { Headers } from '../../shared/bus/headers.ts'
 import { names } from '../../shared/bus/names.ts'
-import { ownRecordAccessCases, ownRecordBadInputCases } from '../../shared/testing/access.ts'
+import { describeOwnRecordRules } from '../../shared/testing/access.ts'
 import { TestApps } from '../../shared/testing/apps.ts'
 import { Management } from '../../shared/testing/broker.ts'
 import { testEnv } from '../../shared/testing/env.ts'
@@ -125,22 +125,5 @@ describe('benefits: welcome points for every new user', () => {
     }
   })
 
-  describe('who may read a balance', () => {
-    for (const { who, token, status } of ownRecordAccessCases(() => owner)) {
-      it(`GET /balances/:userId with ${who}: ${status}`, async () => {
-        const answer = await call(benefits.url, 'GET', `/balances/${owner.id}`, { token: token() })
-        expect(answer.status).to.equal(status)
-      })
-    }
-  })
-
-  describe('bad input is a 4xx naming what is wrong, never a 500', () => {
-    for (const { what, method, path, body, status, fields } of ownRecordBadInputCases('balances', () => owner)) {
-      it(`${what}: ${status}`, async () => {
-        const answer = await call(benefits.url, method, path(), { body, token: identity('admin').token })
-        expect(answer.status, JSON.stringify(answer.body)).to.equal(status)
-        for (const field of fields ?? []) expect(JSON.stringify(answer.body.data)).to.include(field)
-      })
-    }
-  })
+  describeOwnRecordRules('balances', { url: () => benefits.url, owner: () => owner })
 })

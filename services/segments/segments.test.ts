@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { Bus } from '../../shared/bus/bus.ts'
 import type { UserRegistered } from '../../shared/contracts/user.ts'
-import { ownRecordAccessCases, ownRecordBadInputCases } from '../../shared/testing/access.ts'
+import { describeOwnRecordRules } from '../../shared/testing/access.ts'
 import { TestApps } from '../../shared/testing/apps.ts'
 import { testEnv } from '../../shared/testing/env.ts'
 import { call } from '../../shared/testing/http.ts'
@@ -115,22 +115,5 @@ describe('segments: every new user in a segment, by configurable rules', () => {
     }
   })
 
-  describe('who may read a segment', () => {
-    for (const { who, token, status } of ownRecordAccessCases(() => owner)) {
-      it(`GET /segments/:userId with ${who}: ${status}`, async () => {
-        const answer = await call(segments.url, 'GET', `/segments/${owner.id}`, { token: token() })
-        expect(answer.status).to.equal(status)
-      })
-    }
-  })
-
-  describe('bad input is a 4xx naming what is wrong, never a 500', () => {
-    for (const { what, method, path, body, status, fields } of ownRecordBadInputCases('segments', () => owner)) {
-      it(`${what}: ${status}`, async () => {
-        const answer = await call(segments.url, method, path(), { body, token: identity('admin').token })
-        expect(answer.status, JSON.stringify(answer.body)).to.equal(status)
-        for (const field of fields ?? []) expect(JSON.stringify(answer.body.data)).to.include(field)
-      })
-    }
-  })
+  describeOwnRecordRules('segments', { url: () => segments.url, owner: () => owner })
 })

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { expect } from 'chai'
+import { call } from './http.ts'
 import { identity, type TestIdentity } from './tokens.ts'
 
 /** One row of an authorization table: who calls, and the status they must get. */
@@ -46,4 +48,29 @@ export function ownRecordBadInputCases(path: string, owner: () => { id: string }
     { what: 'a write', method: 'POST', path: () => `/${path}`, body: { userId: randomUUID() }, status: 405 },
     { what: 'a patch', method: 'PATCH', path: () => `/${path}/${owner().id}`, body: {}, status: 405 }
   ]
+}
+
+/**
+ * Mocha tests of a `GET /<path>/:userId` resource: the access table of
+ * `ownRecordAccessCases` and the bad-input table of `ownRecordBadInputCases`.
+ */
+export function describeOwnRecordRules(path: string, target: { url: () => string; owner: () => TestIdentity }): void {
+  describe(`who may read /${path}/:userId`, () => {
+    for (const { who, token, status } of ownRecordAccessCases(target.owner)) {
+      it(`GET /${path}/:userId with ${who}: ${status}`, async () => {
+        const answer = await call(target.url(), 'GET', `/${path}/${target.owner().id}`, { token: token() })
+        expect(answer.status).to.equal(status)
+      })
+    }
+  })
+
+  describe(`bad input to /${path} is a 4xx naming what is wrong, never a 500`, () => {
+    for (const { what, method, path: to, body, status, fields } of ownRecordBadInputCases(path, target.owner)) {
+      it(`${what}: ${status}`, async () => {
+        const answer = await call(target.url(), method, to(), { body, token: identity('admin').token })
+        expect(answer.status, JSON.stringify(answer.body)).to.equal(status)
+        for (const field of fields ?? []) expect(JSON.stringify(answer.body.data)).to.include(field)
+      })
+    }
+  })
 }
