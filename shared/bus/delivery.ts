@@ -27,8 +27,14 @@ export function originOf(message: ConsumeMessage): DeliveryOrigin {
 
 export type Parsed = { ok: true; value: unknown } | { ok: false; reason: string }
 
+/** Events are small documents; a body this large is a mistake or an attack, never an event. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
 /** The body as JSON, refusing other content types: a wrong body can never succeed, however often retried. */
 export function parseBody(message: ConsumeMessage): Parsed {
+  if (message.content.length > MAX_BODY_BYTES) {
+    return { ok: false, reason: `body of ${message.content.length} bytes exceeds the ${MAX_BODY_BYTES}-byte limit for events` }
+  }
   const contentType = message.properties.contentType as string | undefined
   if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) {
     return { ok: false, reason: `content type ${contentType} is not application/json` }
