@@ -1,5 +1,6 @@
 import type { Application as KoaApplication } from '@feathersjs/koa'
 import type { HookContext as FeathersHookContext } from '@feathersjs/feathers'
+import type { KnexAdapterTransaction } from '@feathersjs/knex'
 import type { Knex } from 'knex'
 import type { Bus } from '../bus/bus.ts'
 import type { OutboxRelay } from '../bus/outbox-relay.ts'
@@ -37,6 +38,7 @@ declare module '@feathersjs/feathers' {
   interface Params {
     caller?: Caller
     requestId?: string
-    transaction?: { trx: Knex.Transaction }
+    /** the knex transaction a method runs in (see transactional()); the same shape @feathersjs/knex uses */
+    transaction?: KnexAdapterTransaction
   }
 }

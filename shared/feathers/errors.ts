@@ -3,14 +3,29 @@ import type { Middleware } from '@feathersjs/koa'
 import type { HookContext } from './declarations.ts'
 import type { Logger } from '../log/logger.ts'
 
+/** Where @feathersjs/knex keeps the database's own error when it converts one. */
+const KNEX_ORIGINAL = Symbol.for('@feathersjs/knex/error')
+
+interface PgError {
+  code?: string
+  constraint?: string
+  column?: string
+  severity?: string
+}
+
 /**
  * Turns what is really bad input, however deep it was noticed, into a 4xx:
- * PostgreSQL's invalid-text, out-of-range and constraint errors included.
+ * PostgreSQL's invalid-text, out-of-range and constraint errors included. The
+ * database's message (which can quote SQL) never reaches the client: only the
+ * constraint or column it names.
  */
 export function toClientError(err: unknown): unknown {
-  if (err instanceof FeathersError) return err
-  const pgCode = (err as { code?: string })?.code
-  switch (pgCode) {
+  // @feathersjs/knex has already converted it (a unique violation becomes a 400 carrying SQL): judge the original.
+  const original = (err as Record<symbol, unknown> | undefined)?.[KNEX_ORIGINAL] as PgError | undefined
+  if (err instanceof FeathersError && !original) return err
+  const pg = original ?? (err as PgError)
+  const where = { ...(pg?.constraint ? { constraint: pg.constraint } : {}), ...(pg?.column ? { column: pg.column } : {}) }
+  switch (pg?.code) {
     case '22P02': // invalid text representation (e.g. not a uuid)
     case '22003': // numeric value out of range
     case '22001': // string too long
@@ -18,11 +33,15 @@ export function toClientError(err: unknown): unknown {
     case '22008':
     case '23502': // not null violation
     case '23514': // check violation
-      return new BadRequest('Invalid input', { reason: (err as Error).message })
+      return new BadRequest('Invalid input', where)
     case '23505':
-      return new Conflict('Already exists', { constraint: (err as { constraint?: string }).constraint })
+      return new Conflict('Already exists', where)
     case '23503':
-      return new NotFound('A referenced record does not exist')
+      return new NotFound('A referenced record does not exist', where)
+  }
+  if (original && typeof pg?.severity === 'string') {
+    // Any other database error is ours, not the client's: a 500 without the SQL in it.
+    return new GeneralError('Internal error')
   }
   return err
 }

@@ -12,7 +12,7 @@ export function transactional() {
   return async (context: HookContext, next: () => Promise<void>) => {
     if (context.params.transaction) return next()
     await context.app.get('db').transaction(async (trx) => {
-      context.params = { ...context.params, transaction: { trx } }
+      context.params = { ...context.params, transaction: { starting: false, trx } }
       await next()
     })
   }

@@ -24,7 +24,7 @@ export function userEventsConsumer(app: ServiceApp, mailer: Transporter): void {
   const send = async (mail: Mail, message: Envelope<RoutingKey>, userId: string, trx: Knex.Transaction) => {
     await notificationService(app)._create(
       { id: randomUUID(), userId, kind: mail.kind, to: mail.to, subject: mail.subject, sentAt: new Date().toISOString() },
-      { transaction: { trx } }
+      { transaction: { starting: false, trx } }
     )
     // Last, so that nothing after the send can roll the record back.
     await mailer.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, messageId: messageIdOf(message.id, mail.kind) })
