@@ -9,15 +9,15 @@ export interface RunningApp {
   stop(): Promise<void>
 }
 
-/** Starts an app on a free port for a test; `stop()` tears it down completely. */
-export async function startApp(app: ServiceApp): Promise<RunningApp> {
-  const server = await app.listen(0, '127.0.0.1' as never)
-  const { port } = server.address() as AddressInfo
+/** Starts an app on a free port (or the given one, e.g. to restart it where clients expect it); `stop()` tears it down completely. */
+export async function startApp(app: ServiceApp, port = 0): Promise<RunningApp> {
+  const server = await app.listen(port, '127.0.0.1' as never)
+  const { port: bound } = server.address() as AddressInfo
   let stopped = false
   return {
     app,
     server,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     async stop() {
       if (stopped) return
       stopped = true

@@ -1,0 +1,455 @@
+/**
+ * `npm run bench -- sse`: the gateway's SSE fan-out against bare better-sse.
+ *
+ * 1. A bare better-sse server (plain node:http, one channel) and then the
+ *    gateway, each in a child process of its own, get N keep-alive
+ *    connections from this process (raw sockets). Measured: RSS delta of the
+ *    server process per connection (after a forced GC), and the time from
+ *    asking for one broadcast until all N sockets have received it (three
+ *    rounds, median). For the gateway the broadcast is a `maintenance.scheduled`
+ *    published to RabbitMQ: broker, history insert and fan-out are all in it.
+ *    Its connections are users (JWT) and appliances (tokens from POST /appliances).
+ * 2. With the N connections still open, `order.created` at a steady rate
+ *    written through a transactional outbox (committed, then relayed with
+ *    publisher confirms, as the orders service does): p50/p99 from the commit
+ *    to the order arriving at a reference appliance (`runAppliance`).
+ *
+ * Run alone: `npx tsx bench/sse.ts`. SSE_BENCH_CONNECTIONS, SSE_BENCH_RATE and
+ * SSE_BENCH_SECONDS override N (10,000), the rate (200/s) and its duration (15 s).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { connect, type Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { PassThrough } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { createChannel, createSession } from 'better-sse'
+import { Bus } from '../shared/bus/bus.ts'
+import { OutboxRelay } from '../shared/bus/outbox-relay.ts'
+import { busMigrations } from '../shared/bus/outbox-table.ts'
+import { writeOutbox } from '../shared/bus/outbox.ts'
+import { readEnv } from '../shared/config/env.ts'
+import { MAINTENANCE_SCHEDULED, ORDER_CREATED, type OrderCreated } from '../shared/contracts/index.ts'
+import { createKnex, schemaName } from '../shared/db/database.ts'
+import { migrate } from '../shared/db/migrations.ts'
+import { dropNamespaceSchemas, identity, Management } from '../shared/testing/index.ts'
+import { runAppliance, type RunningAppliance } from '../cli/appliance/index.ts'
+
+const thisFile = fileURLToPath(import.meta.url)
+
+export interface SseBenchmarkResult {
+  connections: number
+  bare: ServerFigures
+  gateway: ServerFigures & { users: number; appliances: number }
+  ratios: { memory: number; broadcast: number }
+  /** commit of the outbox transaction to the order at an appliance: what a buyer's order goes through */
+  latency: LatencyFigures
+  /** the same orders published straight to the exchange: the gateway's own share, without the outbox relay */
+  busLatency: LatencyFigures
+  goals: { memoryWithin1_2x: boolean; broadcastWithin1_2x: boolean; p99Under50ms: boolean }
+}
+
+interface LatencyFigures {
+  ratePerSec: number
+  orders: number
+  received: number
+  p50Ms: number
+  p99Ms: number
+  maxMs: number
+  appliances: number
+}
+
+interface ServerFigures {
+  rssBeforeMB: number
+  rssAfterMB: number
+  kbPerConnection: number
+  /** median of the rounds */
+  broadcastMs: number
+  broadcastRoundsMs: number[]
+}
+
+type ChildMessage = { type: 'ready'; port: number } | { type: 'rss'; rss: number } | { type: 'broadcasted' }
+
+// ---------------------------------------------------------------- children
+
+/** A child process running one server, spoken to over IPC. */
+class ServerChild {
+  private constructor(
+    readonly process: ChildProcess,
+    readonly port: number
+  ) {}
+
+  static async start(role: 'bare' | 'gateway', env: NodeJS.ProcessEnv): Promise<ServerChild> {
+    // as many descriptors as the hard limit allows: N sockets plus the server's own
+    const command = `ulimit -n $(ulimit -Hn); exec "${process.execPath}" --expose-gc --import tsx "${thisFile}" ${role}`
+    const child = spawn('bash', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env })
+    const ready = await new Promise<ChildMessage>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as ChildMessage))
+      child.once('exit', (code) => reject(new Error(`${role} server exited (${code}) before it was ready`)))
+    })
+    if (ready.type !== 'ready') throw new Error(`unexpected message from the ${role} server`)
+    return new ServerChild(child, ready.port)
+  }
+
+  async ask<T extends ChildMessage['type']>(message: object, answer: T): Promise<Extract<ChildMessage, { type: T }>> {
+    const reply = new Promise<ChildMessage>((resolve) => {
+      const onMessage = (m: ChildMessage) => {
+        if (m.type !== answer) return
+        this.process.off('message', onMessage)
+        resolve(m)
+      }
+      this.process.on('message', onMessage)
+    })
+    this.process.send(message)
+    return (await reply) as Extract<ChildMessage, { type: T }>
+  }
+
+  async rss(): Promise<number> {
+    return (await this.ask({ type: 'rss' }, 'rss')).rss
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode !== null) return
+    const exited = once(this.process, 'exit')
+    this.process.kill('SIGTERM')
+    await exited
+  }
+}
+
+function measuredRss(): number {
+  const gc = (globalThis as { gc?: () => void }).gc
+  for (let i = 0; i < 3; i++) gc?.()
+  return process.memoryUsage().rss
+}
+
+/** Child role: one better-sse channel on a plain node:http server, nothing else. */
+async function bareServer(): Promise<void> {
+  const channel = createChannel()
+  const server = createServer(async (req, res) => {
+    if (!req.url?.startsWith('/events')) {
+      res.writeHead(404).end()
+      return
+    }
+    channel.register(await createSession(req, res))
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  process.on('message', (m: { type: string; marker?: string }) => {
+    if (m.type === 'rss') process.send!({ type: 'rss', rss: measuredRss() })
+    if (m.type === 'broadcast') {
+      channel.broadcast({ id: m.marker, message: m.marker, startsAt: new Date().toISOString(), endsAt: new Date().toISOString() }, 'maintenance')
+      process.send!({ type: 'broadcasted' })
+    }
+  })
+  process.on('SIGTERM', () => process.exit(0))
+  process.send!({ type: 'ready', port: (server.address() as AddressInfo).port })
+}
+
+/** Child role: the real gateway app (its own namespace), as `npm start` runs it. */
+async function gatewayServer(): Promise<void> {
+  const { createApp } = await import('../services/gateway/app.ts')
+  const app = createApp()
+  const server = await app.listen(0, '127.0.0.1' as never)
+  process.on('message', (m: { type: string }) => {
+    if (m.type === 'rss') process.send!({ type: 'rss', rss: measuredRss() })
+  })
+  process.on('SIGTERM', () => {
+    server.closeAllConnections()
+    void app.teardown().finally(() => process.exit(0))
+  })
+  process.send!({ type: 'ready', port: (server.address() as AddressInfo).port })
+}
+
+// ---------------------------------------------------------------- clients
+
+/** N raw keep-alive SSE connections from this process; each notices when a marker reaches it. */
+class ClientPool {
+  readonly sockets: Socket[] = []
+  private waiting?: { marker: Buffer; pending: Set<Socket>; done: () => void }
+
+  async open(port: number, tokens: Array<string | undefined>, concurrency = 200): Promise<void> {
+    let next = 0
+    const openOne = async (token: string | undefined) => {
+      const socket = connect(port, '127.0.0.1')
+      socket.setNoDelay(true)
+      socket.on('error', () => {})
+      const auth = token ? `Authorization: Bearer ${token}\r\n` : ''
+      socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n${auth}\r\n`)
+      // the response head and the retry hint: the session is registered
+      const [first] = (await once(socket, 'data')) as [Buffer]
+      if (!first.toString('latin1').startsWith('HTTP/1.1 200')) throw new Error(`stream refused: ${first.toString('latin1').split('\r\n')[0]}`)
+      socket.on('data', (chunk: Buffer) => {
+        const waiting = this.waiting
+        if (waiting && waiting.pending.has(socket) && chunk.includes(waiting.marker)) {
+          waiting.pending.delete(socket)
+          if (waiting.pending.size === 0) waiting.done()
+        }
+      })
+      this.sockets.push(socket)
+    }
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, tokens.length) }, async () => {
+        while (next < tokens.length) await openOne(tokens[next++])
+      })
+    )
+  }
+
+  /** Milliseconds from `trigger` until every socket has received `marker`. */
+  async timeBroadcast(marker: string, trigger: () => Promise<unknown>, timeoutMs = 60_000): Promise<number> {
+    const started = performance.now()
+    const all = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`broadcast reached ${this.sockets.length - (this.waiting?.pending.size ?? 0)} of ${this.sockets.length} in ${timeoutMs} ms`)), timeoutMs)
+      this.waiting = { marker: Buffer.from(marker), pending: new Set(this.sockets), done: () => { clearTimeout(timer); resolve() } }
+    })
+    await trigger()
+    await all
+    this.waiting = undefined
+    return performance.now() - started
+  }
+
+  close(): void {
+    for (const socket of this.sockets.splice(0)) socket.destroy()
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+const mb = (bytes: number) => Math.round((bytes / 1_048_576) * 10) / 10
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}
+
+async function measureServer(
+  child: ServerChild,
+  tokens: Array<string | undefined>,
+  broadcast: (marker: string) => Promise<unknown>
+): Promise<ServerFigures & { pool: ClientPool }> {
+  const rssBefore = await child.rss()
+  const pool = new ClientPool()
+  await pool.open(child.port, tokens)
+  const rssAfter = await child.rss()
+  const rounds: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const marker = `bench-${randomBytes(6).toString('hex')}`
+    rounds.push(round(await pool.timeBroadcast(marker, () => broadcast(marker)), 1))
+  }
+  return {
+    pool,
+    rssBeforeMB: mb(rssBefore),
+    rssAfterMB: mb(rssAfter),
+    kbPerConnection: round((rssAfter - rssBefore) / tokens.length / 1024, 1),
+    broadcastMs: median(rounds),
+    broadcastRoundsMs: rounds
+  }
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length)
+  let next = 0
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) {
+      const i = next++
+      results[i] = await fn(items[i]!)
+    }
+  }))
+  return results
+}
+
+async function createAppliance(origin: string, sellerToken: string): Promise<string> {
+  const response = await fetch(`${origin}/appliances`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${sellerToken}` },
+    body: JSON.stringify({ name: 'bench printer' })
+  })
+  if (response.status !== 201) throw new Error(`POST /appliances: ${response.status} ${await response.text()}`)
+  return ((await response.json()) as { token: string }).token
+}
+
+// ---------------------------------------------------------------- the benchmark
+
+export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
+  const n = Number(process.env.SSE_BENCH_CONNECTIONS || 10_000)
+  const rate = Number(process.env.SSE_BENCH_RATE || 200)
+  const seconds = Number(process.env.SSE_BENCH_SECONDS || 15)
+  const base = readEnv()
+  const ns = `bench_sse_${randomBytes(3).toString('hex')}`
+  const env = { ...process.env, BAZAAR_NAMESPACE: ns, LOG_LEVEL: process.env.LOG_LEVEL || 'warn' }
+  const log = (line: string) => console.log(`[sse] ${line}`)
+  const cleanups: Array<() => Promise<unknown>> = []
+
+  try {
+    // ---- bare better-sse
+    log(`bare better-sse: ${n} connections`)
+    const bare = await ServerChild.start('bare', env)
+    cleanups.push(() => bare.stop())
+    const bareFigures = await measureServer(bare, new Array(n).fill(undefined), (marker) => bare.ask({ type: 'broadcast', marker }, 'broadcasted'))
+    bareFigures.pool.close()
+    await bare.stop()
+    log(`bare: ${bareFigures.kbPerConnection} KB/connection, broadcast ${bareFigures.broadcastMs} ms (${bareFigures.broadcastRoundsMs.join(', ')})`)
+
+    // ---- the gateway
+    const gateway = await ServerChild.start('gateway', env)
+    cleanups.push(() => gateway.stop())
+    cleanups.push(() => new Management().deleteNamespace(ns))
+    cleanups.push(() => dropNamespaceSchemas(ns))
+    const origin = `http://127.0.0.1:${gateway.port}`
+    const applianceCount = Math.round(n / 5)
+    const userCount = n - applianceCount
+    log(`gateway: ${userCount} users and ${applianceCount} appliances`)
+    const sellers = Array.from({ length: Math.max(1, Math.round(applianceCount / 10)) }, () => identity('seller'))
+    const applianceTokens = await mapLimit(Array.from({ length: applianceCount }, (_, i) => sellers[i % sellers.length]!), 16, (s) => createAppliance(origin, s.token))
+    const userTokens = Array.from({ length: userCount }, (_, i) => identity(i % 2 ? 'buyer' : 'seller').token)
+    const tokens = userTokens.flatMap((t, i) => (i < applianceTokens.length ? [t, applianceTokens[i]!] : [t]))
+
+    const bus = new Bus({ url: base.amqpUrl, namespace: ns, service: 'cli' })
+    await bus.start()
+    cleanups.unshift(() => bus.stop())
+    const gatewayFigures = await measureServer(gateway, tokens, (marker) =>
+      bus.publisher.publish(MAINTENANCE_SCHEDULED, { id: marker, message: marker, startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 1_000).toISOString() })
+    )
+    cleanups.unshift(async () => gatewayFigures.pool.close())
+    log(`gateway: ${gatewayFigures.kbPerConnection} KB/connection, broadcast ${gatewayFigures.broadcastMs} ms (${gatewayFigures.broadcastRoundsMs.join(', ')})`)
+
+    // ---- orders at a steady rate, through the outbox, to appliances
+    const latencySellers = Array.from({ length: 20 }, () => identity('seller'))
+    const printers: RunningAppliance[] = []
+    const sent = new Map<string, number>()
+    const latencies: number[] = []
+    for (const seller of latencySellers) {
+      const printer = runAppliance({ url: origin, token: await createAppliance(origin, seller.token), stdout: new PassThrough().resume(), stderr: new PassThrough().resume() })
+      printer.on('order', (order) => {
+        const at = sent.get(order.orderId)
+        if (at !== undefined) {
+          latencies.push(performance.now() - at)
+          sent.delete(order.orderId)
+        }
+      })
+      printers.push(printer)
+      cleanups.unshift(() => printer.stop())
+      await once(printer, 'connected')
+    }
+    const producerSchema = schemaName(ns, 'benchorders')
+    const db = createKnex(base.databaseUrl, producerSchema)
+    cleanups.unshift(() => db.destroy())
+    await migrate(db, producerSchema, busMigrations)
+    const outboxBus = new Bus({ url: base.amqpUrl, namespace: ns, service: 'orders' })
+    await outboxBus.start()
+    cleanups.unshift(() => outboxBus.stop())
+    const relay = new OutboxRelay({ db, databaseUrl: base.databaseUrl, schema: producerSchema, namespace: ns, publisher: outboxBus.publisher })
+    await relay.start()
+    cleanups.unshift(() => relay.stop())
+
+    const total = rate * seconds
+    const buyer = identity('buyer')
+    const steady = async (via: 'outbox' | 'bus') => {
+      latencies.length = 0
+      sent.clear()
+      log(`${total} order.created at ${rate}/s ${via === 'outbox' ? 'through the outbox' : 'published straight to the bus'} to ${printers.length} appliances`)
+      const started = performance.now()
+      const writes: Promise<void>[] = []
+      for (let i = 0; i < total; i++) {
+        const due = started + (i * 1000) / rate
+        const wait = due - performance.now()
+        if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
+        const seller = latencySellers[i % latencySellers.length]!
+        const order: OrderCreated = {
+          orderId: randomUUID(),
+          buyerId: buyer.id,
+          sellerId: seller.id,
+          items: [{ productId: randomUUID(), sellerId: seller.id, title: 'Bench item', unitPrice: 1_000, quantity: 1 }],
+          total: 1_000,
+          currency: 'EUR',
+          createdAt: new Date().toISOString()
+        }
+        if (via === 'bus') {
+          sent.set(order.orderId, performance.now())
+          writes.push(outboxBus.publisher.publish(ORDER_CREATED, order).then(() => {}))
+        } else {
+          // the clock starts when the transaction has committed: when POST /orders would answer
+          writes.push(
+            db.transaction(async (trx) => {
+              await writeOutbox(trx, { namespace: ns, appId: 'orders', schema: producerSchema }, ORDER_CREATED, order)
+            }).then(() => { sent.set(order.orderId, performance.now()) })
+          )
+        }
+      }
+      await Promise.all(writes)
+      const deadline = Date.now() + 30_000
+      while (latencies.length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+      const sorted = [...latencies].sort((a, b) => a - b)
+      return {
+        ratePerSec: rate,
+        orders: total,
+        received: latencies.length,
+        p50Ms: round(percentile(sorted, 50)),
+        p99Ms: round(percentile(sorted, 99)),
+        maxMs: round(sorted.at(-1) ?? NaN),
+        appliances: printers.length
+      }
+    }
+    const latency = await steady('outbox')
+    const busLatency = await steady('bus')
+
+    const result: SseBenchmarkResult = {
+      connections: n,
+      bare: strip(bareFigures),
+      gateway: { ...strip(gatewayFigures), users: userCount, appliances: applianceCount },
+      ratios: {
+        memory: round(gatewayFigures.kbPerConnection / bareFigures.kbPerConnection),
+        broadcast: round(gatewayFigures.broadcastMs / bareFigures.broadcastMs)
+      },
+      latency,
+      busLatency,
+      goals: { memoryWithin1_2x: false, broadcastWithin1_2x: false, p99Under50ms: latency.p99Ms < 50 && latency.received === total }
+    }
+    result.goals.memoryWithin1_2x = result.ratios.memory <= 1.2
+    result.goals.broadcastWithin1_2x = result.ratios.broadcast <= 1.2
+    print(result)
+    return result
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch(() => {})
+  }
+}
+
+function strip(figures: ServerFigures & { pool?: ClientPool }): ServerFigures {
+  const { pool: _pool, ...rest } = figures
+  return rest
+}
+
+function print(r: SseBenchmarkResult): void {
+  const rows: Array<[string, string, string, string]> = [
+    ['', 'bare better-sse', 'gateway', 'gateway/bare'],
+    ['connections', String(r.connections), `${r.connections} (${r.gateway.users} users, ${r.gateway.appliances} appliances)`, ''],
+    ['server RSS before -> after (MB)', `${r.bare.rssBeforeMB} -> ${r.bare.rssAfterMB}`, `${r.gateway.rssBeforeMB} -> ${r.gateway.rssAfterMB}`, ''],
+    ['memory per connection (KB)', String(r.bare.kbPerConnection), String(r.gateway.kbPerConnection), `${r.ratios.memory}x (goal <= 1.2x)`],
+    ['one broadcast to all, median of 3 (ms)', String(r.bare.broadcastMs), String(r.gateway.broadcastMs), `${r.ratios.broadcast}x (goal <= 1.2x)`]
+  ]
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => row[c]!.length)))
+  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '))
+  const l = r.latency
+  console.log(
+    `order.created at ${l.ratePerSec}/s via the outbox, commit -> receipt at an appliance (${l.received}/${l.orders} received, ${l.appliances} appliances, ${r.connections} other streams open): ` +
+      `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (goal p99 < 50 ms)`
+  )
+  const b = r.busLatency
+  console.log(
+    `the same, published straight to the exchange (no outbox relay): ${b.received}/${b.orders} received, p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms, max ${b.maxMs} ms`
+  )
+}
+
+// ---------------------------------------------------------------- entry
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const role = process.argv[2]
+  if (role === 'bare') await bareServer()
+  else if (role === 'gateway') await gatewayServer()
+  else {
+    await runSseBenchmark()
+    process.exit(0)
+  }
+}

@@ -1,0 +1,91 @@
+import type { BazaarEnv } from '../../shared/config/env.ts'
+import { createServiceApp, onStart } from '../../shared/feathers/app.ts'
+import type { BazaarSettings, ServiceApp } from '../../shared/feathers/declarations.ts'
+import { gatewayConfigSchema, gatewayConfigValues, type GatewayConfig } from './config.ts'
+import { historyConsumer } from './consumers/history.ts'
+import { EventStore } from './history/store.ts'
+import { StreamHub } from './live/hub.ts'
+import { LiveFeed } from './live/feed.ts'
+import { RevocationListener } from './live/revocations.ts'
+import { migrations } from './migrations/index.ts'
+import { proxyRoutes, routes } from './proxy.ts'
+import { appliances } from './resources/appliances/appliances.ts'
+import { maintenanceNotices } from './resources/maintenance-notices/maintenance-notices.ts'
+import { receipts } from './resources/receipts/receipts.ts'
+import { eventsRoute } from './sse/events.ts'
+import { warehousePage } from './warehouse/page.ts'
+
+/** The gateway's moving parts, for its tests and the benchmark. */
+export interface GatewayParts {
+  config: GatewayConfig
+  store: EventStore
+  hub: StreamHub
+  feed: LiveFeed
+}
+
+export function gatewayParts(app: ServiceApp): GatewayParts {
+  return app.get('gateway' as keyof BazaarSettings) as unknown as GatewayParts
+}
+
+/**
+ * The public origin: proxies the REST paths other services own, serves
+ * `/appliances`, `/maintenance-notices`, `/receipts`, the SSE stream
+ * `/events` and the `/warehouse` page. `vars` is the process environment its
+ * settings and the services' internal URLs are read from.
+ */
+export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env): ServiceApp {
+  let config: GatewayConfig
+  const app: ServiceApp = createServiceApp({
+    service: 'gateway',
+    migrations,
+    env,
+    config: { schema: gatewayConfigSchema, values: gatewayConfigValues(vars) },
+    beforeBody: [proxyRoutes({ routes: routes(vars), timeoutMs: () => config.proxyTimeoutMs, logger: () => app.get('logger') })]
+  })
+  config = app.get('config') as GatewayConfig
+  const logger = app.get('logger')
+  const store = new EventStore(app.get('db'), app.get('schema'), config.retentionHours * 3_600_000)
+  const hub = new StreamHub({ maxBufferBytes: config.maxClientBufferBytes, logger })
+  const feed = new LiveFeed(app.get('bus').connection, store, hub, {
+    namespace: app.get('namespace'),
+    catchUpIntervalMs: config.catchUpIntervalMs,
+    logger
+  })
+  const revocations = new RevocationListener({
+    databaseUrl: app.get('env').databaseUrl,
+    db: app.get('db'),
+    schema: app.get('schema'),
+    hub,
+    logger
+  })
+  app.set('gateway' as keyof BazaarSettings, { config, store, hub, feed } satisfies GatewayParts as never)
+
+  // Sockets that go away mid-stream are normal for SSE: a debug line, not Koa's stack trace on stderr.
+  app.on('error', (err: Error) => logger.debug({ err: err.message }, 'connection error'))
+  app.use(warehousePage())
+  app.use(eventsRoute(app, hub, store, config))
+  app.configure(appliances(hub))
+  app.configure(maintenanceNotices(store))
+  app.configure(receipts(store))
+  app.configure(historyConsumer(store))
+
+  let sweeper: NodeJS.Timeout | undefined
+  onStart(app, async () => {
+    await feed.start()
+    await revocations.start()
+    sweeper = setInterval(() => void store.sweep().catch((err: Error) => logger.warn({ err: err.message }, 'history sweep failed')), 600_000)
+    sweeper.unref()
+  })
+  app.hooks({
+    teardown: [
+      async (_context: unknown, next: () => Promise<void>) => {
+        clearInterval(sweeper)
+        hub.endAll()
+        await feed.stop()
+        await revocations.stop()
+        await next()
+      }
+    ]
+  })
+  return app
+}

@@ -1,0 +1,99 @@
+import {
+  CLAIM_OPENED,
+  MAINTENANCE_CANCELLED,
+  MAINTENANCE_SCHEDULED,
+  ORDER_CREATED,
+  USER_UPDATED,
+  type EventPayload,
+  type RoutingKey
+} from '../../../shared/contracts/index.ts'
+
+/**
+ * Who receives what. An audience is a string key: `all` (every stream),
+ * `appliances:<sellerId>` (the warehouse appliances of one seller) and
+ * `user:<userId>` (one user's own streams). An event is recorded with the
+ * audiences it is for; a stream subscribes to its own few; history is
+ * replayed by the same keys, so live and replayed delivery cannot disagree.
+ */
+export const pushedRoutingKeys = [
+  ORDER_CREATED,
+  MAINTENANCE_SCHEDULED,
+  MAINTENANCE_CANCELLED,
+  USER_UPDATED,
+  CLAIM_OPENED
+] as const satisfies readonly RoutingKey[]
+export type PushedKey = (typeof pushedRoutingKeys)[number]
+
+export const everyone = 'all'
+export const applianceAudience = (sellerId: string) => `appliances:${sellerId}`
+export const userAudience = (userId: string) => `user:${userId}`
+
+/** Who is on the other end of a stream. */
+export type Principal =
+  | { kind: 'user'; userId: string; role: 'buyer' | 'seller' | 'admin' }
+  | { kind: 'appliance'; applianceId: string; sellerId: string }
+
+export function audiencesOf(principal: Principal): string[] {
+  return principal.kind === 'appliance'
+    ? [everyone, applianceAudience(principal.sellerId)]
+    : [everyone, userAudience(principal.userId)]
+}
+
+/** A recorded event, as stored in the history and handed to streams. */
+export interface RecordedEvent {
+  id: number
+  routingKey: PushedKey
+  payload: EventPayload<PushedKey>
+  audiences: string[]
+}
+
+/** The audiences an event is for, and the order/seller it concerns (for receipts). */
+export function addressOf<K extends PushedKey>(routingKey: K, payload: EventPayload<K>): {
+  audiences: string[]
+  sellerId?: string
+  orderId?: string
+} {
+  switch (routingKey) {
+    case ORDER_CREATED: {
+      const order = payload as EventPayload<typeof ORDER_CREATED>
+      const audiences = [applianceAudience(order.sellerId), userAudience(order.buyerId), userAudience(order.sellerId)]
+      return { audiences: [...new Set(audiences)], sellerId: order.sellerId, orderId: order.orderId }
+    }
+    case USER_UPDATED:
+      return { audiences: [userAudience((payload as EventPayload<typeof USER_UPDATED>).userId)] }
+    case CLAIM_OPENED:
+      return { audiences: [userAudience((payload as EventPayload<typeof CLAIM_OPENED>).buyerId)] }
+    default:
+      return { audiences: [everyone] }
+  }
+}
+
+/**
+ * What one stream sees of an event: its SSE name and data, or nothing.
+ * Appliances get `order` with the order.created payload; users get `notice`s
+ * about themselves; everyone gets `maintenance` (and `maintenance-cancelled`).
+ */
+export function render(event: RecordedEvent, principal: Principal): { name: string; data: unknown } | undefined {
+  switch (event.routingKey) {
+    case MAINTENANCE_SCHEDULED:
+      return { name: 'maintenance', data: event.payload }
+    case MAINTENANCE_CANCELLED:
+      return { name: 'maintenance-cancelled', data: event.payload }
+    case ORDER_CREATED: {
+      const order = event.payload as EventPayload<typeof ORDER_CREATED>
+      if (principal.kind === 'appliance') return principal.sellerId === order.sellerId ? { name: 'order', data: order } : undefined
+      if (principal.userId === order.buyerId) return { name: 'notice', data: { kind: 'order.created', ...order } }
+      if (principal.userId === order.sellerId) return { name: 'notice', data: { kind: 'order.received', ...order } }
+      return undefined
+    }
+    case USER_UPDATED: {
+      const update = event.payload as EventPayload<typeof USER_UPDATED>
+      return principal.kind === 'user' && principal.userId === update.userId ? { name: 'notice', data: { kind: 'user.updated', ...update } } : undefined
+    }
+    case CLAIM_OPENED: {
+      const claim = event.payload as EventPayload<typeof CLAIM_OPENED>
+      return principal.kind === 'user' && principal.userId === claim.buyerId ? { name: 'notice', data: { kind: 'claim.opened', ...claim } } : undefined
+    }
+  }
+  return undefined
+}

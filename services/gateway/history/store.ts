@@ -1,0 +1,201 @@
+import type { Knex } from 'knex'
+import { MAINTENANCE_CANCELLED, MAINTENANCE_SCHEDULED, ORDER_CREATED, type EventPayload } from '../../../shared/contracts/index.ts'
+import { addressOf, audiencesOf, everyone, type Principal, type PushedKey, type RecordedEvent } from './audiences.ts'
+
+/**
+ * The event history every gateway instance shares, in PostgreSQL (the
+ * gateway's own schema), rather than in a RabbitMQ stream, because:
+ * - ids must be the same on every instance, so a client can resume on any of
+ *   them: the table assigns them, idempotently by message id;
+ * - replay is a range query (`id > Last-Event-ID`) filtered by the client's
+ *   audiences, with an index, not a scan of a log from an offset;
+ * - "orders this appliance has not acknowledged" is a join against the
+ *   receipts table, which a log cannot answer.
+ *
+ * Ids are `max(id) + n` inserted in one statement: two concurrent inserts that
+ * compute the same ids collide on the primary key and the later one retries,
+ * so an id only becomes visible after every lower id has committed. That is
+ * what makes "everything after id N" a complete answer at any moment. The
+ * price is that recording is serial across instances: a batch per commit.
+ */
+export class EventStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly schema: string,
+    private readonly retentionMs: number
+  ) {}
+
+  private table(name: string): string {
+    return `${this.schema}.${name}`
+  }
+
+  /** Records an event once per message id and returns it with its id (the same on every instance). */
+  async record<K extends PushedKey>(messageId: string, routingKey: K, payload: EventPayload<K>): Promise<RecordedEvent> {
+    return (await this.recordMany([{ messageId, routingKey, payload }]))[0]!
+  }
+
+  /**
+   * Records several events in one statement (one commit: at hundreds of
+   * events a second the commit's fsync, not the insert, is what costs), in
+   * the given order, each once per message id. Returns them with their ids,
+   * in the given order.
+   */
+  async recordMany(items: Array<{ messageId: string; routingKey: PushedKey; payload: EventPayload<PushedKey> }>): Promise<RecordedEvent[]> {
+    const rows = items.map((item, ord) => {
+      const { audiences, sellerId, orderId } = addressOf(item.routingKey, item.payload)
+      return { ord, message_id: item.messageId, routing_key: item.routingKey, payload: item.payload, audiences, seller_id: sellerId ?? null, order_id: orderId ?? null }
+    })
+    const events = this.table('events')
+    const ids = new Map<string, number>()
+    // Usually another recorder (the live feed of some instance) was first: a read, no write, no commit to wait for.
+    for (const row of await this.db(events).whereIn('message_id', rows.map((r) => r.message_id)).select('id', 'message_id')) {
+      ids.set(row.message_id, Number(row.id))
+    }
+    const missing = rows.filter((row) => !ids.has(row.message_id))
+    for (let attempt = 0; missing.length > 0; attempt++) {
+      try {
+        const { rows: inserted } = await this.db.raw<{ rows: Array<{ id: string; message_id: string }> }>(
+          `insert into ?? (id, message_id, routing_key, payload, audiences, seller_id, order_id)
+           select (select coalesce(max(id), 0) from ??) + row_number() over (order by x.ord),
+                  x.message_id, x.routing_key, x.payload, x.audiences, x.seller_id, x.order_id
+           from jsonb_to_recordset(?::jsonb) as x(ord int, message_id text, routing_key text, payload jsonb, audiences text[], seller_id text, order_id text)
+           where not exists (select 1 from ?? e where e.message_id = x.message_id)
+           on conflict (message_id) do nothing
+           returning id, message_id`,
+          [events, events, JSON.stringify(missing), events]
+        )
+        for (const row of inserted) ids.set(row.message_id, Number(row.id))
+        break
+      } catch (err) {
+        // another instance took these ids a moment before us: take the next ones
+        if ((err as { code?: string }).code !== '23505' || attempt >= 50) throw err
+      }
+    }
+    const known = rows.filter((row) => !ids.has(row.message_id)).map((row) => row.message_id)
+    if (known.length > 0) {
+      for (const row of await this.db(events).whereIn('message_id', known).select('id', 'message_id')) ids.set(row.message_id, Number(row.id))
+    }
+    const recorded: RecordedEvent[] = []
+    for (const row of rows) {
+      const id = ids.get(row.message_id)
+      if (id === undefined) throw new Error(`event ${row.message_id} was neither recorded nor found`)
+      if (row.routing_key === MAINTENANCE_SCHEDULED || row.routing_key === MAINTENANCE_CANCELLED) {
+        await this.rememberNotice(id, row.routing_key, row.payload as EventPayload<typeof MAINTENANCE_SCHEDULED | typeof MAINTENANCE_CANCELLED>)
+      }
+      recorded.push({ id, routingKey: row.routing_key, payload: row.payload, audiences: row.audiences })
+    }
+    return recorded
+  }
+
+  /** Keeps the maintenance notices current, whoever announced them (REST or the CLI on the bus). */
+  private async rememberNotice(eventId: number, routingKey: PushedKey, payload: EventPayload<typeof MAINTENANCE_SCHEDULED | typeof MAINTENANCE_CANCELLED>) {
+    const table = this.db(this.table('maintenance_notices'))
+    if (routingKey === MAINTENANCE_SCHEDULED) {
+      const notice = payload as EventPayload<typeof MAINTENANCE_SCHEDULED>
+      await table
+        .insert({ id: notice.id, message: notice.message, starts_at: notice.startsAt, ends_at: notice.endsAt, event_id: eventId })
+        .onConflict('id')
+        .merge(['message', 'starts_at', 'ends_at', 'event_id', 'updated_at'])
+    } else {
+      const cancel = payload as EventPayload<typeof MAINTENANCE_CANCELLED>
+      await table.insert({ id: cancel.id, cancelled_at: cancel.cancelledAt }).onConflict('id').merge(['cancelled_at', 'updated_at'])
+    }
+  }
+
+  /** The highest id recorded so far (0 when empty). */
+  async maxId(): Promise<number> {
+    const row = await this.db(this.table('events')).max({ max: 'id' }).first()
+    return Number(row?.max ?? 0)
+  }
+
+  /** Events recorded after `afterId`, in id order (a page of them). */
+  async after(afterId: number, limit = 1_000): Promise<RecordedEvent[]> {
+    const rows = await this.db(this.table('events')).where('id', '>', afterId).orderBy('id').limit(limit).select('id', 'routing_key', 'payload', 'audiences')
+    return rows.map(toEvent)
+  }
+
+  /** Maintenance notices not cancelled and not over, as the events that announced them. */
+  async activeNotices(): Promise<RecordedEvent[]> {
+    const rows = await this.db(`${this.table('maintenance_notices')} as n`)
+      .join(`${this.table('events')} as e`, 'e.id', 'n.event_id')
+      .whereNull('n.cancelled_at')
+      .whereNotNull('n.message')
+      .where('n.ends_at', '>', new Date())
+      .orderBy('e.id')
+      .select('e.id', 'e.routing_key', 'e.payload', 'e.audiences')
+    return rows.map(toEvent)
+  }
+
+  /**
+   * What a stream gets on connect, in id order: every event of its audiences
+   * after `since` (its Last-Event-ID, if any) within retention; for an
+   * appliance, every order of its seller it has not acknowledged, whatever
+   * `since` says; and the active maintenance notices.
+   */
+  async catchUp(principal: Principal, since: number | undefined, appliance?: { createdAt: Date }): Promise<RecordedEvent[]> {
+    const cutoff = new Date(Date.now() - this.retentionMs)
+    const found = new Map<number, RecordedEvent>()
+    for (const event of await this.activeNotices()) found.set(event.id, event)
+    const audiences = audiencesOf(principal)
+    let cursor = 0
+    for (;;) {
+      const query = this.db(`${this.table('events')} as e`)
+        .where('e.id', '>', cursor)
+        .where('e.created_at', '>', cutoff)
+        .orderBy('e.id')
+        .limit(1_000)
+        .select('e.id', 'e.routing_key', 'e.payload', 'e.audiences')
+      if (principal.kind === 'user') {
+        if (since === undefined) break
+        query.where('e.id', '>', since).whereRaw('e.audiences && ?::text[]', [audiences])
+      } else {
+        query.where((q) => {
+          if (since !== undefined) q.orWhere((b) => b.where('e.id', '>', since).whereRaw('e.audiences && ?::text[]', [[everyone]]))
+          q.orWhere((b) =>
+            b
+              .where('e.routing_key', ORDER_CREATED)
+              .where('e.seller_id', principal.sellerId)
+              .where('e.created_at', '>=', appliance?.createdAt ?? cutoff)
+              .whereNotExists((r) =>
+                r.from(this.table('receipts')).where('appliance_id', principal.applianceId).whereRaw('order_id = e.order_id')
+              )
+          )
+        })
+      }
+      const page = (await query).map(toEvent)
+      for (const event of page) found.set(event.id, event)
+      if (page.length < 1_000) break
+      cursor = page[page.length - 1]!.id
+    }
+    return [...found.values()].sort((a, b) => a.id - b.id)
+  }
+
+  /** Records an appliance's receipt of an order; false if that order was never for its seller. */
+  async acknowledge(appliance: { id: string; sellerId: string }, orderId: string): Promise<{ ackedAt: Date } | undefined> {
+    const order = await this.db(this.table('events'))
+      .where({ routing_key: ORDER_CREATED, seller_id: appliance.sellerId, order_id: orderId })
+      .first('id')
+    if (!order) return undefined
+    await this.db(this.table('receipts')).insert({ appliance_id: appliance.id, order_id: orderId }).onConflict(['appliance_id', 'order_id']).ignore()
+    const row = await this.db(this.table('receipts')).where({ appliance_id: appliance.id, order_id: orderId }).first('acked_at')
+    return { ackedAt: new Date(row.acked_at) }
+  }
+
+  /** Forgets what is past retention (but never the announcement of a notice still active). */
+  async sweep(): Promise<number> {
+    const cutoff = new Date(Date.now() - this.retentionMs)
+    const removed = await this.db(this.table('events'))
+      .where('created_at', '<', cutoff)
+      .whereNotIn('id', (q) =>
+        q.from(this.table('maintenance_notices')).whereNull('cancelled_at').where('ends_at', '>', new Date()).whereNotNull('event_id').select('event_id')
+      )
+      .delete()
+    await this.db(this.table('receipts')).where('acked_at', '<', cutoff).delete()
+    await this.db(this.table('maintenance_notices')).where('updated_at', '<', cutoff).where((q) => q.whereNotNull('cancelled_at').orWhere('ends_at', '<', cutoff)).delete()
+    return removed
+  }
+}
+
+function toEvent(row: { id: string | number; routing_key: string; payload: unknown; audiences: string[] }): RecordedEvent {
+  return { id: Number(row.id), routingKey: row.routing_key as PushedKey, payload: row.payload as RecordedEvent['payload'], audiences: row.audiences }
+}

@@ -1,0 +1,131 @@
+import type { ServerResponse } from 'node:http'
+import type { Session } from 'better-sse'
+import type { Logger } from '../../../shared/log/logger.ts'
+import { render, type Principal, type RecordedEvent } from '../history/audiences.ts'
+
+/** What the gateway keeps per open stream: small, since there are tens of thousands. */
+export interface StreamState {
+  principal: Principal
+  audiences: string[]
+  /** the id of the last event this stream was sent; ids only ever increase on a stream */
+  lastSent: number
+  /** live events that arrived while history was being caught up, sent after it */
+  pending?: RecordedEvent[]
+  res: ServerResponse
+}
+
+export type Stream = Session<StreamState>
+
+/**
+ * This instance's open streams, indexed by audience, and the one way events
+ * are written to them. A client whose socket has more than `maxBufferBytes`
+ * unsent is disconnected instead of buffered without end: it never holds up
+ * the others, and reconnects with Last-Event-ID to get what it missed.
+ */
+export class StreamHub {
+  private readonly byAudience = new Map<string, Set<Stream>>()
+  private readonly streams = new Set<Stream>()
+
+  constructor(private readonly options: { maxBufferBytes: number; logger?: Logger }) {}
+
+  get size(): number {
+    return this.streams.size
+  }
+
+  /** Registers a stream; live events for it are held in `pending` until `goLive`. */
+  add(stream: Stream): void {
+    stream.state.pending = []
+    this.streams.add(stream)
+    for (const audience of stream.state.audiences) {
+      let set = this.byAudience.get(audience)
+      if (!set) this.byAudience.set(audience, (set = new Set()))
+      set.add(stream)
+    }
+  }
+
+  remove(stream: Stream): void {
+    if (!this.streams.delete(stream)) return
+    for (const audience of stream.state.audiences) {
+      const set = this.byAudience.get(audience)
+      set?.delete(stream)
+      if (set?.size === 0) this.byAudience.delete(audience)
+    }
+  }
+
+  /** Sends the caught-up history, then what arrived meanwhile, and from now on sends live. */
+  goLive(stream: Stream, history: RecordedEvent[], seenUpTo = 0): void {
+    for (const event of history) this.send(stream, event)
+    // live events the client says it has already seen are not sent again
+    stream.state.lastSent = Math.max(stream.state.lastSent, seenUpTo)
+    const pending = stream.state.pending ?? []
+    stream.state.pending = undefined
+    for (const event of pending) this.send(stream, event)
+  }
+
+  /** Pushes one recorded event to every local stream it is for. */
+  dispatch(event: RecordedEvent): void {
+    const targets = new Set<Stream>()
+    for (const audience of event.audiences) {
+      const set = this.byAudience.get(audience)
+      if (set) for (const stream of set) targets.add(stream)
+    }
+    for (const stream of targets) {
+      if (stream.state.pending) {
+        stream.state.pending.push(event)
+        if (stream.state.pending.length > 10_000) this.drop(stream, 'too many events while catching up')
+      } else {
+        this.send(stream, event)
+      }
+    }
+  }
+
+  /** Ends every stream of one appliance (revoked). */
+  endAppliance(applianceId: string): number {
+    let ended = 0
+    for (const stream of this.streams) {
+      const principal = stream.state.principal
+      if (principal.kind === 'appliance' && principal.applianceId === applianceId) {
+        this.end(stream)
+        ended++
+      }
+    }
+    return ended
+  }
+
+  /** The appliances with an open stream here (to check for revocations missed while not listening). */
+  applianceIds(): string[] {
+    const ids = new Set<string>()
+    for (const stream of this.streams) if (stream.state.principal.kind === 'appliance') ids.add(stream.state.principal.applianceId)
+    return [...ids]
+  }
+
+  /** Ends every stream (shutdown); clients reconnect elsewhere with Last-Event-ID. */
+  endAll(): void {
+    for (const stream of [...this.streams]) this.end(stream)
+  }
+
+  private send(stream: Stream, event: RecordedEvent): void {
+    const state = stream.state
+    if (event.id <= state.lastSent || !stream.isConnected) return
+    const shown = render(event, state.principal)
+    if (!shown) return
+    if (state.res.writableLength > this.options.maxBufferBytes) {
+      this.drop(stream, 'client too slow')
+      return
+    }
+    state.lastSent = event.id
+    stream.push(shown.data, shown.name, String(event.id))
+  }
+
+  private drop(stream: Stream, reason: string): void {
+    this.options.logger?.warn({ principal: stream.state.principal, reason }, 'stream disconnected')
+    this.remove(stream)
+    stream.state.res.destroy()
+  }
+
+  private end(stream: Stream): void {
+    this.remove(stream)
+    stream.state.res.end()
+  }
+}
+

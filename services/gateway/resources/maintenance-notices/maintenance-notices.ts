@@ -1,0 +1,30 @@
+import { hooks as schemaHooks } from '@feathersjs/schema'
+import { MAINTENANCE_SCHEDULED } from '../../../../shared/contracts/index.ts'
+import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
+import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
+import type { EventStore } from '../../history/store.ts'
+import { MaintenanceNoticeService } from './maintenance-notices.class.ts'
+import { maintenanceNoticeDataValidator, type MaintenanceNotice } from './maintenance-notices.schema.ts'
+import { maintenanceNoticeMethods, maintenanceNoticePath } from './maintenance-notices.shared.ts'
+
+/** `/maintenance-notices`: admins announce maintenance (pushed to every client); anyone lists the active ones. */
+export const maintenanceNotices = (store: EventStore) => (app: ServiceApp) => {
+  app.use(maintenanceNoticePath, new MaintenanceNoticeService(store), { methods: [...maintenanceNoticeMethods] })
+  app.service(maintenanceNoticePath).hooks({
+    around: {
+      create: [authenticateUser(), transactional()]
+    },
+    before: {
+      create: [requireRole('admin'), schemaHooks.validateData(maintenanceNoticeDataValidator)]
+    },
+    after: {
+      create: [
+        async (context: HookContext) => {
+          const notice = context.result as MaintenanceNotice
+          await emit(context, MAINTENANCE_SCHEDULED, notice)
+        }
+      ]
+    }
+  })
+}

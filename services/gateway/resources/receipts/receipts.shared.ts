@@ -1,0 +1,6 @@
+import type { Receipt, ReceiptData } from './receipts.schema.ts'
+
+export type { Receipt, ReceiptData }
+
+export const receiptPath = 'receipts'
+export const receiptMethods = ['create'] as const

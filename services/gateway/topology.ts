@@ -1,0 +1,21 @@
+import type { ConsumerDeclaration } from '../../shared/bus/consumer.ts'
+import { pushedRoutingKeys } from './history/audiences.ts'
+
+/**
+ * The gateway's durable queue: `<ns>.gateway.history`, a quorum queue that
+ * competing gateway instances consume to record every event pushed to
+ * clients, also while no instance was connected to push it.
+ *
+ * Not listed here because it is not durable: each instance's live queue, a
+ * server-named exclusive auto-delete classic queue bound to the same keys
+ * (see live/feed.ts), which lives and dies with that instance's connection.
+ */
+export const historyConsumer: ConsumerDeclaration = {
+  service: 'gateway',
+  purpose: 'history',
+  bindings: [...pushedRoutingKeys],
+  // one at a time: ids then follow the queue's order, and inserts serialise on the id anyway
+  prefetch: 1
+}
+
+export const consumers: ConsumerDeclaration[] = [historyConsumer]
