@@ -9,7 +9,7 @@
  *   CHAOS_BASE_PORT=4100       ports used by this run's services
  *   CHAOS_KEEP=1               keep the namespace, schemas and logs afterwards
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import knex from 'knex'
@@ -123,7 +123,12 @@ async function main(): Promise<number> {
       return settled
     }, { timeoutMs: 120_000, intervalMs: 3_000, what: 'every effect to arrive' }).catch(() => {})
     verdict ??= await verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcome() })
-    report(verdict, faults, load)
+    // Deliveries the gateway repeated and the appliance absorbed (printed once, acknowledged again).
+    const redelivered = appliances.reduce((n, a) => {
+      const log = join(workDir, 'logs', `${a.spec.name}.log`)
+      return n + (existsSync(log) ? (readFileSync(log, 'utf8').match(/delivered again/g)?.length ?? 0) : 0)
+    }, 0)
+    report(verdict, faults, load, redelivered)
     return passed(verdict) ? 0 : 1
   } finally {
     await load?.stop()
@@ -189,7 +194,7 @@ async function drained(namespace: string, databaseUrl: string): Promise<void> {
   }
 }
 
-function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator): void {
+function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator, redelivered: number): void {
   const lost = verdict.lostReceipts + verdict.lostEmails + verdict.missingBalances + verdict.missingSegments
   const duplicated = verdict.duplicatedReceipts + verdict.duplicatedEmails
   const rows: Array<[string, string | number]> = [
@@ -201,6 +206,7 @@ function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator): v
     ['lost (receipts, emails, balances, segments)', lost],
     ['duplicated (receipts, emails)', duplicated],
     ['unexpected receipts', verdict.unexpectedReceipts],
+    ['redelivered to appliances (absorbed, not printed)', redelivered],
     ['dead-lettered by faults', verdict.deadLettered],
     ['requests refused or cut during faults', Object.values(load.stats.failures).reduce((a, b) => a + b, 0)]
   ]
@@ -211,7 +217,7 @@ function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator): v
   process.stdout.write(`\n${passed(verdict) ? 'PASS: nothing lost, nothing doubled' : 'FAIL'}\n`)
   const resultsDir = join(root, 'chaos', 'results')
   mkdirSync(resultsDir, { recursive: true })
-  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, lost, duplicated, verdict, faults, load: load.stats, passed: passed(verdict) }
+  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, lost, duplicated, redelivered, verdict, faults, load: load.stats, passed: passed(verdict) }
   writeFileSync(join(resultsDir, `${profile}.json`), JSON.stringify(summary, null, 2) + '\n')
   writeFileSync(join(resultsDir, `${profile}.md`), `| what | count |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`)
 }

@@ -118,6 +118,9 @@ export function runAppliance(options: ApplianceOptions): RunningAppliance {
       await print(order)
       printed.add(order.orderId)
       emitter.emit('printed', order)
+    } else {
+      // Said out loud so a test or a chaos run can count redeliveries the printer absorbed.
+      say(`order ${order.orderId} delivered again; already printed, acknowledging only`)
     }
     await acknowledge(order.orderId)
   }
