@@ -8,6 +8,7 @@
  *   CHAOS_ORDERS_PER_MINUTE=300
  *   CHAOS_BASE_PORT=4100       ports used by this run's services
  *   CHAOS_KEEP=1               keep the namespace, schemas and logs afterwards
+ *   CHAOS_RESULTS_DIR=dir      where the JSON and Markdown results go (default chaos/results)
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -215,7 +216,7 @@ function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator, re
   process.stdout.write(`\n${table}\n\nfaults:\n${faults.map((f) => `  ${f.at}  ${f.fault} (${f.tookMs} ms)`).join('\n')}\n`)
   if (verdict.details.length) process.stdout.write(`\nproblems:\n${verdict.details.slice(0, 30).map((d) => `  ${d}`).join('\n')}\n`)
   process.stdout.write(`\n${passed(verdict) ? 'PASS: nothing lost, nothing doubled' : 'FAIL'}\n`)
-  const resultsDir = join(root, 'chaos', 'results')
+  const resultsDir = process.env.CHAOS_RESULTS_DIR || join(root, 'chaos', 'results')
   mkdirSync(resultsDir, { recursive: true })
   const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, lost, duplicated, redelivered, verdict, faults, load: load.stats, passed: passed(verdict) }
   writeFileSync(join(resultsDir, `${profile}.json`), JSON.stringify(summary, null, 2) + '\n')
