@@ -17,6 +17,7 @@ import amqp from 'amqplib'
 import { readEnv, redactUrl } from '../shared/config/env.ts'
 import { ensureDatabase } from '../shared/db/database.ts'
 import { serviceTable, servicePort } from '../shared/services.ts'
+import { startDevMailCatcher } from './dev-mail.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const startTimeoutMs = Number(process.env.START_TIMEOUT_MS || 60_000)
@@ -123,9 +124,10 @@ try {
   fail((err as Error).message)
 }
 await checkBroker()
+const mail = await startDevMailCatcher(say).catch(() => undefined)
 
 // Every service finds the others where this script starts them, even on ports moved with <NAME>_PORT.
-const childEnv: NodeJS.ProcessEnv = { ...process.env }
+const childEnv: NodeJS.ProcessEnv = { ...process.env, ...(mail ? { SMTP_URL: mail.url } : {}) }
 for (const { name } of serviceTable) {
   childEnv[`${name.toUpperCase()}_URL`] ||= `http://127.0.0.1:${servicePort(name)}`
 }
@@ -158,4 +160,5 @@ say(`  RabbitMQ management  http://${new URL(env.amqpUrl).hostname}:15672   (nam
 say(`  PostgreSQL           ${redactUrl(env.databaseUrl)}   (one schema per service: ${env.namespace}_<service>)`)
 say('  services (internal):')
 for (const service of running) say(`    ${service.name.padEnd(width)}  http://127.0.0.1:${service.port}`)
+say(mail ? `  mail                 ${mail.url}   (development catcher: each email is shown here as a line)` : `  mail                 ${env.smtpUrl}`)
 say('Ctrl-C stops everything.')
