@@ -1,3 +1,5 @@
+import { call as jsonCall } from '../shared/testing/http.ts'
+
 /** A small JSON client for the public origin; failures come back as values, never throw. */
 export interface Answer<T = any> {
   status: number
@@ -7,24 +9,10 @@ export interface Answer<T = any> {
 
 export async function call<T = any>(base: string, method: string, path: string, body?: unknown, token?: string): Promise<Answer<T>> {
   try {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {})
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000)
-    })
-    const text = await response.text()
-    let parsed: any
-    try {
-      parsed = text ? JSON.parse(text) : undefined
-    } catch {
-      parsed = text
-    }
-    return { status: response.status, body: parsed }
+    const { status, body: answer } = await jsonCall<T>(base, method, path, { body, token, signal: AbortSignal.timeout(10_000) })
+    return { status, body: answer }
   } catch (err) {
+    // refused or cut connections are what faults look like from outside
     return { status: 0, error: (err as Error).message }
   }
 }

@@ -11,6 +11,8 @@ export interface JsonRequest {
   /** a user's access token, sent as `Authorization: Bearer` */
   token?: string
   headers?: Record<string, string>
+  /** gives up (rejects) when aborted, e.g. AbortSignal.timeout(ms) */
+  signal?: AbortSignal
 }
 
 /** Calls a service's REST API with JSON in and out. */
@@ -21,7 +23,8 @@ export async function call<T = any>(baseUrl: string, method: string, path: strin
   const response = await fetch(new URL(path, baseUrl), {
     method,
     headers,
-    body: request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body)
+    body: request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body),
+    signal: request.signal
   })
   const text = await response.text()
   let body: unknown = text

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { call } from '../../shared/testing/http.ts'
 import { waitFor } from '../../shared/testing/wait.ts'
 
 export interface Actor {
@@ -8,20 +9,9 @@ export interface Actor {
   token?: string
 }
 
-export async function json(base: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
-  })
-  const text = await response.text()
-  let parsed: any
-  try {
-    parsed = text ? JSON.parse(text) : undefined
-  } catch {
-    parsed = text
-  }
-  return { status: response.status, body: parsed, headers: response.headers }
+/** A JSON call through the public origin (shared/testing/http.ts), in the argument order these tests use. */
+export function json(base: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
+  return call(base, method, path, { body, token, headers })
 }
 
 /** Registers a user through the public origin and logs in. */
