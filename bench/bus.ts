@@ -18,6 +18,7 @@ import { readEnv } from '../shared/config/env.ts'
 import { createKnex, schemaName } from '../shared/db/database.ts'
 import { migrate, type Migration } from '../shared/db/migrations.ts'
 import { Bus, OutboxRelay, busMigrations, idempotent, writeOutbox, type Envelope } from '../shared/bus/index.ts'
+import { sqlTransaction } from '../shared/bus/sql.ts'
 import { PRODUCT_CREATED, PRODUCT_UPDATED, type ProductEvent } from '../shared/contracts/index.ts'
 import { Management, dropNamespaceSchemas, uniqueNamespace } from '../shared/testing/index.ts'
 import { intFromEnv } from './lib/env.ts'
@@ -36,11 +37,29 @@ const config = {
   transactionsInFlight: intFromEnv('BENCH_TX_IN_FLIGHT', 50),
   /** the producing and the consuming service's pool, as createServiceApp gives them */
   poolSize: intFromEnv('BENCH_POOL', 10),
+  /**
+   * the producer's transaction: `sql` (sqlTransaction: the insert awaited, then the outbox row, which goes with the COMMIT),
+   * `pipelined` (the same, the insert not awaited: one write per transaction, its error fails the COMMIT) or
+   * `knex` (db.transaction, as the transactional() hook does)
+   */
+  producerTransaction: producerTransactionFromEnv(),
+  /** the consumer's inbox batches (idempotent's `batch.maxSize`); 1 commits each delivery on its own */
+  inboxBatch: intFromEnv('BENCH_INBOX_BATCH', 50),
+  /** inbox batches in flight at once (idempotent's `batch.concurrency`), each on a connection of the consumer's pool */
+  inboxConcurrency: intFromEnv('BENCH_INBOX_CONCURRENCY', 4),
+  /** messages sent through the exactly-once path before the clock starts, so it is measured warm, as a running service is */
+  warmUp: intFromEnv('BENCH_WARM_UP', 1_000),
   steadyRate: intFromEnv('BENCH_STEADY_RATE', 1_000),
   steadySeconds: intFromEnv('BENCH_STEADY_SECONDS', 5),
   messageBytes: 1_024,
   /** a comma-separated subset of the scenarios (plain,bus,exactlyOnce,steadyPlain,steadyBus), for profiling one */
   only: process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined
+}
+
+function producerTransactionFromEnv(): 'sql' | 'pipelined' | 'knex' {
+  const value = process.env.BENCH_PRODUCER_TX || 'sql'
+  if (value === 'sql' || value === 'pipelined' || value === 'knex') return value
+  throw new Error(`BENCH_PRODUCER_TX must be sql, pipelined or knex (got ${JSON.stringify(value)})`)
 }
 
 const goals = { busOverPlain: 0.9, exactlyOnceOverPlain: 0.5 }
@@ -288,15 +307,19 @@ async function migrateExactlyOnce(ctx: Context): Promise<void> {
 
 /**
  * The producing service inserts a product and writes product.created to its
- * outbox in one transaction (`transactionsInFlight` at once); its relay
- * publishes; the consuming service's handler is `idempotent()` and writes its
- * effect row in the inbox transaction. Latency: commit to the effect committed.
- * Each service has one pool, shared as createServiceApp shares it.
+ * outbox in one transaction per message (`transactionsInFlight` at once, as
+ * concurrent requests would); its relay publishes; the consuming service's
+ * handler is `idempotent()` and writes its effect row in the inbox
+ * transaction, several deliveries per transaction (`batch`, BENCH_INBOX_BATCH).
+ * Latency: commit to the effect committed. Each service has one pool, shared
+ * as createServiceApp shares it. Every message's effect is counted once.
  */
 async function exactlyOnce(ctx: Context): Promise<Measure> {
   const n = config.nExactlyOnce
   const tracker = new Tracker(n)
   const tag = randomUUID().slice(0, 8)
+  const warm = new Tracker(config.warmUp)
+  const warmTag = randomUUID().slice(0, 8)
   const producerSchema = schemaName(ctx.namespace, PRODUCER)
   const consumerSchema = schemaName(ctx.namespace, CONSUMER)
   const producerDb = createKnex(ctx.databaseUrl, producerSchema, { min: 0, max: config.poolSize })
@@ -306,7 +329,11 @@ async function exactlyOnce(ctx: Context): Promise<Measure> {
   const relay = new OutboxRelay({
     db: producerDb, databaseUrl: ctx.databaseUrl, schema: producerSchema, namespace: ctx.namespace, publisher: producer.publisher
   })
-  const effect = idempotent<typeof PRODUCT_CREATED>({ db: consumerDb, schema: consumerSchema, consumer: 'exactly-once' }, async (message, trx) => {
+  const inbox = {
+    db: consumerDb, schema: consumerSchema, consumer: 'exactly-once',
+    batch: config.inboxBatch > 1 ? { maxSize: config.inboxBatch, concurrency: config.inboxConcurrency } : false
+  }
+  const effect = idempotent<typeof PRODUCT_CREATED>(inbox, async (message, trx) => {
     await trx.withSchema(consumerSchema).table('effects').insert({
       message_id: message.id, product_id: message.payload.productId, price: message.payload.price
     })
@@ -320,20 +347,18 @@ async function exactlyOnce(ctx: Context): Promise<Measure> {
       [PRODUCT_CREATED]: async (message: Envelope<typeof PRODUCT_CREATED>) => {
         await effect(message)
         tracker.handledOne(seqOf(message.id, tag))
+        warm.handledOne(seqOf(message.id, warmTag))
       }
     }
   })
   const identity = { namespace: ctx.namespace, appId: PRODUCER, schema: producerSchema }
-  try {
-    await producer.start()
-    await consuming.start()
-    await consuming.startConsumers()
-    await relay.start()
-    await warmPool(producerDb, config.poolSize)
-    await warmPool(consumerDb, config.poolSize)
-    tracker.start()
-    await pooled(n, config.transactionsInFlight, async (seq) => {
-      const product = productPayload(randomUUID())
+  const insertProduct =
+    `insert into "${producerSchema}".products (id, title, description, price, version, updated_at) values ($1, $2, $3, $4, $5, $6)`
+  /** One business transaction: the product and its event, committed together. */
+  const createProduct = async (seq: number, runTag = tag) => {
+    const product = productPayload(randomUUID())
+    const meta = { messageId: messageId(runTag, seq) }
+    if (config.producerTransaction === 'knex') {
       await producerDb.transaction(async (trx) => {
         await trx.withSchema(producerSchema).table('products').insert({
           id: product.productId,
@@ -343,8 +368,30 @@ async function exactlyOnce(ctx: Context): Promise<Measure> {
           version: product.version,
           updated_at: product.updatedAt
         })
-        await writeOutbox(trx, identity, PRODUCT_CREATED, product, { messageId: messageId(tag, seq) })
+        await writeOutbox(trx, identity, PRODUCT_CREATED, product, meta)
       })
+      return
+    }
+    const row = [product.productId, product.title, product.description, product.price, product.version, product.updatedAt]
+    await sqlTransaction(producerDb, async (tx) => {
+      if (config.producerTransaction === 'pipelined') tx.defer(insertProduct, row, 'bench_insert_product')
+      else await tx.query(insertProduct, row, 'bench_insert_product')
+      await writeOutbox(tx, identity, PRODUCT_CREATED, product, meta)
+    })
+  }
+  try {
+    await producer.start()
+    await consuming.start()
+    await consuming.startConsumers()
+    await relay.start()
+    await warmPool(producerDb, config.poolSize)
+    await warmPool(consumerDb, config.poolSize)
+    warm.start()
+    await pooled(config.warmUp, config.transactionsInFlight, (seq) => createProduct(seq, warmTag))
+    await warm.wait(timeoutFor(config.warmUp), 'exactly-once warm-up')
+    tracker.start()
+    await pooled(n, config.transactionsInFlight, async (seq) => {
+      await createProduct(seq)
       tracker.sent(seq)
     })
     tracker.allConfirmed() // here: the last transaction committed
@@ -411,7 +458,8 @@ export async function runBusBenchmark(): Promise<object> {
   console.log(
     `bus benchmark, namespace ${ctx.namespace}: N=${config.n} (plain, bus), N=${config.nExactlyOnce} (exactly-once, ` +
       `BENCH_N_EXACTLY_ONCE), ${config.runs} run(s) each, confirm window ${config.confirmWindow}, prefetch ${config.prefetch}, ` +
-      `${config.transactionsInFlight} transactions in flight, pools of ${config.poolSize}`
+      `${config.transactionsInFlight} transactions in flight (${config.producerTransaction}), pools of ${config.poolSize}, ` +
+      `inbox batches of ${config.inboxBatch} (${config.inboxConcurrency} at once), exactly-once warmed up with ${config.warmUp}`
   )
   const cleanup = async () => {
     await management.deleteNamespace(ctx.namespace).catch((err) => console.error(`cleanup of queues failed: ${err.message}`))

@@ -1,7 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { Logger } from '../log/logger.ts'
 import type { RoutingKey } from '../contracts/index.ts'
 import type { Envelope } from './envelope.ts'
+import { connectionOf, ident, Pipeline } from './sql.ts'
 
 export interface InboxOptions {
   db: Knex
@@ -9,6 +12,51 @@ export interface InboxOptions {
   /** names the consumer in the inbox: one message may be processed once per consumer */
   consumer: string
   logger?: Logger
+  /**
+   * Commits deliveries that arrive together in one transaction instead of one
+   * each (off by default). For consumers with many small, database-only
+   * effects: the effects of a batch run one after the other on one
+   * connection, so an effect that waits on something slow (an SMTP send)
+   * would hold up the others; leave it off there.
+   */
+  batch?: boolean | InboxBatchOptions
+}
+
+export interface InboxBatchOptions {
+  /** most deliveries in one transaction (default 50: each effect is a subtransaction, and PostgreSQL keeps 64 per transaction cheaply) */
+  maxSize?: number
+  /** batches in flight at once, each on its own connection (default 2) */
+  concurrency?: number
+}
+
+type Effect<K extends RoutingKey> = (message: Envelope<K>, trx: Knex.Transaction) => Promise<void>
+
+interface InboxStatements {
+  claimOne: { name: string; text: string }
+  claimMany: { name: string; text: string }
+  release: { name: string; text: string }
+}
+
+function statementsFor(schema: string): InboxStatements {
+  const inbox = `${ident(schema)}.inbox`
+  const tag = createHash('sha1').update(schema).digest('hex').slice(0, 16)
+  return {
+    claimOne: {
+      name: `bazaar_inbox_one_${tag}`,
+      text: `insert into ${inbox} (consumer, message_id) values ($1, $2) on conflict do nothing`
+    },
+    // Sorted, so two batches claiming the same ids lock them in the same order.
+    claimMany: {
+      name: `bazaar_inbox_many_${tag}`,
+      text:
+        `insert into ${inbox} (consumer, message_id) select $1, id from unnest($2::text[]) as ids(id) order by id ` +
+        'on conflict do nothing returning message_id'
+    },
+    release: {
+      name: `bazaar_inbox_release_${tag}`,
+      text: `delete from ${inbox} where consumer = $1 and message_id = $2`
+    }
+  }
 }
 
 /**
@@ -16,26 +64,138 @@ export interface InboxOptions {
  * (consumer, message id). A redelivered message finds its row and is acked
  * without running the effect again. Outbox writes made with the same `trx`
  * commit with the effect.
+ *
+ * With `batch`, deliveries handed over while a transaction is being prepared
+ * share it: their ids are claimed by one insert, each effect runs in a
+ * savepoint of its own (a failing effect is rolled back with its inbox row,
+ * and only its delivery fails, to be retried), and every delivery of the
+ * batch is answered once the transaction has committed, so nothing is acked
+ * before its effect is durable.
  */
-export function idempotent<K extends RoutingKey>(
+export function idempotent<K extends RoutingKey>(options: InboxOptions, effect: Effect<K>): (message: Envelope<K>) => Promise<void> {
+  const statements = statementsFor(options.schema)
+  const single = (message: Envelope<K>) => runOne(options, statements, effect, message)
+  if (!options.batch) return single
+  const batcher = new InboxBatcher<K>(options, statements, effect, options.batch === true ? {} : options.batch)
+  return (message) => batcher.submit(message)
+}
+
+async function runOne<K extends RoutingKey>(
   options: InboxOptions,
-  effect: (message: Envelope<K>, trx: Knex.Transaction) => Promise<void>
-): (message: Envelope<K>) => Promise<void> {
-  return async (message) => {
-    await options.db.transaction(async (trx) => {
-      const inserted = await trx
-        .withSchema(options.schema)
-        .table('inbox')
-        .insert({ consumer: options.consumer, message_id: message.id })
-        .onConflict(['consumer', 'message_id'])
-        .ignore()
-        .returning('message_id')
-      if (inserted.length === 0) {
-        options.logger?.info({ messageId: message.id, consumer: options.consumer }, 'duplicate delivery skipped')
-        return
-      }
-      await effect(message, trx)
+  statements: InboxStatements,
+  effect: Effect<K>,
+  message: Envelope<K>
+): Promise<void> {
+  await options.db.transaction(async (trx) => {
+    const client = await connectionOf(trx)
+    const { rowCount } = await client.query({ ...statements.claimOne, values: [options.consumer, message.id] })
+    if (!rowCount) {
+      options.logger?.info({ messageId: message.id, consumer: options.consumer }, 'duplicate delivery skipped')
+      return
+    }
+    await effect(message, trx)
+  })
+}
+
+interface Pending<K extends RoutingKey> {
+  message: Envelope<K>
+  /** the effect, bound to the delivery's work context (request, correlation and causation ids) */
+  run: (trx: Knex.Transaction) => Promise<void>
+  resolve(): void
+  reject(err: unknown): void
+  error?: unknown
+}
+
+/** Groups deliveries into transactions: one starts as soon as a connection slot is free, with whatever has arrived. */
+class InboxBatcher<K extends RoutingKey> {
+  private queue: Array<Pending<K>> = []
+  private running = 0
+  private scheduled = false
+  private readonly maxSize: number
+  private readonly concurrency: number
+
+  constructor(
+    private readonly options: InboxOptions,
+    private readonly statements: InboxStatements,
+    private readonly effect: Effect<K>,
+    batch: InboxBatchOptions
+  ) {
+    this.maxSize = Math.max(1, batch.maxSize ?? 50)
+    this.concurrency = Math.max(1, batch.concurrency ?? 2)
+  }
+
+  submit(message: Envelope<K>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      // The delivery's work context (every AsyncLocalStorage), to run its effect in later.
+      const inContext = AsyncLocalStorage.snapshot()
+      const run = (trx: Knex.Transaction) => inContext(() => this.effect(message, trx))
+      this.queue.push({ message, run, resolve, reject })
+      this.schedule()
     })
+  }
+
+  /** Waits for the rest of this turn's deliveries (they come in bursts, one per socket read), then starts batches. */
+  private schedule(): void {
+    if (this.scheduled || this.running >= this.concurrency || this.queue.length === 0) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      while (this.running < this.concurrency && this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxSize)
+        this.running++
+        void this.run(batch).finally(() => {
+          this.running--
+          this.schedule()
+        })
+      }
+    })
+  }
+
+  private async run(batch: Array<Pending<K>>): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch as [Pending<K>]
+      return runOne(this.options, this.statements, (_message, trx) => only.run(trx), only.message).then(only.resolve, only.reject)
+    }
+    try {
+      await this.options.db.transaction((trx) => this.inTransaction(trx, batch))
+    } catch (err) {
+      // Nothing of the batch committed: every delivery fails and is retried (the inbox keeps the effects once).
+      for (const pending of batch) pending.reject(pending.error ?? err)
+      return
+    }
+    for (const pending of batch) {
+      if (pending.error === undefined) pending.resolve()
+      else pending.reject(pending.error)
+    }
+  }
+
+  private async inTransaction(trx: Knex.Transaction, batch: Array<Pending<K>>): Promise<void> {
+    const { consumer, logger } = this.options
+    const sql = new Pipeline(await connectionOf(trx))
+    try {
+      const ids = [...new Set(batch.map((p) => p.message.id))]
+      const { rows } = await sql.query<{ message_id: string }>(this.statements.claimMany.text, [consumer, ids], this.statements.claimMany.name)
+      const claimed = new Set(rows.map((r) => r.message_id))
+      for (const pending of batch) {
+        const id = pending.message.id
+        // A second delivery of an id in the same batch finds it claimed by the first, as in the table.
+        if (!claimed.delete(id)) {
+          logger?.info({ messageId: id, consumer }, 'duplicate delivery skipped')
+          continue
+        }
+        // Sent with the effect's first statement; an error in it surfaces there.
+        sql.query('savepoint bazaar_inbox').catch(() => {})
+        try {
+          await pending.run(trx)
+        } catch (err) {
+          pending.error = err ?? new Error('effect failed')
+          await sql.query('rollback to savepoint bazaar_inbox')
+          await sql.query(this.statements.release.text, [consumer, id], this.statements.release.name)
+        }
+      }
+    } finally {
+      await sql.end()
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { outboxChannel } from './outbox.ts'
 import { onOutboxCommitted } from './outbox-signal.ts'
 import type { Publisher } from './publisher.ts'
+import { ident, Pipeline, withConnection } from './sql.ts'
 
 export interface OutboxRelayOptions {
   db: Knex
@@ -20,20 +21,30 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number
   /** wait after a failed batch (broker down) before trying again */
   retryDelayMs?: number
+  /**
+   * shortest time between two NOTIFYs to relays in other processes: commits
+   * within it share one (default 20 ms; a NOTIFY is a transaction of its own)
+   */
+  notifyIntervalMs?: number
 }
 
 interface OutboxRow {
   id: string
-  message_id: string
   routing_key: string
   payload: unknown
   properties: Record<string, unknown>
 }
 
+/** bigint ids as node-postgres returns them (strings), in numeric order */
+const byId = (a: OutboxRow, b: OutboxRow) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
 /**
- * Publishes a schema's outbox rows, in id order, with publisher confirms, and
- * deletes each row only after its confirm, in the same transaction that locked
- * it. Rows are claimed with FOR UPDATE SKIP LOCKED, so several relays on one
+ * Publishes a schema's outbox rows, in id order, with publisher confirms.
+ * A batch is claimed and deleted by one statement (DELETE of the oldest rows
+ * not locked by another relay, RETURNING them) in a transaction that commits
+ * only after every row's confirm: until then the rows are there for everyone
+ * else, and a failed publish or a crash rolls the delete back.
+ * Rows are claimed with FOR UPDATE SKIP LOCKED, so several relays on one
  * schema never publish a row twice while both are healthy (a relay that dies
  * after publishing and before committing leaves its rows to be published again:
  * at least once, made exactly-once by the consumers' inbox).
@@ -57,12 +68,20 @@ export class OutboxRelay extends EventEmitter {
   private readonly instanceId = randomUUID()
   private notifying = false
   private notifyAgain = false
+  private lastNotifyAt = 0
+  private readonly notifyIntervalMs: number
+  private readonly claimSql: string
 
   constructor(private readonly options: OutboxRelayOptions) {
     super()
     this.batchSize = options.batchSize ?? 500
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000
     this.retryDelayMs = options.retryDelayMs ?? 500
+    this.notifyIntervalMs = options.notifyIntervalMs ?? 20
+    const outbox = `${ident(options.schema)}.outbox`
+    this.claimSql =
+      `delete from ${outbox} where id in (select id from ${outbox} order by id limit $1 for update skip locked) ` +
+      'returning id, routing_key, payload, properties'
   }
 
   async start(): Promise<void> {
@@ -106,8 +125,8 @@ export class OutboxRelay extends EventEmitter {
 
   /**
    * Wakes relays of this schema in other processes (replicas). At most one
-   * NOTIFY is in flight, in its own tiny transaction: commits made meanwhile
-   * share the next one.
+   * NOTIFY is in flight, in its own tiny transaction, and at most one per
+   * `notifyIntervalMs`: commits made meanwhile share the next one.
    */
   private notifyPeers(): void {
     if (this.notifying) {
@@ -115,16 +134,22 @@ export class OutboxRelay extends EventEmitter {
       return
     }
     this.notifying = true
-    void this.options.db
-      .raw('select pg_notify(?, ?)', [outboxChannel(this.options.schema), this.instanceId])
-      .catch(() => {}) // peers still poll
-      .finally(() => {
-        this.notifying = false
-        if (this.notifyAgain && !this.stopped) {
-          this.notifyAgain = false
-          this.notifyPeers()
-        }
-      })
+    const wait = this.lastNotifyAt + this.notifyIntervalMs - Date.now()
+    const send = () => {
+      this.lastNotifyAt = Date.now()
+      void this.options.db
+        .raw('select pg_notify(?, ?)', [outboxChannel(this.options.schema), this.instanceId])
+        .catch(() => {}) // peers still poll
+        .finally(() => {
+          this.notifying = false
+          if (this.notifyAgain && !this.stopped) {
+            this.notifyAgain = false
+            this.notifyPeers()
+          }
+        })
+    }
+    if (wait <= 0) return send()
+    setTimeout(send, wait).unref()
   }
 
   /** Rows waiting to be published (for `bazaar status`). */
@@ -153,32 +178,38 @@ export class OutboxRelay extends EventEmitter {
   }
 
   private async relayBatch(): Promise<number> {
-    const { db, schema, publisher, namespace } = this.options
+    const { db, publisher, namespace } = this.options
     const exchange = names.eventsExchange(namespace)
-    return db.transaction(async (trx) => {
-      const rows: OutboxRow[] = await trx
-        .withSchema(schema)
-        .table('outbox')
-        .select('id', 'message_id', 'routing_key', 'payload', 'properties')
-        .orderBy('id')
-        .limit(this.batchSize)
-        .forUpdate()
-        .skipLocked()
-      if (rows.length === 0) return 0
-      // Sent in id order on one channel; confirms awaited together.
-      const results = await Promise.all(
-        rows.map((row) =>
-          publisher.publishRaw({
-            exchange,
-            routingKey: row.routing_key,
-            body: Buffer.from(JSON.stringify(row.payload)),
-            properties: row.properties
-          })
-        )
-      )
-      await trx.withSchema(schema).table('outbox').whereIn('id', rows.map((r) => r.id)).delete()
-      this.emit('published', results.length)
-      return rows.length
+    return withConnection(db, async (client) => {
+      const sql = new Pipeline(client)
+      try {
+        // BEGIN and the claim go out in one write; so do COMMIT and nothing else.
+        sql.query('BEGIN').catch(() => {})
+        const { rows } = await sql.query<OutboxRow>(this.claimSql, [this.batchSize])
+        if (rows.length > 0) {
+          rows.sort(byId)
+          // Sent in id order on one channel; confirms awaited together.
+          await Promise.all(
+            rows.map((row) =>
+              publisher.publishRaw({
+                exchange,
+                routingKey: row.routing_key,
+                body: Buffer.from(JSON.stringify(row.payload)),
+                properties: row.properties
+              })
+            )
+          )
+        }
+        const commit = await sql.query('COMMIT')
+        if (commit.command !== 'COMMIT') throw new Error(`outbox batch rolled back (COMMIT answered ${commit.command})`)
+        if (rows.length > 0) this.emit('published', rows.length)
+        return rows.length
+      } catch (err) {
+        await sql.query('ROLLBACK').catch(() => {})
+        throw err
+      } finally {
+        await sql.end()
+      }
     })
   }
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { isSqlTransaction, type SqlTransaction } from './sql.ts'
 
 /**
  * How a committed outbox row wakes its relay without a NOTIFY inside the
@@ -11,7 +12,7 @@ import type { Knex } from 'knex'
 type Wake = () => void
 
 const relays = new Map<string, Set<Wake>>()
-const signalled = new WeakSet<Knex.Transaction>()
+const signalled = new WeakSet<object>()
 
 /** A relay registers for its schema; the returned function unregisters it. */
 export function onOutboxCommitted(schema: string, wake: Wake): () => void {
@@ -21,14 +22,20 @@ export function onOutboxCommitted(schema: string, wake: Wake): () => void {
   return () => set.delete(wake)
 }
 
+function wakeRelays(schema: string): void {
+  for (const wake of relays.get(schema) ?? []) wake()
+}
+
 /** Called by the outbox writer: wakes the schema's relays when (and only if) `trx` commits. */
-export function signalOnCommit(trx: Knex.Transaction, schema: string): void {
+export function signalOnCommit(trx: Knex.Transaction | SqlTransaction, schema: string): void {
   if (signalled.has(trx)) return
   signalled.add(trx)
+  if (isSqlTransaction(trx)) {
+    trx.onCommit(() => wakeRelays(schema))
+    return
+  }
   trx.executionPromise.then(
-    () => {
-      for (const wake of relays.get(schema) ?? []) wake()
-    },
+    () => wakeRelays(schema),
     () => {} // rolled back: nothing to publish
   )
 }

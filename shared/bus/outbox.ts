@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { EventPayload, RoutingKey } from '../contracts/index.ts'
 import { checkContract } from '../contracts/validate.ts'
 import { BusError } from './errors.ts'
 import { eventProperties, type MessageMeta } from './message.ts'
 import { signalOnCommit } from './outbox-signal.ts'
+import { connectionOf, ident, isSqlTransaction, type SqlTransaction } from './sql.ts'
 
 export interface OutboxIdentity {
   namespace: string
@@ -15,14 +17,40 @@ export interface OutboxIdentity {
 /** The NOTIFY channel a schema's relay listens on. */
 export const outboxChannel = (schema: string) => `${schema}_outbox`
 
+/** A knex transaction, or the lighter `sqlTransaction()` of the bus's hot paths. */
+export type OutboxTransaction = Knex.Transaction | SqlTransaction
+
+interface InsertStatement {
+  name: string
+  text: string
+}
+
+const statements = new Map<string, InsertStatement>()
+
+/** The outbox insert of a schema, prepared once per connection under a short name of its own. */
+function insertStatement(schema: string): InsertStatement {
+  let statement = statements.get(schema)
+  if (!statement) {
+    statement = {
+      name: `bazaar_outbox_${createHash('sha1').update(schema).digest('hex').slice(0, 16)}`,
+      text: `insert into ${ident(schema)}.outbox (message_id, routing_key, payload, properties) values ($1, $2, $3, $4)`
+    }
+    statements.set(schema, statement)
+  }
+  return statement
+}
+
 /**
  * Records an event in the outbox inside the caller's transaction: it is
  * published if and only if that transaction commits. The payload is checked
  * against its contract now, so a bad event fails the state change that caused it.
  * Request, correlation and causation ids are taken from the work in progress.
+ *
+ * With a `sqlTransaction()` the insert is sent without waiting for its answer:
+ * it goes out with the COMMIT, and a failed insert fails the commit.
  */
 export async function writeOutbox<K extends RoutingKey>(
-  trx: Knex.Transaction,
+  trx: OutboxTransaction,
   identity: OutboxIdentity,
   routingKey: K,
   payload: EventPayload<K>,
@@ -31,12 +59,16 @@ export async function writeOutbox<K extends RoutingKey>(
   const check = checkContract(routingKey, payload)
   if (!check.ok) throw new BusError('CONTRACT_VIOLATION', check.reason)
   const properties = eventProperties(routingKey, meta, identity)
-  await trx.withSchema(identity.schema).table('outbox').insert({
-    message_id: properties.messageId,
-    routing_key: routingKey,
-    payload: JSON.stringify(payload),
-    properties: JSON.stringify(properties)
-  })
+  const { name, text } = insertStatement(identity.schema)
+  const values = [properties.messageId, routingKey, JSON.stringify(payload), JSON.stringify(properties)]
+  if (isSqlTransaction(trx)) {
+    trx.defer(text, values, name)
+  } else {
+    // Plain SQL on the transaction's own connection: the same statement knex would send, without building it each time.
+    if (trx.isCompleted()) throw new Error(`transaction already finished: ${routingKey} not written to the outbox`)
+    const client = await connectionOf(trx)
+    await client.query({ name, text, values })
+  }
   signalOnCommit(trx, identity.schema)
   return properties.messageId
 }
