@@ -60,6 +60,8 @@ interface LatencyFigures {
   p99Ms: number
   maxMs: number
   appliances: number
+  /** where the time went, p50/p99 of each stage (ms), for the orders every stage saw */
+  stages: Record<string, { p50: number; p99: number }>
 }
 
 interface ServerFigures {
@@ -71,7 +73,18 @@ interface ServerFigures {
   broadcastRoundsMs: number[]
 }
 
-type ChildMessage = { type: 'ready'; port: number } | { type: 'rss'; rss: number } | { type: 'broadcasted' }
+type ChildMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'rss'; rss: number }
+  | { type: 'broadcasted' }
+  | { type: 'trace'; orders: Record<string, GatewayTimes> }
+  | { type: 'profiled'; file?: string }
+
+/** When the gateway's live queue delivered an order, when recording its batch began, when its id was known, when it was pushed (wall clock, ms). */
+type GatewayTimes = [deliveredAt: number, recordingAt: number, recordedAt: number, pushedAt: number]
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
+const wallNow = () => performance.timeOrigin + performance.now()
 
 // ---------------------------------------------------------------- children
 
@@ -150,11 +163,39 @@ async function bareServer(): Promise<void> {
 
 /** Child role: the real gateway app (its own namespace), as `npm start` runs it. */
 async function gatewayServer(): Promise<void> {
-  const { createApp } = await import('../services/gateway/app.ts')
+  const { createApp, gatewayParts } = await import('../services/gateway/app.ts')
   const app = createApp()
   const server = await app.listen(0, '127.0.0.1' as never)
+  let orders: Record<string, GatewayTimes> = {}
+  const wall = (at: number) => performance.timeOrigin + at
+  gatewayParts(app).feed.onTrace = (event, t) => {
+    if (event.routingKey === ORDER_CREATED) orders[(event.payload as OrderCreated).orderId] = [wall(t.deliveredAt), wall(t.recordingAt), wall(t.recordedAt), wall(t.pushedAt)]
+  }
+  // SSE_BENCH_CPU_PROF=<dir>: a CPU profile of the gateway during the steady-rate phases
+  const { Session } = await import('node:inspector/promises')
+  const inspector = new Session()
   process.on('message', (m: { type: string }) => {
     if (m.type === 'rss') process.send!({ type: 'rss', rss: measuredRss() })
+    if (m.type === 'trace') {
+      process.send!({ type: 'trace', orders })
+      orders = {}
+    }
+    if (m.type === 'profile-start') {
+      inspector.connect()
+      void inspector.post('Profiler.enable').then(() => inspector.post('Profiler.start'))
+    }
+    if (m.type === 'profile-stop') {
+      void (async () => {
+        const { profile } = await inspector.post('Profiler.stop')
+        const { mkdir, writeFile } = await import('node:fs/promises')
+        const dir = process.env.SSE_BENCH_CPU_PROF!
+        await mkdir(dir, { recursive: true })
+        const file = `${dir}/gateway-${Date.now()}.cpuprofile`
+        await writeFile(file, JSON.stringify(profile))
+        inspector.disconnect()
+        process.send!({ type: 'profiled', file })
+      })()
+    }
   })
   process.on('SIGTERM', () => {
     server.closeAllConnections()
@@ -326,6 +367,7 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
         const at = sent.get(order.orderId)
         if (at !== undefined) {
           latencies.push(performance.now() - at)
+          receivedAt.set(order.orderId, wallNow())
           sent.delete(order.orderId)
         }
       })
@@ -344,11 +386,32 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
     await relay.start()
     cleanups.unshift(() => relay.stop())
 
+    // stage timestamps (wall clock): publish handed to the channel and confirmed, by order id
+    const published = new Map<string, { sentAt: number; confirmedAt?: number }>()
+    const publisher = outboxBus.publisher
+    const publishRaw = publisher.publishRaw.bind(publisher)
+    publisher.publishRaw = (message) => {
+      const orderId = message.routingKey === ORDER_CREATED ? (JSON.parse(message.body.toString('utf8')) as OrderCreated).orderId : undefined
+      const times = { sentAt: wallNow(), confirmedAt: undefined as number | undefined }
+      if (orderId) published.set(orderId, times)
+      const result = publishRaw(message)
+      void result.then(() => (times.confirmedAt = wallNow()), () => {})
+      return result
+    }
+    const committed = new Map<string, number>()
+    const receivedAt = new Map<string, number>()
+    const profiling = Boolean(process.env.SSE_BENCH_CPU_PROF)
+
     const total = rate * seconds
     const buyer = identity('buyer')
     const steady = async (via: 'outbox' | 'bus') => {
       latencies.length = 0
       sent.clear()
+      published.clear()
+      committed.clear()
+      receivedAt.clear()
+      await gateway.ask({ type: 'trace' }, 'trace')
+      if (profiling) gateway.process.send({ type: 'profile-start' })
       log(`${total} order.created at ${rate}/s ${via === 'outbox' ? 'through the outbox' : 'published straight to the bus'} to ${printers.length} appliances`)
       const started = performance.now()
       const writes: Promise<void>[] = []
@@ -374,7 +437,10 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
           writes.push(
             db.transaction(async (trx) => {
               await writeOutbox(trx, { namespace: ns, appId: 'orders', schema: producerSchema }, ORDER_CREATED, order)
-            }).then(() => { sent.set(order.orderId, performance.now()) })
+            }).then(() => {
+              sent.set(order.orderId, performance.now())
+              committed.set(order.orderId, wallNow())
+            })
           )
         }
       }
@@ -382,6 +448,28 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
       const deadline = Date.now() + 30_000
       while (latencies.length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
       const sorted = [...latencies].sort((a, b) => a - b)
+      if (profiling) log(`gateway CPU profile: ${(await gateway.ask({ type: 'profile-stop' }, 'profiled')).file}`)
+      const trace = (await gateway.ask({ type: 'trace' }, 'trace')).orders
+      const stageValues: Record<string, number[]> = {}
+      const add = (stage: string, ms: number) => (stageValues[stage] ??= []).push(ms)
+      for (const [orderId, received] of receivedAt) {
+        const pub = published.get(orderId)
+        const gw = trace[orderId]
+        if (!pub || pub.confirmedAt === undefined || !gw) continue
+        const start = committed.get(orderId)
+        if (start !== undefined) add('commit -> publish sent (relay)', pub.sentAt - start)
+        add('publish sent -> confirmed', pub.confirmedAt - pub.sentAt)
+        add('publish sent -> live queue delivery', gw[0] - pub.sentAt)
+        add('delivery -> recording starts (queued behind batches)', gw[1] - gw[0])
+        add('recording (history insert, id known)', gw[2] - gw[1])
+        add('id known -> pushed', gw[3] - gw[2])
+        add('pushed -> appliance', received - gw[3])
+      }
+      const stages: LatencyFigures['stages'] = {}
+      for (const [stage, values] of Object.entries(stageValues)) {
+        values.sort((a, b) => a - b)
+        stages[`${stage} (${values.length})`] = { p50: round(percentile(values, 50)), p99: round(percentile(values, 99)) }
+      }
       return {
         ratePerSec: rate,
         orders: total,
@@ -389,7 +477,8 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
         p50Ms: round(percentile(sorted, 50)),
         p99Ms: round(percentile(sorted, 99)),
         maxMs: round(sorted.at(-1) ?? NaN),
-        appliances: printers.length
+        appliances: printers.length,
+        stages
       }
     }
     const latency = await steady('outbox')
@@ -440,6 +529,10 @@ function print(r: SseBenchmarkResult): void {
   console.log(
     `the same, published straight to the exchange (no outbox relay): ${b.received}/${b.orders} received, p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms, max ${b.maxMs} ms`
   )
+  for (const [label, figures] of [['via the outbox', l], ['straight to the exchange', b]] as const) {
+    console.log(`stages, ${label} (p50 / p99 ms; orders counted):`)
+    for (const [stage, { p50, p99 }] of Object.entries(figures.stages)) console.log(`  ${stage.padEnd(52)} ${String(p50).padStart(8)} / ${p99}`)
+  }
 }
 
 // ---------------------------------------------------------------- entry

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http'
 import type { BazaarEnv } from '../../shared/config/env.ts'
 import { createServiceApp, onStart } from '../../shared/feathers/app.ts'
 import type { BazaarSettings, ServiceApp } from '../../shared/feathers/declarations.ts'
@@ -12,7 +13,7 @@ import { proxyRoutes, routes } from './proxy.ts'
 import { appliances } from './resources/appliances/appliances.ts'
 import { maintenanceNotices } from './resources/maintenance-notices/maintenance-notices.ts'
 import { receipts } from './resources/receipts/receipts.ts'
-import { eventsRoute } from './sse/events.ts'
+import { eventsHandler, eventsRoute, serveEventsBeforeKoa } from './sse/events.ts'
 import { warehousePage } from './warehouse/page.ts'
 
 /** The gateway's moving parts, for its tests and the benchmark. */
@@ -62,8 +63,15 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
 
   // Sockets that go away mid-stream are normal for SSE: a debug line, not Koa's stack trace on stderr.
   app.on('error', (err: Error) => logger.debug({ err: err.message }, 'connection error'))
+  const events = eventsHandler(app, hub, store, config)
   app.use(warehousePage())
-  app.use(eventsRoute(app, hub, store, config))
+  app.use(eventsRoute(events))
+  // `/events` is answered on the HTTP server itself, in front of Koa: an open stream holds no Koa objects.
+  const setup = app.setup
+  app.setup = function (this: ServiceApp, server?: unknown) {
+    if (server && typeof (server as Server).listeners === 'function') serveEventsBeforeKoa(server as Server, events)
+    return setup.call(this, server as never)
+  } as typeof app.setup
   app.configure(appliances(hub))
   app.configure(maintenanceNotices(store))
   app.configure(receipts(store))

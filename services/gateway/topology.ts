@@ -14,8 +14,8 @@ export const historyConsumer: ConsumerDeclaration = {
   service: 'gateway',
   purpose: 'history',
   bindings: [...pushedRoutingKeys],
-  // one at a time: ids then follow the queue's order, and inserts serialise on the id anyway
-  prefetch: 1
+  // handled together and recorded in one round trip per batch (consumers/history.ts), in the queue's order
+  prefetch: 200
 }
 
 export const consumers: ConsumerDeclaration[] = [historyConsumer]

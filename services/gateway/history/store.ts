@@ -12,11 +12,13 @@ import { addressOf, audiencesOf, everyone, type Principal, type PushedKey, type 
  * - "orders this appliance has not acknowledged" is a join against the
  *   receipts table, which a log cannot answer.
  *
- * Ids are `max(id) + n` inserted in one statement: two concurrent inserts that
- * compute the same ids collide on the primary key and the later one retries,
- * so an id only becomes visible after every lower id has committed. That is
- * what makes "everything after id N" a complete answer at any moment. The
- * price is that recording is serial across instances: a batch per commit.
+ * Ids are `max(id) + n`, computed and inserted by `record_events` (migration
+ * 003) while it holds a transaction-scoped advisory lock that every recorder
+ * queues on, released only once the rows are committed and visible: so an id
+ * only becomes visible after every lower id has committed. That is what makes
+ * "everything after id N" a complete answer at any moment. The price is that
+ * inserting is serial across instances, one commit per batch; reading an
+ * event another recorder was first to record takes no lock.
  */
 export class EventStore {
   constructor(
@@ -35,45 +37,31 @@ export class EventStore {
   }
 
   /**
-   * Records several events in one statement (one commit: at hundreds of
-   * events a second the commit's fsync, not the insert, is what costs), in
-   * the given order, each once per message id. Returns them with their ids,
-   * in the given order.
+   * Records several events in one statement and one round trip (one commit:
+   * at hundreds of events a second the commit's fsync and the round trips,
+   * not the insert, are what cost), in the given order, each once per message
+   * id. Events already recorded are only read: no lock, no write, no commit
+   * to wait for. Returns them with their ids, in the given order.
    */
   async recordMany(items: Array<{ messageId: string; routingKey: PushedKey; payload: EventPayload<PushedKey> }>): Promise<RecordedEvent[]> {
     const rows = items.map((item, ord) => {
       const { audiences, sellerId, orderId } = addressOf(item.routingKey, item.payload)
       return { ord, message_id: item.messageId, routing_key: item.routingKey, payload: item.payload, audiences, seller_id: sellerId ?? null, order_id: orderId ?? null }
     })
-    const events = this.table('events')
     const ids = new Map<string, number>()
-    // Usually another recorder (the live feed of some instance) was first: a read, no write, no commit to wait for.
-    for (const row of await this.db(events).whereIn('message_id', rows.map((r) => r.message_id)).select('id', 'message_id')) {
-      ids.set(row.message_id, Number(row.id))
-    }
-    const missing = rows.filter((row) => !ids.has(row.message_id))
-    for (let attempt = 0; missing.length > 0; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       try {
-        const { rows: inserted } = await this.db.raw<{ rows: Array<{ id: string; message_id: string }> }>(
-          `insert into ?? (id, message_id, routing_key, payload, audiences, seller_id, order_id)
-           select (select coalesce(max(id), 0) from ??) + row_number() over (order by x.ord),
-                  x.message_id, x.routing_key, x.payload, x.audiences, x.seller_id, x.order_id
-           from jsonb_to_recordset(?::jsonb) as x(ord int, message_id text, routing_key text, payload jsonb, audiences text[], seller_id text, order_id text)
-           where not exists (select 1 from ?? e where e.message_id = x.message_id)
-           on conflict (message_id) do nothing
-           returning id, message_id`,
-          [events, events, JSON.stringify(missing), events]
-        )
-        for (const row of inserted) ids.set(row.message_id, Number(row.id))
+        // One round trip: reads what is recorded already, inserts the rest under the recorders' lock (migration 003).
+        const { rows: found } = await this.db.raw<{ rows: Array<{ id: string; message_id: string }> }>('select id, message_id from ??(?::jsonb)', [
+          this.table('record_events'),
+          JSON.stringify(rows)
+        ])
+        for (const row of found) ids.set(row.message_id, Number(row.id))
         break
       } catch (err) {
-        // another instance took these ids a moment before us: take the next ones
+        // only an instance of an older version, inserting without the lock, can still collide on an id: take the next ones
         if ((err as { code?: string }).code !== '23505' || attempt >= 50) throw err
       }
-    }
-    const known = rows.filter((row) => !ids.has(row.message_id)).map((row) => row.message_id)
-    if (known.length > 0) {
-      for (const row of await this.db(events).whereIn('message_id', known).select('id', 'message_id')) ids.set(row.message_id, Number(row.id))
     }
     const recorded: RecordedEvent[] = []
     for (const row of rows) {
@@ -172,12 +160,17 @@ export class EventStore {
 
   /** Records an appliance's receipt of an order; false if that order was never for its seller. */
   async acknowledge(appliance: { id: string; sellerId: string }, orderId: string): Promise<{ ackedAt: Date } | undefined> {
-    const order = await this.db(this.table('events'))
-      .where({ routing_key: ORDER_CREATED, seller_id: appliance.sellerId, order_id: orderId })
-      .first('id')
-    if (!order) return undefined
-    await this.db(this.table('receipts')).insert({ appliance_id: appliance.id, order_id: orderId }).onConflict(['appliance_id', 'order_id']).ignore()
-    const row = await this.db(this.table('receipts')).where({ appliance_id: appliance.id, order_id: orderId }).first('acked_at')
+    // One round trip (an appliance acknowledges every order it prints): the order must be its seller's;
+    // the first acknowledgement is kept, and a repeated one answers it.
+    const { rows } = await this.db.raw<{ rows: Array<{ found: boolean; acked_at: Date | null }> }>(
+      `with o as (select 1 from ?? where routing_key = ? and seller_id = ? and order_id = ? limit 1),
+            ins as (insert into ?? (appliance_id, order_id) select ?::uuid, ? from o on conflict (appliance_id, order_id) do nothing returning acked_at)
+       select exists (select 1 from o) as found,
+              coalesce((select acked_at from ins), (select acked_at from ?? where appliance_id = ? and order_id = ?)) as acked_at`,
+      [this.table('events'), ORDER_CREATED, appliance.sellerId, orderId, this.table('receipts'), appliance.id, orderId, this.table('receipts'), appliance.id, orderId]
+    )
+    const row = rows[0]
+    if (!row?.found || !row.acked_at) return undefined
     return { ackedAt: new Date(row.acked_at) }
   }
 

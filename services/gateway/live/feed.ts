@@ -41,9 +41,15 @@ export class LiveFeed implements ConnectionParticipant {
   private timer?: NodeJS.Timeout
   private stopped = false
   /** delivered, not yet recorded: recorded together, one commit per batch */
-  private inbox: Array<{ channel: Channel; message: ConsumeMessage }> = []
+  private inbox: Array<{ channel: Channel; message: ConsumeMessage; at: number }> = []
   /** emitted-to-listeners hook for tests and metrics */
   onDispatched?: (event: RecordedEvent) => void
+  /**
+   * Per-event timings for the benchmark (performance.now() of this process):
+   * delivered by the live queue, its batch's recording started, id known
+   * (recorded), pushed to the streams.
+   */
+  onTrace?: (event: RecordedEvent, times: { deliveredAt: number; recordingAt: number; recordedAt: number; pushedAt: number }) => void
 
   constructor(
     private readonly connection: BusConnection,
@@ -102,7 +108,7 @@ export class LiveFeed implements ConnectionParticipant {
     this.queue = queue
     await channel.consume(queue, (message) => {
       if (!message) return
-      this.inbox.push({ channel, message })
+      this.inbox.push({ channel, message, at: this.onTrace ? performance.now() : 0 })
       if (this.inbox.length === 1) this.enqueue(() => this.drainInbox())
     })
     // Whatever was published while there was no queue was recorded by the history consumer.
@@ -136,16 +142,26 @@ export class LiveFeed implements ConnectionParticipant {
     if (this.inbox.length > 0) this.enqueue(() => this.drainInbox())
     if (batch.length === 0) return
     try {
-      const items = batch.flatMap(({ message }) => {
+      const delivered: number[] = []
+      const items = batch.flatMap(({ message, at }) => {
         const parsed = this.parse(message)
+        if (parsed) delivered.push(at)
         return parsed ? [parsed] : []
       })
       if (items.length === 0) return
-      const events = (await this.store.recordMany(items)).sort((a, b) => a.id - b.id)
+      const recordingAt = this.onTrace ? performance.now() : 0
+      const recorded = await this.store.recordMany(items)
+      const deliveredAt = new Map(recorded.map((event, i) => [event, delivered[i]!]))
+      const events = [...recorded].sort((a, b) => a.id - b.id)
+      const recordedAt = this.onTrace ? performance.now() : 0
       for (const event of events) {
         if (event.id <= this.highWater) continue
         if (event.id > this.highWater + 1) await this.catchUp(event.id - 1)
         if (event.id > this.highWater) this.dispatch(event)
+      }
+      if (this.onTrace) {
+        const pushedAt = performance.now()
+        for (const event of events) this.onTrace(event, { deliveredAt: deliveredAt.get(event)!, recordingAt, recordedAt, pushedAt })
       }
     } finally {
       for (const { channel, message } of batch) {

@@ -49,5 +49,34 @@ export const migrations: Migration[] = [
         t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(db.fn.now())
       })
     }
+  },
+  {
+    name: '003_record_events',
+    async up(db) {
+      // Recording in one round trip: events already recorded (by another instance's live feed, or by
+      // this instance's other path) are only read; the missing ones are inserted under a transaction-
+      // scoped advisory lock, with ids max(id) + n computed after the lock is held (each statement of a
+      // plpgsql function takes a fresh snapshot), so recorders queue on the lock instead of colliding on
+      // the primary key and retrying, and an id still only becomes visible after every lower id has
+      // committed. The lock is released at commit, after the rows are visible.
+      await db.raw(`
+        create function record_events(batch jsonb) returns table (id bigint, message_id text)
+        language plpgsql volatile set search_path from current as $$
+        begin
+          if exists (select 1 from jsonb_to_recordset(batch) as x(message_id text)
+                     where not exists (select 1 from events e where e.message_id = x.message_id)) then
+            perform pg_advisory_xact_lock(1734700901, hashtext(current_schema()));
+            insert into events (id, message_id, routing_key, payload, audiences, seller_id, order_id)
+            select (select coalesce(max(e.id), 0) from events e) + row_number() over (order by x.ord),
+                   x.message_id, x.routing_key, x.payload, x.audiences, x.seller_id, x.order_id
+            from jsonb_to_recordset(batch) as x(ord int, message_id text, routing_key text, payload jsonb, audiences text[], seller_id text, order_id text)
+            where not exists (select 1 from events e where e.message_id = x.message_id)
+            on conflict on constraint events_message_id_unique do nothing;
+          end if;
+          return query select e.id, e.message_id::text from events e
+            join jsonb_to_recordset(batch) as x(message_id text) on e.message_id = x.message_id;
+        end
+        $$`)
+    }
   }
 ]

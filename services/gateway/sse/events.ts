@@ -1,8 +1,13 @@
-import { MethodNotAllowed, NotAuthenticated, Unavailable } from '@feathersjs/errors'
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { parse as parseQuery } from 'node:querystring'
+import { FeathersError, GeneralError, MethodNotAllowed, NotAuthenticated, Unavailable } from '@feathersjs/errors'
 import type { Middleware } from '@feathersjs/koa'
 import { createSession } from 'better-sse'
 import { bearerToken } from '../../../shared/feathers/auth.ts'
 import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
+import { toClientError } from '../../../shared/feathers/errors.ts'
+import { runWithContext } from '../../../shared/log/context.ts'
 import type { GatewayConfig } from '../config.ts'
 import { audiencesOf } from '../history/audiences.ts'
 import type { EventStore } from '../history/store.ts'
@@ -18,28 +23,48 @@ export function parseLastEventId(value: unknown): number | undefined {
 
 const firstString = (value: unknown): string | undefined => (typeof value === 'string' && value ? value : undefined)
 
+/** The X-Request-Id a client may choose (the same rule as shared/feathers/request-id.ts). */
+const acceptableRequestId = /^[\w.:@\-]{1,128}$/
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>
+
+/** Whether a request is for the stream: exactly `/events`, with or without a query. */
+export function isEventsRequest(url: string | undefined): boolean {
+  if (!url?.startsWith('/events')) return false
+  return url.length === 7 || url[7] === '?'
+}
+
 /**
- * `GET /events`: one SSE stream per client (better-sse). Credentials first
- * (401 and no stream without them); then the stream is registered for live
- * events *before* its history is read, and both are merged by id, so nothing
- * published in between is lost or sent twice.
+ * `GET /events`: one SSE stream per client (better-sse), served on plain
+ * node:http so that an open stream holds nothing of Koa or Feathers (no
+ * context, request, response or params objects: tens of thousands of streams
+ * stay close to bare better-sse in memory). What the Koa stack gives every
+ * other path it gets here too: an `X-Request-Id` (the client's, if
+ * acceptable, or a new one) on the response and in the work context, and
+ * Feathers error bodies (405, 503, 401; a 500 without details).
+ *
+ * Credentials first (401 and no stream without them); then the stream is
+ * registered for live events *before* its history is read, and both are
+ * merged by id, so nothing published in between is lost or sent twice.
  */
-export function eventsRoute(app: ServiceApp, hub: StreamHub, store: EventStore, config: GatewayConfig): Middleware {
-  return async (ctx, next) => {
-    if (ctx.path !== '/events') return next()
-    if (ctx.method !== 'GET') throw new MethodNotAllowed('GET /events only')
+export function eventsHandler(app: ServiceApp, hub: StreamHub, store: EventStore, config: GatewayConfig): Handler {
+  const logger = app.get('logger')
+
+  const stream = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'GET') throw new MethodNotAllowed('GET /events only')
     if ((app.get('ready' as never) as unknown) !== true) throw new Unavailable('gateway is starting')
-    const token = bearerToken(ctx.get('authorization')) ?? firstString(ctx.query.token)
+    const url = req.url ?? '/events'
+    const query = url.includes('?') ? parseQuery(url.slice(url.indexOf('?') + 1)) : {}
+    const token = bearerToken(req.headers.authorization ?? '') ?? firstString(query.token)
     const who = await identify(token, { db: app.get('db'), schema: app.get('schema'), jwtSecret: app.get('env').jwtSecret })
     if (!who) throw new NotAuthenticated(token ? 'Invalid, expired or revoked token' : 'Not authenticated')
 
-    let since = parseLastEventId(ctx.get('last-event-id') || firstString(ctx.query.lastEventId))
+    let since = parseLastEventId(firstString(req.headers['last-event-id']) ?? firstString(query.lastEventId))
     // An id from the future (another database, a made-up value) says nothing about what was seen.
     if (since !== undefined && since > (await store.maxId())) since = undefined
 
-    ctx.respond = false
-    const state: StreamState = { principal: who.principal, audiences: audiencesOf(who.principal), lastSent: 0, res: ctx.res }
-    const session = await createSession<StreamState>(ctx.req, ctx.res, {
+    const state: StreamState = { principal: who.principal, audiences: audiencesOf(who.principal), lastSent: 0, res }
+    const session = await createSession<StreamState>(req, res, {
       state,
       statusCode: 200,
       trustClientEventId: false,
@@ -52,9 +77,59 @@ export function eventsRoute(app: ServiceApp, hub: StreamHub, store: EventStore, 
       const history = await store.catchUp(who.principal, since, who.appliance)
       hub.goLive(session, history, since)
     } catch (err) {
-      app.get('logger').warn({ err: (err as Error).message }, 'could not read history for a stream; closing it so the client retries')
+      logger.warn({ err: (err as Error).message }, 'could not read history for a stream; closing it so the client retries')
       hub.remove(session)
-      ctx.res.destroy()
+      res.destroy()
     }
+  }
+
+  return (req, res) => {
+    const given = req.headers['x-request-id']
+    const requestId = typeof given === 'string' && acceptableRequestId.test(given) ? given : randomUUID()
+    res.setHeader('X-Request-Id', requestId)
+    return runWithContext({ requestId, correlationId: requestId }, () =>
+      stream(req, res).catch((raw: unknown) => {
+        let error = toClientError(raw)
+        if (!(error instanceof FeathersError)) {
+          logger.error({ err: raw, path: '/events' }, 'unhandled error')
+          error = new GeneralError('Internal error')
+        }
+        if (res.headersSent) {
+          res.destroy()
+          return
+        }
+        const body = JSON.stringify((error as FeathersError).toJSON())
+        res.writeHead((error as FeathersError).code, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+        res.end(body)
+      })
+    )
+  }
+}
+
+/**
+ * Puts `handler` in front of Koa on `server` for `/events`: a stream then
+ * never passes through Koa, so it keeps none of its objects alive.
+ */
+export function serveEventsBeforeKoa(server: Server, handler: Handler): void {
+  const koa = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>
+  server.removeAllListeners('request')
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (isEventsRequest(req.url)) {
+      void handler(req, res)
+      return
+    }
+    for (const listener of koa) listener.call(server, req, res)
+  })
+}
+
+/**
+ * The same handler as Koa middleware, for a server the gateway did not get to
+ * wrap (e.g. `app.callback()` mounted elsewhere): the response is left to it.
+ */
+export function eventsRoute(handler: Handler): Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== '/events') return next()
+    ctx.respond = false
+    await handler(ctx.req, ctx.res)
   }
 }
