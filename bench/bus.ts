@@ -90,8 +90,16 @@ function productPayload(productId: string, bytes = config.messageBytes): Product
     updatedAt: new Date().toISOString()
   }
   const room = Math.max(0, bytes - Buffer.byteLength(JSON.stringify(payload)))
-  payload.description = LOREM.repeat(Math.ceil(room / LOREM.length)).slice(0, room)
+  payload.description = filler(room)
   return payload
+}
+
+/** The description padding, made once per length (the exactly-once path builds a payload per message). */
+const fillers = new Map<number, string>()
+function filler(length: number): string {
+  let text = fillers.get(length)
+  if (text === undefined) fillers.set(length, (text = LOREM.repeat(Math.ceil(length / LOREM.length)).slice(0, length)))
+  return text
 }
 
 /** Message ids carry the run's tag and the sequence number: `<tag>-<seq>`. */

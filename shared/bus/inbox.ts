@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
+import { currentContext, runWithContext } from '../log/context.ts'
 import type { Logger } from '../log/logger.ts'
 import type { RoutingKey } from '../contracts/index.ts'
 import type { Envelope } from './envelope.ts'
@@ -106,6 +107,14 @@ interface Pending<K extends RoutingKey> {
   error?: unknown
 }
 
+/**
+ * Runs `fn` in the context this module was loaded in (no work in progress),
+ * so a batch started by one delivery does not carry that delivery's ids into
+ * the others' effects. Taken once: a snapshot per delivery costs more than the
+ * rest of its trip through the inbox.
+ */
+const outsideAnyContext = AsyncLocalStorage.snapshot()
+
 /** Groups deliveries into transactions: one starts as soon as a connection slot is free, with whatever has arrived. */
 class InboxBatcher<K extends RoutingKey> {
   private queue: Array<Pending<K>> = []
@@ -126,9 +135,9 @@ class InboxBatcher<K extends RoutingKey> {
 
   submit(message: Envelope<K>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      // The delivery's work context (every AsyncLocalStorage), to run its effect in later.
-      const inContext = AsyncLocalStorage.snapshot()
-      const run = (trx: Knex.Transaction) => inContext(() => this.effect(message, trx))
+      // The delivery's work context, to run its effect in later (batches themselves run outside any).
+      const context = currentContext()
+      const run = (trx: Knex.Transaction) => runWithContext(context, () => this.effect(message, trx))
       this.queue.push({ message, run, resolve, reject })
       this.schedule()
     })
@@ -138,7 +147,7 @@ class InboxBatcher<K extends RoutingKey> {
   private schedule(): void {
     if (this.scheduled || this.running >= this.concurrency || this.queue.length === 0) return
     this.scheduled = true
-    setImmediate(() => {
+    outsideAnyContext(() => setImmediate(() => {
       this.scheduled = false
       while (this.running < this.concurrency && this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxSize)
@@ -148,7 +157,7 @@ class InboxBatcher<K extends RoutingKey> {
           this.schedule()
         })
       }
-    })
+    }))
   }
 
   private async run(batch: Array<Pending<K>>): Promise<void> {
