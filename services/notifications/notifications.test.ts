@@ -65,7 +65,11 @@ describe('notifications: one email per account event', () => {
     smtp.failNext(1)
     await tap.publisher.publish('user.registered', registration(cleo), { messageId })
     await waitFor(() => smtp.to(cleo.email).length === 1, { what: "Cleo's welcome email" })
-    const delivered = handled.filter((m) => m.id === messageId)
+    // The mail reaches the SMTP server before the handler's transaction commits: wait for the handler to be done.
+    const delivered = await waitFor(() => {
+      const runs = handled.filter((m) => m.id === messageId)
+      return runs.length > 0 && runs
+    }, { what: 'the handler to finish' })
     expect(delivered.map((m) => m.attempt)).to.deep.equal([2])
     const sent = await call(notifications.url, 'GET', '/notifications', { token: cleo.token })
     expect(sent.body.total).to.equal(1)
