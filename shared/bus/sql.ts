@@ -11,6 +11,17 @@ import type pg from 'pg'
 
 type PipelineClient = pg.Client & { pipeline: boolean; connection?: { stream?: NodeJS.WritableStream & { cork?(): void; uncork?(): void } } }
 
+/**
+ * Whether node-postgres still awaits answers on this connection (its own
+ * bookkeeping, read defensively: on a version without it, nothing is assumed
+ * outstanding beyond the statements a Pipeline tracks itself).
+ */
+function outstanding(client: pg.Client): boolean {
+  const state = client as unknown as { _sentQueryQueue?: unknown[]; _queryQueue?: unknown[]; _activeQuery?: unknown; _queryable?: boolean }
+  if (state._queryable === false) return false // broken: every query has been failed already
+  return Boolean(state._activeQuery) || (state._sentQueryQueue?.length ?? 0) > 0 || (state._queryQueue?.length ?? 0) > 0
+}
+
 /** A connection from the knex pool, for `work`, returned afterwards. */
 export async function withConnection<T>(db: Knex, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = (await db.client.acquireConnection()) as pg.Client
@@ -57,9 +68,15 @@ export class Pipeline {
     return result
   }
 
-  /** Waits until every statement sent has been answered, then leaves pipeline mode. */
+  /**
+   * Waits until every statement sent has been answered, then leaves pipeline
+   * mode. Statements others sent on the connection meanwhile (a knex query an
+   * effect started and did not await) are waited for too: leaving pipeline
+   * mode with answers outstanding would hand them to the wrong queries.
+   */
   async end(): Promise<void> {
     while (this.sent.size) await Promise.allSettled([...this.sent])
+    while (outstanding(this.client)) await this.client.query('select 1').catch(() => {})
     ;(this.client as PipelineClient).pipeline = this.wasPipelined
   }
 

@@ -5,7 +5,7 @@ import type { Bus } from '../../shared/bus/bus.ts'
 import { names } from '../../shared/bus/names.ts'
 import { writeOutbox } from '../../shared/bus/outbox.ts'
 import { OutboxRelay } from '../../shared/bus/outbox-relay.ts'
-import { sqlTransaction, withConnection } from '../../shared/bus/sql.ts'
+import { Pipeline, sqlTransaction, withConnection } from '../../shared/bus/sql.ts'
 import { USER_REGISTERED, type UserRegistered } from '../../shared/contracts/user.ts'
 import { uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
 import { busSchema, cleanUp, env, RawBroker, registered, startBus } from './support.ts'
@@ -93,5 +93,18 @@ describe('outbox written in a sqlTransaction (plain pipelined SQL)', () => {
       await writeOutbox(trx, identity(), USER_REGISTERED, user)
     })
     expect(userIdOf((await raw.takeExactly(tap, 1))[0]!)).to.equal(user.userId)
+  })
+
+  it('leaves pipeline mode only once statements others sent on the connection meanwhile are answered', async () => {
+    await withConnection(db, async (client) => {
+      const pipeline = new Pipeline(client)
+      expect((await pipeline.query<{ a: number }>('select 1 as a')).rows[0]!.a).to.equal(1)
+      // as an effect might: started on the same connection, not awaited
+      const strays = [client.query('select pg_sleep(0.05), 2 as b'), client.query('select 3 as b')]
+      await pipeline.end()
+      const after = await client.query('select 4 as c')
+      expect((await Promise.all(strays)).map((r) => r.rows[0].b)).to.deep.equal([2, 3])
+      expect(after.rows[0].c).to.equal(4)
+    })
   })
 })
