@@ -26,6 +26,13 @@ export interface OutboxRelayOptions {
    * within it share one (default 20 ms; a NOTIFY is a transaction of its own)
    */
   notifyIntervalMs?: number
+  /**
+   * batches in flight at once: the next batch is claimed and sent while the
+   * previous one waits for its confirms (a quorum queue's fsync), so a row
+   * committed meanwhile does not wait for that round trip. Claims (and so
+   * publishes) still happen one after another, in id order.
+   */
+  batchesInFlight?: number
 }
 
 interface OutboxRow {
@@ -55,10 +62,13 @@ const byId = (a: OutboxRow, b: OutboxRow) => a.id.length - b.id.length || (a.id 
 export class OutboxRelay extends EventEmitter {
   private listener?: pg.Client
   private pollTimer?: NodeJS.Timeout
-  private running = false
   private again = false
   private stopped = true
-  private draining?: Promise<void>
+  /** a batch is between its claim and the sending of its publishes: the next claim waits for it */
+  private claiming = false
+  private readonly batches = new Set<Promise<void>>()
+  private retryTimer?: NodeJS.Timeout
+  private readonly batchesInFlight: number
   private readonly batchSize: number
   private readonly pollIntervalMs: number
   private readonly retryDelayMs: number
@@ -78,6 +88,7 @@ export class OutboxRelay extends EventEmitter {
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000
     this.retryDelayMs = options.retryDelayMs ?? 500
     this.notifyIntervalMs = options.notifyIntervalMs ?? 20
+    this.batchesInFlight = Math.max(1, options.batchesInFlight ?? 2)
     const outbox = `${ident(options.schema)}.outbox`
     this.claimSql =
       `delete from ${outbox} where id in (select id from ${outbox} order by id limit $1 for update skip locked) ` +
@@ -96,28 +107,57 @@ export class OutboxRelay extends EventEmitter {
     this.kick()
   }
 
-  /** Asks for a pass over the outbox; passes never overlap, requests during one coalesce into one more. */
+  /**
+   * Asks for a pass over the outbox. Claims never overlap; a new one starts as
+   * soon as the previous batch has sent its publishes (up to `batchesInFlight`
+   * batches awaiting confirms); requests meanwhile coalesce into one more.
+   */
   kick(): void {
-    if (this.stopped) return
-    if (this.running) {
+    if (this.stopped || this.retryTimer) return
+    if (this.claiming || this.batches.size >= this.batchesInFlight) {
       this.again = true
       return
     }
-    this.running = true
-    this.draining = this.drain().finally(() => {
-      this.running = false
-      if (this.again && !this.stopped) {
-        this.again = false
-        this.kick()
-      }
-    })
+    this.again = false
+    this.claiming = true
+    let sent = false
+    const onSent = (claimed: number) => {
+      if (sent) return
+      sent = true
+      this.claiming = false
+      // A full batch means more rows are waiting: claim them now, while this one awaits its confirms.
+      if (claimed === this.batchSize || this.again) this.kick()
+    }
+    const batch: Promise<void> = this.relayBatch(onSent)
+      .then(() => {
+        if (this.failing) this.options.logger?.info('outbox relay recovered')
+        this.failing = false
+      })
+      .catch((err: unknown) => {
+        if (!this.failing) this.options.logger?.warn({ err: (err as Error).message }, 'outbox relay failed; rows kept, retrying')
+        this.failing = true
+        this.emit('error-batch', err)
+        // Broker or database away: wait before the next pass rather than spin.
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined
+          this.kick()
+        }, this.retryDelayMs)
+        this.retryTimer.unref()
+      })
+      .finally(() => {
+        onSent(0)
+        this.batches.delete(batch)
+        if (this.again) this.kick()
+      })
+    this.batches.add(batch)
   }
 
   async stop(): Promise<void> {
     this.stopped = true
     this.unregister?.()
     clearInterval(this.pollTimer)
-    await this.draining?.catch(() => {})
+    clearTimeout(this.retryTimer)
+    await Promise.allSettled([...this.batches])
     const listener = this.listener
     this.listener = undefined
     await listener?.end().catch(() => {})
@@ -158,26 +198,8 @@ export class OutboxRelay extends EventEmitter {
     return Number(count)
   }
 
-  private async drain(): Promise<void> {
-    for (;;) {
-      if (this.stopped) return
-      let published: number
-      try {
-        published = await this.relayBatch()
-        if (this.failing) this.options.logger?.info('outbox relay recovered')
-        this.failing = false
-      } catch (err) {
-        if (!this.failing) this.options.logger?.warn({ err: (err as Error).message }, 'outbox relay failed; rows kept, retrying')
-        this.failing = true
-        this.emit('error-batch', err)
-        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs))
-        continue
-      }
-      if (published < this.batchSize) return
-    }
-  }
-
-  private async relayBatch(): Promise<number> {
+  /** One batch: claim rows, publish them in id order, commit the claim after every confirm. */
+  private async relayBatch(onSent: (claimed: number) => void): Promise<number> {
     const { db, publisher, namespace } = this.options
     const exchange = names.eventsExchange(namespace)
     return withConnection(db, async (client) => {
@@ -186,20 +208,18 @@ export class OutboxRelay extends EventEmitter {
         // BEGIN and the claim go out in one write; so do COMMIT and nothing else.
         sql.query('BEGIN').catch(() => {})
         const { rows } = await sql.query<OutboxRow>(this.claimSql, [this.batchSize])
-        if (rows.length > 0) {
-          rows.sort(byId)
-          // Sent in id order on one channel; confirms awaited together.
-          await Promise.all(
-            rows.map((row) =>
-              publisher.publishRaw({
-                exchange,
-                routingKey: row.routing_key,
-                body: Buffer.from(JSON.stringify(row.payload)),
-                properties: row.properties
-              })
-            )
-          )
-        }
+        rows.sort(byId)
+        // Sent in id order on one channel; confirms awaited together.
+        const confirms = rows.map((row) =>
+          publisher.publishRaw({
+            exchange,
+            routingKey: row.routing_key,
+            body: Buffer.from(JSON.stringify(row.payload)),
+            properties: row.properties
+          })
+        )
+        onSent(rows.length)
+        await Promise.all(confirms)
         const commit = await sql.query('COMMIT')
         if (commit.command !== 'COMMIT') throw new Error(`outbox batch rolled back (COMMIT answered ${commit.command})`)
         if (rows.length > 0) this.emit('published', rows.length)

@@ -87,12 +87,20 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     teardown: [
       async (_context: unknown, next: () => Promise<void>) => {
         app.set('ready' as never, false as never)
+        // Stop accepting connections first: a client reconnecting while the rest shuts down (an SSE
+        // stream, say) would otherwise hold server.close() open for ever.
+        const server = (app as unknown as { server?: import('node:http').Server }).server
+        const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()
+        ;(app as unknown as { server?: unknown }).server = undefined
+        server?.closeIdleConnections()
         await next()
         janitor.stop()
         await Promise.all(bus.consumers.map((c) => c.stop()))
         await outbox.stop()
         await bus.stop()
         await db.destroy()
+        server?.closeAllConnections()
+        await closed
       }
     ]
   })
