@@ -2,7 +2,8 @@
  * `npm run bench -- <bus|sse>`; without an argument, both, one after the other.
  * Each benchmark prints its table and writes bench/results/<name>.json.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 type Benchmark = () => Promise<object>
@@ -40,7 +41,15 @@ async function main(args: string[]): Promise<number> {
       continue
     }
     console.log(`\n=== ${name} benchmark`)
-    await run()
+    const result = await run()
+    // bench/bus.ts writes its own, richer file; the others' results are written here.
+    if (name !== 'bus') {
+      const dir = fileURLToPath(new URL('./results/', import.meta.url))
+      mkdirSync(dir, { recursive: true })
+      const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version }
+      writeFileSync(`${dir}${name}.json`, JSON.stringify({ date: new Date().toISOString(), machine, ...result }, null, 2) + '\n')
+      console.log(`written to bench/results/${name}.json`)
+    }
   }
   // Asked for by name and absent: a failure. Absent while running "all": said above, not fatal.
   return missing && args.length ? 1 : 0
