@@ -1,4 +1,4 @@
-import { BadRequest, Conflict, FeathersError, GeneralError, NotFound } from '@feathersjs/errors'
+import { BadRequest, Conflict, FeathersError, GeneralError, NotFound, Unavailable } from '@feathersjs/errors'
 import type { Middleware } from '@feathersjs/koa'
 import type { HookContext } from './declarations.ts'
 import type { Logger } from '../log/logger.ts'
@@ -39,11 +39,22 @@ export function toClientError(err: unknown): unknown {
     case '23503':
       return new NotFound('A referenced record does not exist', where)
   }
+  if (databaseUnreachable(pg, err)) return new Unavailable('The database is not reachable right now; try again')
   if (original && typeof pg?.severity === 'string') {
     // Any other database error is ours, not the client's: a 500 without the SQL in it.
     return new GeneralError('Internal error')
   }
   return err
+}
+
+/**
+ * The database went away under the request (restart, failover, network): a
+ * 503 the client may retry, not a 500 that says our code is broken.
+ */
+function databaseUnreachable(pg: PgError | undefined, err: unknown): boolean {
+  const code = pg?.code ?? (err as { code?: string })?.code
+  if (code && (/^(08|57P0)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) return true
+  return /Connection terminated|Client has encountered a connection error|Knex: Timeout acquiring a connection/i.test((err as Error)?.message ?? '')
 }
 
 /** App error hook: maps errors, and logs the ones that are really ours (5xx). */
