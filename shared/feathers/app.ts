@@ -10,10 +10,11 @@ import { Bus } from '../bus/bus.ts'
 import { busMigrations } from '../bus/outbox-table.ts'
 import { OutboxRelay } from '../bus/outbox-relay.ts'
 import { InboxJanitor } from '../bus/inbox.ts'
-import type { BazaarSettings, ServiceApp } from './declarations.ts'
+import type { BazaarSettings, HookContext, ServiceApp } from './declarations.ts'
 import { errorBodies, mapErrors } from './errors.ts'
 import { requestId } from './request-id.ts'
 import { guardPrototypePaths } from './route-guard.ts'
+import { singleRecord } from './validation.ts'
 import { health } from './health.ts'
 
 export interface ServiceAppOptions {
@@ -68,7 +69,13 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const janitor = new InboxJanitor({ db, schema, logger })
 
   app.configure(health)
-  app.hooks({ error: { all: [mapErrors(logger)] } })
+  // No resource takes several records in one call from outside: an array body (bulk create/patch) is a 400 everywhere.
+  const oneRecord = singleRecord()
+  const externalOneRecord = async (context: HookContext) => (context.params.provider ? oneRecord(context) : undefined)
+  app.hooks({
+    before: { create: [externalOneRecord], update: [externalOneRecord], patch: [externalOneRecord] },
+    error: { all: [mapErrors(logger)] }
+  })
   app.hooks({
     setup: [
       async (_context: unknown, next: () => Promise<void>) => {

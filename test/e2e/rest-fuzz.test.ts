@@ -83,6 +83,8 @@ describe('REST fuzzing: malformed input never yields a 5xx', function () {
       }),
       // an unknown field
       fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), weird).map(([key, value]) => JSON.stringify({ ...valid[route]!(), [key]: value })),
+      // several records at once (a bulk call)
+      fc.constant(null).map(() => JSON.stringify([valid[route]!()])),
       // not an object, or not JSON at all
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 200 })
@@ -145,6 +147,17 @@ describe('REST fuzzing: malformed input never yields a 5xx', function () {
       ),
       { numRuns: 1000 }
     )
+  })
+
+  it('answers an array body (a bulk call) on every write path with 400 for a signed-in caller', async () => {
+    for (const route of Object.keys(valid)) {
+      const [method, template] = route.split(' ') as [string, string]
+      for (const who of actors.filter((a) => a.token && a.label !== 'garbage')) {
+        const answer = await json(stack.base, method, resolvePath(template, randomUUID()), [valid[route]!()], who.token)
+        // refused for who it is (401/403) or for the body (400), never processed, never a 5xx
+        expect(answer.status, `${route} as ${who.label}`).to.be.oneOf([400, 401, 403])
+      }
+    }
   })
 
   it('leaves every service healthy afterwards', async () => {
