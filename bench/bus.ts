@@ -7,7 +7,7 @@
  * 4. latency at a steady rate, plain and bus.
  * Each is run BENCH_RUNS times, interleaved, and the medians are reported with the ratios to plain.
  */
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { writeFile, mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -13,9 +13,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import knex from 'knex'
 import { readEnv } from '../shared/config/env.ts'
-import { ensureDatabase, schemaName } from '../shared/db/database.ts'
+import { ensureDatabase } from '../shared/db/database.ts'
+import { outboxBacklogs } from '../cli/lib/outbox.ts'
 import { serviceTable } from '../shared/services.ts'
 import { Management } from '../shared/testing/broker.ts'
 import { dropNamespaceSchemas } from '../shared/testing/database.ts'
@@ -173,26 +173,18 @@ function faultPlan(services: Map<string, Supervised>, appliances: Supervised[], 
 
 /** Every outbox empty and every work queue empty, twice in a row. */
 async function drained(namespace: string, databaseUrl: string): Promise<void> {
-  const db = knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 2 } })
   const management = new Management()
+  const services = serviceTable.map((s) => s.name)
   let quietOnce = false
-  try {
-    await waitFor(async () => {
-      let backlog = 0
-      for (const s of serviceTable) {
-        const [{ count }] = await db.withSchema(schemaName(namespace, s.name)).table('outbox').count({ count: '*' })
-        backlog += Number(count)
-      }
-      const queues = await management.queues(namespace)
-      const pending = queues.filter((q) => !q.name.endsWith('.dlq')).reduce((n, q) => n + q.messages, 0)
-      const quiet = backlog === 0 && pending === 0
-      const done = quiet && quietOnce
-      quietOnce = quiet
-      return done
-    }, { timeoutMs: 180_000, intervalMs: 2_000, what: 'outboxes and queues to drain' })
-  } finally {
-    await db.destroy()
-  }
+  await waitFor(async () => {
+    const backlog = (await outboxBacklogs(databaseUrl, namespace, services)).reduce((n, o) => n + (o.backlog ?? 0), 0)
+    const queues = await management.queues(namespace)
+    const pending = queues.filter((q) => !q.name.endsWith('.dlq')).reduce((n, q) => n + q.messages, 0)
+    const quiet = backlog === 0 && pending === 0
+    const done = quiet && quietOnce
+    quietOnce = quiet
+    return done
+  }, { timeoutMs: 180_000, intervalMs: 2_000, what: 'outboxes and queues to drain' })
 }
 
 function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator, redelivered: number): void {

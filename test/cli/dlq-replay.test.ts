@@ -30,7 +30,6 @@ describe('bazaar dlq: operators put failed messages back once the fix is out', f
   this.timeout(60_000)
   let db: Knex
   let bus: Bus
-  let consumer: Consumer
   let ordered: Consumer
   let probe: Channel
   /** the "bug" in the subscriber: while on, every message fails */
@@ -65,7 +64,7 @@ describe('bazaar dlq: operators put failed messages back once the fix is out', f
     }
     bus = new Bus({ url: env.amqpUrl, namespace: ns, service: 'clitest' })
     await bus.start()
-    consumer = bus.consumer({ ...userEventsDeclaration, handlers: { [USER_REGISTERED]: handle, [USER_UPDATED]: handle } })
+    bus.consumer({ ...userEventsDeclaration, handlers: { [USER_REGISTERED]: handle, [USER_UPDATED]: handle } })
     ordered = bus.consumer({
       ...orderedDeclaration,
       handlers: {

@@ -6,10 +6,9 @@ import { createApp as createChat } from '../../services/chat/app.ts'
 import { createApp as createCatalog } from '../../services/catalog/app.ts'
 import { createApp as createOrders } from '../../services/orders/app.ts'
 import { createApp as createGateway } from '../../services/gateway/app.ts'
-import { Management } from '../../shared/testing/broker.ts'
-import { dropNamespaceSchemas } from '../../shared/testing/database.ts'
+import { TestApps } from '../../shared/testing/apps.ts'
 import { testEnv } from '../../shared/testing/env.ts'
-import { startApp, type RunningApp } from '../../shared/testing/server.ts'
+import type { RunningApp } from '../../shared/testing/server.ts'
 import { startSmtpServer, type TestSmtpServer } from '../../shared/testing/smtp.ts'
 
 export interface Stack {
@@ -29,11 +28,10 @@ export async function startStack(namespace: string, overrides: { adminEmail?: st
   const smtp = await startSmtpServer()
   const env = testEnv(namespace, { smtpUrl: smtp.url, ...overrides })
   const apps = new Map<string, RunningApp>()
+  const started = new TestApps(namespace)
   const stop = async () => {
-    for (const running of [...apps.values()].reverse()) await running.stop().catch(() => {})
+    await started.close()
     await smtp.close()
-    await new Management().deleteNamespace(namespace).catch(() => {})
-    await dropNamespaceSchemas(namespace).catch(() => {})
   }
   try {
     const factories: Array<[string, () => ReturnType<typeof createUsers>]> = [
@@ -45,10 +43,10 @@ export async function startStack(namespace: string, overrides: { adminEmail?: st
       ['catalog', () => createCatalog(env)],
       ['orders', () => createOrders(env)]
     ]
-    for (const [name, create] of factories) apps.set(name, await startApp(create()))
+    for (const [name, create] of factories) apps.set(name, await started.start(create()))
     const vars: NodeJS.ProcessEnv = { ...process.env }
     for (const [name, running] of apps) vars[`${name.toUpperCase()}_URL`] = running.url
-    apps.set('gateway', await startApp(createGateway(env, vars)))
+    apps.set('gateway', await started.start(createGateway(env, vars)))
   } catch (err) {
     await stop()
     throw err

@@ -4,7 +4,7 @@ import { PRODUCT_CREATED, PRODUCT_UPDATED } from '../../../../shared/contracts/p
 import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
-import { singleRecord, uuidId } from '../../../../shared/feathers/validation.ts'
+import { uuidId } from '../../../../shared/feathers/validation.ts'
 import { ProductService, getOptions, type ProductParams } from './products.class.ts'
 import {
   productDataResolver,
@@ -43,7 +43,6 @@ export function products(app: ServiceApp): void {
       get: [uuidId()],
       create: [
         requireRole('seller'),
-        singleRecord(),
         schemaHooks.validateData(productDataValidator),
         checkParent,
         schemaHooks.resolveData(productDataResolver)
@@ -51,7 +50,6 @@ export function products(app: ServiceApp): void {
       patch: [
         requireRole('seller'),
         uuidId(),
-        singleRecord(),
         schemaHooks.validateData(productPatchValidator),
         lockForPatch,
         schemaHooks.resolveData(productPatchResolver)

@@ -3,7 +3,7 @@ import { hooks as schemaHooks } from '@feathersjs/schema'
 import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { transactional } from '../../../../shared/feathers/transaction.ts'
-import { singleRecord, uuidId } from '../../../../shared/feathers/validation.ts'
+import { uuidId } from '../../../../shared/feathers/validation.ts'
 import { learnNameFromToken } from '../../user-names.ts'
 import { ChatroomService, getOptions, type Chatroom, type ChatroomData, type ChatroomParams } from './chatrooms.class.ts'
 import { chatroomDataResolver, chatroomDataValidator, chatroomQueryValidator, chatroomResolver } from './chatrooms.schema.ts'
@@ -59,7 +59,7 @@ export const chatrooms = (app: ServiceApp) => {
     before: {
       all: [schemaHooks.validateQuery(chatroomQueryValidator)],
       get: [uuidId(), learnCallerName],
-      create: [singleRecord(), schemaHooks.validateData(chatroomDataValidator), takeMembers, schemaHooks.resolveData(chatroomDataResolver), learnCallerName]
+      create: [schemaHooks.validateData(chatroomDataValidator), takeMembers, schemaHooks.resolveData(chatroomDataResolver), learnCallerName]
     },
     after: {
       get: [membersOnly],

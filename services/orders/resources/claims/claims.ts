@@ -4,7 +4,6 @@ import { CLAIM_OPENED } from '../../../../shared/contracts/order.ts'
 import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
-import { singleRecord } from '../../../../shared/feathers/validation.ts'
 import { ClaimService, getOptions } from './claims.class.ts'
 import { claimDataResolver, claimDataValidator, claimResolver, type Claim, type ClaimData } from './claims.schema.ts'
 import { claimMethods, claimPath } from './claims.shared.ts'
@@ -20,7 +19,6 @@ export function claims(app: ServiceApp): void {
     before: {
       create: [
         requireRole('buyer'),
-        singleRecord(),
         schemaHooks.validateData(claimDataValidator),
         checkOrder,
         schemaHooks.resolveData(claimDataResolver)

@@ -4,7 +4,7 @@ import { ORDER_CREATED, type OrderLine } from '../../../../shared/contracts/orde
 import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
-import { singleRecord, uuidId } from '../../../../shared/feathers/validation.ts'
+import { uuidId } from '../../../../shared/feathers/validation.ts'
 import { OrderService, getOptions, type OrderParams } from './orders.class.ts'
 import {
   orderDataResolver,
@@ -37,7 +37,6 @@ export function orders(app: ServiceApp): void {
       get: [uuidId()],
       create: [
         requireRole('buyer'),
-        singleRecord(),
         schemaHooks.validateData(orderDataValidator),
         reserveStock,
         schemaHooks.resolveData(orderDataResolver)

@@ -1,6 +1,5 @@
 import { hooks as schemaHooks } from '@feathersjs/schema'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
-import { singleRecord } from '../../../../shared/feathers/validation.ts'
 import { userExternalResolver, userResolver, userService } from '../users/users.ts'
 import {
   EmailPasswordStrategy,
@@ -40,7 +39,7 @@ export const authentication = (app: ServiceApp) => {
   service.register('local', new EmailPasswordStrategy())
   app.use(authenticationPath, service, { methods: [...authenticationMethods], events: [] })
   app.service(authenticationPath).hooks({
-    before: { create: [singleRecord(), validateAuthenticationRequest] },
+    before: { create: [validateAuthenticationRequest] },
     after: { create: [stampLastLogin, publicUser] }
   })
 }

@@ -5,7 +5,7 @@ import { USER_REGISTERED, USER_UPDATED } from '../../../../shared/contracts/inde
 import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { selfOrAdmin, toIsoString } from '../../../../shared/feathers/resources.ts'
-import { singleRecord, uuidId } from '../../../../shared/feathers/validation.ts'
+import { uuidId } from '../../../../shared/feathers/validation.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { UserService, getOptions, type User, type UserParams } from './users.class.ts'
 import {
@@ -91,7 +91,7 @@ export const users = (app: ServiceApp) => {
     },
     before: {
       all: [schemaHooks.validateQuery(userQueryValidator)],
-      create: [singleRecord(), validateNewUser, schemaHooks.resolveData(userDataResolver)],
+      create: [validateNewUser, schemaHooks.resolveData(userDataResolver)],
       get: [uuidId(), selfOrAdmin()],
       patch: [
         uuidId(),
