@@ -15,7 +15,8 @@
  *    to the order arriving at a reference appliance (`runAppliance`).
  *
  * Run alone: `npx tsx bench/sse.ts`. SSE_BENCH_CONNECTIONS, SSE_BENCH_RATE and
- * SSE_BENCH_SECONDS override N (10,000), the rate (200/s) and its duration (15 s).
+ * SSE_BENCH_SECONDS override N (10,000), the rate (200/s) and its duration (15 s);
+ * SSE_BENCH_WARM_UP_SECONDS (3) the uncounted orders at that rate before each steady phase.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -317,6 +318,8 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
   const n = Number(process.env.SSE_BENCH_CONNECTIONS || 10_000)
   const rate = Number(process.env.SSE_BENCH_RATE || 200)
   const seconds = Number(process.env.SSE_BENCH_SECONDS || 15)
+  // orders sent, and not counted, before each steady phase: measured warm, as a running service is
+  const warmUpSeconds = Number(process.env.SSE_BENCH_WARM_UP_SECONDS ?? 3)
   const base = readEnv()
   const ns = `bench_sse_${randomBytes(3).toString('hex')}`
   const env = { ...process.env, BAZAAR_NAMESPACE: ns, LOG_LEVEL: process.env.LOG_LEVEL || 'warn' }
@@ -403,8 +406,9 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
     const profiling = Boolean(process.env.SSE_BENCH_CPU_PROF)
 
     const total = rate * seconds
+    const warmUp = Math.round(rate * warmUpSeconds)
     const buyer = identity('buyer')
-    const steady = async (via: 'outbox' | 'bus') => {
+    const steady = async (via: 'outbox' | 'bus', total = rate * seconds, warming = false) => {
       latencies.length = 0
       sent.clear()
       published.clear()
@@ -412,7 +416,7 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
       receivedAt.clear()
       await gateway.ask({ type: 'trace' }, 'trace')
       if (profiling) gateway.process.send({ type: 'profile-start' })
-      log(`${total} order.created at ${rate}/s ${via === 'outbox' ? 'through the outbox' : 'published straight to the bus'} to ${printers.length} appliances`)
+      log(`${warming ? 'warm-up, not counted: ' : ''}${total} order.created at ${rate}/s ${via === 'outbox' ? 'through the outbox' : 'published straight to the bus'} to ${printers.length} appliances`)
       const started = performance.now()
       const writes: Promise<void>[] = []
       for (let i = 0; i < total; i++) {
@@ -481,7 +485,9 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
         stages
       }
     }
+    if (warmUp > 0) await steady('outbox', warmUp, true)
     const latency = await steady('outbox')
+    if (warmUp > 0) await steady('bus', warmUp, true)
     const busLatency = await steady('bus')
 
     const result: SseBenchmarkResult = {

@@ -46,7 +46,7 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
   config = app.get('config') as GatewayConfig
   const logger = app.get('logger')
   const store = new EventStore(app.get('db'), app.get('schema'), config.retentionHours * 3_600_000)
-  const hub = new StreamHub({ maxBufferBytes: config.maxClientBufferBytes, logger })
+  const hub = new StreamHub({ maxBufferBytes: config.maxClientBufferBytes, keepAliveMs: config.keepAliveMs, logger })
   const feed = new LiveFeed(app.get('bus').connection, store, hub, {
     namespace: app.get('namespace'),
     catchUpIntervalMs: config.catchUpIntervalMs,

@@ -13,7 +13,7 @@ import { addressOf, audiencesOf, everyone, type Principal, type PushedKey, type 
  *   receipts table, which a log cannot answer.
  *
  * Ids are `max(id) + n`, computed and inserted by `record_events` (migration
- * 003) while it holds a transaction-scoped advisory lock that every recorder
+ * 003, rewritten in 004) while it holds a transaction-scoped advisory lock that every recorder
  * queues on, released only once the rows are committed and visible: so an id
  * only becomes visible after every lower id has committed. That is what makes
  * "everything after id N" a complete answer at any moment. The price is that
@@ -51,7 +51,7 @@ export class EventStore {
     const ids = new Map<string, number>()
     for (let attempt = 0; ; attempt++) {
       try {
-        // One round trip: reads what is recorded already, inserts the rest under the recorders' lock (migration 003).
+        // One round trip: reads what is recorded already, inserts the rest under the recorders' lock (migration 004).
         const { rows: found } = await this.db.raw<{ rows: Array<{ id: string; message_id: string }> }>('select id, message_id from ??(?::jsonb)', [
           this.table('record_events'),
           JSON.stringify(rows)

@@ -12,6 +12,8 @@ export interface StreamState {
   /** live events that arrived while history was being caught up, sent after it */
   pending?: RecordedEvent[]
   res: ServerResponse
+  /** which slot of the keep-alive interval this stream's comment goes out in */
+  keepAliveSlot?: number
 }
 
 export type Stream = Session<StreamState>
@@ -25,8 +27,11 @@ export type Stream = Session<StreamState>
 export class StreamHub {
   private readonly byAudience = new Map<string, Set<Stream>>()
   private readonly streams = new Set<Stream>()
+  private readonly keepAlive: KeepAliveWheel
 
-  constructor(private readonly options: { maxBufferBytes: number; logger?: Logger }) {}
+  constructor(private readonly options: { maxBufferBytes: number; keepAliveMs: number; logger?: Logger }) {
+    this.keepAlive = new KeepAliveWheel(options.keepAliveMs, (stream) => this.comment(stream))
+  }
 
   get size(): number {
     return this.streams.size
@@ -36,6 +41,7 @@ export class StreamHub {
   add(stream: Stream): void {
     stream.state.pending = []
     this.streams.add(stream)
+    this.keepAlive.add(stream)
     for (const audience of stream.state.audiences) {
       let set = this.byAudience.get(audience)
       if (!set) this.byAudience.set(audience, (set = new Set()))
@@ -45,6 +51,7 @@ export class StreamHub {
 
   remove(stream: Stream): void {
     if (!this.streams.delete(stream)) return
+    this.keepAlive.remove(stream)
     for (const audience of stream.state.audiences) {
       const set = this.byAudience.get(audience)
       set?.delete(stream)
@@ -117,6 +124,16 @@ export class StreamHub {
     stream.push(shown.data, shown.name, String(event.id))
   }
 
+  /** A keep-alive comment (what better-sse would write); a client too far behind is dropped here as well. */
+  private comment(stream: Stream): void {
+    if (!stream.isConnected) return
+    if (stream.state.res.writableLength > this.options.maxBufferBytes) {
+      this.drop(stream, 'client too slow')
+      return
+    }
+    stream.state.res.write(':\n\n')
+  }
+
   private drop(stream: Stream, reason: string): void {
     this.options.logger?.warn({ principal: stream.state.principal, reason }, 'stream disconnected')
     this.remove(stream)
@@ -129,3 +146,52 @@ export class StreamHub {
   }
 }
 
+
+/** How long one slot of the keep-alive interval lasts: streams are kept alive a slot at a time. */
+const slotMs = 250
+
+/**
+ * Keep-alive comments for every stream from one timer, instead of a timer per
+ * stream. Each stream gets a random slot of the interval when it registers, so
+ * streams that connected together (a deploy, a reconnect storm) are kept alive
+ * spread over the whole interval rather than all within the same few
+ * milliseconds of it, which would hold up the events pushed meanwhile. Each
+ * stream still gets a comment once per interval. The timer runs only while
+ * there are streams.
+ */
+class KeepAliveWheel {
+  private readonly slots: Array<Set<Stream>>
+  private current = 0
+  private size = 0
+  private timer?: NodeJS.Timeout
+  private readonly tickMs: number
+
+  constructor(
+    intervalMs: number,
+    private readonly send: (stream: Stream) => void
+  ) {
+    this.slots = Array.from({ length: Math.max(1, Math.round(intervalMs / slotMs)) }, () => new Set<Stream>())
+    this.tickMs = intervalMs / this.slots.length
+  }
+
+  add(stream: Stream): void {
+    const slot = Math.floor(Math.random() * this.slots.length)
+    stream.state.keepAliveSlot = slot
+    this.slots[slot]!.add(stream)
+    if (this.size++ === 0) {
+      this.timer = setInterval(() => this.tick(), this.tickMs)
+      this.timer.unref()
+    }
+  }
+
+  remove(stream: Stream): void {
+    const slot = stream.state.keepAliveSlot
+    if (slot === undefined || !this.slots[slot]!.delete(stream)) return
+    if (--this.size === 0) clearInterval(this.timer)
+  }
+
+  private tick(): void {
+    this.current = (this.current + 1) % this.slots.length
+    for (const stream of [...this.slots[this.current]!]) this.send(stream)
+  }
+}

@@ -78,5 +78,39 @@ export const migrations: Migration[] = [
         end
         $$`)
     }
+  },
+  {
+    name: '004_history_index_lookups',
+    async up(db) {
+      // 003 joined the batch (jsonb_to_recordset, which the planner takes for 100 rows) against `events`,
+      // and the plan PL/pgSQL cached while the table was small hashed the whole table: every call read all
+      // of `events`, so recording (and with it every push) grew slower as the history grew. Here the batch's
+      // ids are put in an array, every lookup is `message_id = any(ids)`, and the function plans without
+      // sequential scans: a plan cached on a new, empty history must still probe the index once it is large.
+      await db.raw(`
+        create or replace function record_events(batch jsonb) returns table (id bigint, message_id text)
+        language plpgsql volatile set search_path from current set enable_seqscan = off as $$
+        declare
+          wanted text[] := array(select x.message_id from jsonb_to_recordset(batch) as x(message_id text));
+          known text[];
+        begin
+          known := array(select e.message_id::text from events e where e.message_id = any(wanted));
+          if exists (select 1 from unnest(wanted) as w(m) where not (w.m = any(known))) then
+            perform pg_advisory_xact_lock(1734700901, hashtext(current_schema()));
+            -- read again under the lock (a fresh snapshot): another recorder may have committed them meanwhile
+            known := array(select e.message_id::text from events e where e.message_id = any(wanted));
+            insert into events (id, message_id, routing_key, payload, audiences, seller_id, order_id)
+            select (select coalesce(max(e.id), 0) from events e) + row_number() over (order by x.ord),
+                   x.message_id, x.routing_key, x.payload, x.audiences, x.seller_id, x.order_id
+            from jsonb_to_recordset(batch) as x(ord int, message_id text, routing_key text, payload jsonb, audiences text[], seller_id text, order_id text)
+            where not (x.message_id = any(known))
+            on conflict on constraint events_message_id_unique do nothing;
+          end if;
+          return query select e.id, e.message_id::text from events e where e.message_id = any(wanted);
+        end
+        $$`)
+      // An acknowledgement checks that the order was its seller's: one probe, not a walk through the seller's orders.
+      await db.raw("create index events_seller_order_ids on events (seller_id, order_id) where routing_key = 'order.created'")
+    }
   }
 ]

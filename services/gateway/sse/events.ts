@@ -68,7 +68,7 @@ export function eventsHandler(app: ServiceApp, hub: StreamHub, store: EventStore
       state,
       statusCode: 200,
       trustClientEventId: false,
-      keepAlive: config.keepAliveMs,
+      keepAlive: null, // the hub keeps every stream alive from one timer, spread over the interval
       retry: config.retryMs + Math.floor(Math.random() * config.retryJitterMs)
     })
     hub.add(session)
