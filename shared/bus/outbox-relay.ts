@@ -207,6 +207,10 @@ export class OutboxRelay extends EventEmitter {
       try {
         // BEGIN and the claim go out in one write; so do COMMIT and nothing else.
         sql.query('BEGIN').catch(() => {})
+        // The claim walks the primary key from the oldest row. Left to itself the planner reads the whole
+        // heap instead (the table looks tiny: a few live rows), dead rows and all, and that read grows with
+        // every row deleted until autovacuum comes round.
+        sql.query('SET LOCAL enable_seqscan = off').catch(() => {})
         const { rows } = await sql.query<OutboxRow>(this.claimSql, [this.batchSize])
         rows.sort(byId)
         // Sent in id order on one channel; confirms awaited together.

@@ -22,5 +22,13 @@ export const busMigrations: Migration[] = [
         t.index(['processed_at'])
       })
     }
+  },
+  {
+    name: '000_bus_outbox_vacuum',
+    async up(db) {
+      // Every row is deleted soon after it is written: a queue table. Vacuumed by row count, not by a share
+      // of a table that is nearly always empty, so its dead rows are cleared on every autovacuum round.
+      await db.raw('alter table outbox set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 1000)')
+    }
   }
 ]

@@ -18,7 +18,7 @@ describe('transactional outbox', () => {
   let raw: RawBroker
   /** a server-named exclusive queue that sees every user event */
   let tap: string
-  const opened: Array<Bus | OutboxRelay> = []
+  const opened: Array<Bus | OutboxRelay | { destroy(): Promise<void> }> = []
 
   const identity = () => ({ namespace: ns, appId: 'users', schema })
   const startRelay = async (on: Bus, batchSize?: number) => {
@@ -98,5 +98,27 @@ describe('transactional outbox', () => {
     const marker = registered()
     await commit(marker)
     expect((await raw.takeExactly(tap, 1)).map(userIdOf)).to.deep.equal([marker.userId])
+  })
+
+  it('claims rows by the primary key, never by reading the whole table (its dead rows grow until vacuumed)', async function () {
+    this.timeout(40_000)
+    // A schema of its own: nothing else reads this outbox, so its scan counters are the relay's alone.
+    const own = await busSchema(ns, 'claims')
+    opened.push({ destroy: () => own.db.destroy() })
+    const claimRelay = new OutboxRelay({ db: own.db, databaseUrl: env.databaseUrl, schema: own.schema, namespace: ns, publisher: bus.publisher })
+    await claimRelay.start()
+    opened.unshift(claimRelay)
+    const ownIdentity = { namespace: ns, appId: 'users', schema: own.schema }
+    // one transaction each, as requests would: many small claims, each leaving dead rows behind
+    const events = Array.from({ length: 200 }, () => registered())
+    for (const event of events) await own.db.transaction((trx) => writeOutbox(trx, ownIdentity, USER_REGISTERED, event))
+    expect(new Set((await raw.takeExactly(tap, 200)).map(userIdOf))).to.have.lengthOf(200)
+    const scans = async () => {
+      const row = await own.db('pg_stat_user_tables').where({ schemaname: own.schema, relname: 'outbox' }).first('seq_scan', 'idx_scan')
+      return { seq: Number(row.seq_scan), idx: Number(row.idx_scan) }
+    }
+    // the relay's connections report their counters once idle (within about a second)
+    await waitFor(async () => (await scans()).idx > 0, { timeoutMs: 20_000, what: "the relay's index scans in the statistics" })
+    expect((await scans()).seq).to.equal(0)
   })
 })

@@ -21,10 +21,19 @@ import { addressOf, audiencesOf, everyone, type Principal, type PushedKey, type 
  * event another recorder was first to record takes no lock.
  */
 export class EventStore {
+  /**
+   * Ids of the events this instance recorded or read lately, by message id: an
+   * event comes twice to each instance (its live queue and, when this instance
+   * is the one the durable queue hands it to, the history consumer), and the
+   * second time needs no round trip. An id never changes once given.
+   */
+  private readonly known = new Map<string, number>()
+
   constructor(
     private readonly db: Knex,
     private readonly schema: string,
-    private readonly retentionMs: number
+    private readonly retentionMs: number,
+    private readonly knownLimit = 20_000
   ) {}
 
   private table(name: string): string {
@@ -41,7 +50,8 @@ export class EventStore {
    * at hundreds of events a second the commit's fsync and the round trips,
    * not the insert, are what cost), in the given order, each once per message
    * id. Events already recorded are only read: no lock, no write, no commit
-   * to wait for. Returns them with their ids, in the given order.
+   * to wait for; events this instance has seen already need no round trip at
+   * all. Returns them with their ids, in the given order.
    */
   async recordMany(items: Array<{ messageId: string; routingKey: PushedKey; payload: EventPayload<PushedKey> }>): Promise<RecordedEvent[]> {
     const rows = items.map((item, ord) => {
@@ -49,12 +59,17 @@ export class EventStore {
       return { ord, message_id: item.messageId, routing_key: item.routingKey, payload: item.payload, audiences, seller_id: sellerId ?? null, order_id: orderId ?? null }
     })
     const ids = new Map<string, number>()
-    for (let attempt = 0; ; attempt++) {
+    const unknown = rows.filter((row) => {
+      const id = this.known.get(row.message_id)
+      if (id !== undefined) ids.set(row.message_id, id)
+      return id === undefined
+    })
+    for (let attempt = 0; unknown.length > 0; attempt++) {
       try {
         // One round trip: reads what is recorded already, inserts the rest under the recorders' lock (migration 004).
         const { rows: found } = await this.db.raw<{ rows: Array<{ id: string; message_id: string }> }>('select id, message_id from ??(?::jsonb)', [
           this.table('record_events'),
-          JSON.stringify(rows)
+          JSON.stringify(unknown)
         ])
         for (const row of found) ids.set(row.message_id, Number(row.id))
         break
@@ -67,12 +82,21 @@ export class EventStore {
     for (const row of rows) {
       const id = ids.get(row.message_id)
       if (id === undefined) throw new Error(`event ${row.message_id} was neither recorded nor found`)
-      if (row.routing_key === MAINTENANCE_SCHEDULED || row.routing_key === MAINTENANCE_CANCELLED) {
+      const firstSeen = !this.known.has(row.message_id)
+      if (firstSeen && (row.routing_key === MAINTENANCE_SCHEDULED || row.routing_key === MAINTENANCE_CANCELLED)) {
         await this.rememberNotice(id, row.routing_key, row.payload as EventPayload<typeof MAINTENANCE_SCHEDULED | typeof MAINTENANCE_CANCELLED>)
       }
       recorded.push({ id, routingKey: row.routing_key, payload: row.payload, audiences: row.audiences })
     }
+    // Only now that all of it (the notices too) is done: a call that failed half-way is repeated in full.
+    for (const row of unknown) this.remember(row.message_id, ids.get(row.message_id)!)
     return recorded
+  }
+
+  private remember(messageId: string, id: number): void {
+    this.known.set(messageId, id)
+    // a Map iterates in insertion order: the first key is the oldest
+    if (this.known.size > this.knownLimit) this.known.delete(this.known.keys().next().value!)
   }
 
   /** Keeps the maintenance notices current, whoever announced them (REST or the CLI on the bus). */

@@ -19,6 +19,27 @@ export interface StreamState {
 export type Stream = Session<StreamState>
 
 /**
+ * An event's data already serialised: one event goes to thousands of streams
+ * (a maintenance notice to all of them), and is serialised once, not once per
+ * stream. Streams are created with `serializeEventData` as their serializer.
+ */
+class SerializedData {
+  constructor(readonly json: string) {}
+}
+
+const serialized = new WeakMap<object, SerializedData>()
+
+function serializedOnce(data: unknown): SerializedData {
+  if (typeof data !== 'object' || data === null) return new SerializedData(JSON.stringify(data))
+  let done = serialized.get(data)
+  if (!done) serialized.set(data, (done = new SerializedData(JSON.stringify(data))))
+  return done
+}
+
+/** The serializer of every stream (better-sse's `serializer` option): what the hub serialised, as it is. */
+export const serializeEventData = (data: unknown): string => (data instanceof SerializedData ? data.json : JSON.stringify(data))
+
+/**
  * This instance's open streams, indexed by audience, and the one way events
  * are written to them. A client whose socket has more than `maxBufferBytes`
  * unsent is disconnected instead of buffered without end: it never holds up
@@ -121,7 +142,7 @@ export class StreamHub {
       return
     }
     state.lastSent = event.id
-    stream.push(shown.data, shown.name, String(event.id))
+    stream.push(serializedOnce(shown.data), shown.name, String(event.id))
   }
 
   /** A keep-alive comment (what better-sse would write); a client too far behind is dropped here as well. */

@@ -11,7 +11,7 @@ import { runWithContext } from '../../../shared/log/context.ts'
 import type { GatewayConfig } from '../config.ts'
 import { audiencesOf } from '../history/audiences.ts'
 import type { EventStore } from '../history/store.ts'
-import type { StreamHub, StreamState } from '../live/hub.ts'
+import { serializeEventData, type StreamHub, type StreamState } from '../live/hub.ts'
 import { identify } from './credentials.ts'
 
 /** A Last-Event-ID we can use: a positive integer; anything else is ignored, not an error. */
@@ -69,6 +69,7 @@ export function eventsHandler(app: ServiceApp, hub: StreamHub, store: EventStore
       statusCode: 200,
       trustClientEventId: false,
       keepAlive: null, // the hub keeps every stream alive from one timer, spread over the interval
+      serializer: serializeEventData, // the hub serialises an event once for all its streams
       retry: config.retryMs + Math.floor(Math.random() * config.retryJitterMs)
     })
     hub.add(session)

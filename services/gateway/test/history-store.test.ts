@@ -53,6 +53,21 @@ describe('gateway: the history is probed by index, however large it grows', func
     return store.record(randomUUID(), ORDER_CREATED, order).then(() => order)
   }
 
+  it('gives an event the same id the second time without asking the database (both of its paths reach one instance)', async () => {
+    const store = new EventStore(db, schema, 3_600_000)
+    const messageId = randomUUID()
+    const order = anOrder(randomUUID(), randomUUID())
+    const first = await store.record(messageId, ORDER_CREATED, order)
+    const queries: string[] = []
+    const onQuery = (query: { sql: string }) => queries.push(query.sql)
+    db.on('query', onQuery)
+    const second = await store.record(messageId, ORDER_CREATED, order).finally(() => db.off('query', onQuery))
+    expect(second.id).to.equal(first.id)
+    expect(queries).to.deep.equal([])
+    // another instance (its own store) has not seen it: it reads the same id from the history
+    expect((await new EventStore(db, schema, 3_600_000).record(messageId, ORDER_CREATED, order)).id).to.equal(first.id)
+  })
+
   it('records and acknowledges without scanning, also with plans cached while the table was empty', async () => {
     const sellerId = randomUUID()
     // Plans PL/pgSQL caches on this connection while `events` is empty (the first calls after a deploy).
