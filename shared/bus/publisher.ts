@@ -112,9 +112,10 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
   }
 
   /** Validates the payload against its contract, then publishes it to the events exchange. */
-  async publish<K extends RoutingKey>(routingKey: K, payload: EventPayload<K>, meta: MessageMeta = {}): Promise<PublishResult> {
+  publish<K extends RoutingKey>(routingKey: K, payload: EventPayload<K>, meta: MessageMeta = {}): Promise<PublishResult> {
+    // Not an async function: the promise of publishRaw is returned as it is, without a second one around it.
     const check = checkContract(routingKey, payload)
-    if (!check.ok) throw new BusError('CONTRACT_VIOLATION', check.reason)
+    if (!check.ok) return Promise.reject(new BusError('CONTRACT_VIOLATION', check.reason))
     const properties = eventProperties(routingKey, meta, this.options)
     return this.publishRaw({
       exchange: names.eventsExchange(this.options.namespace),
