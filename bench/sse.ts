@@ -46,6 +46,8 @@ const thisFile = fileURLToPath(import.meta.url)
 
 export interface SseBenchmarkResult {
   connections: number
+  /** RabbitMQ's memory when the run began: a broker still holding a previous run's quorum-queue memory is slower */
+  brokerMemoryMbAtStart?: number
   bare: ServerFigures
   gateway: ServerFigures & { users: number; appliances: number }
   ratios: { memory: number; broadcast: number }
@@ -420,6 +422,10 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
   const log = (line: string) => console.log(`[sse] ${line}`)
   const cleanups: Array<() => Promise<unknown>> = []
 
+  const brokerMemoryMbAtStart = await new Management()
+    .request<Array<{ mem_used?: number }>>('GET', '/api/nodes')
+    .then((nodes) => (nodes[0]?.mem_used ? mb(nodes[0].mem_used) : undefined), () => undefined)
+  log(`RabbitMQ memory at start: ${brokerMemoryMbAtStart ?? '?'} MB`)
   try {
     // ---- bare better-sse
     log(`bare better-sse: ${n} connections`)
@@ -536,6 +542,7 @@ export async function runSseBenchmark(): Promise<SseBenchmarkResult> {
 
     const result: SseBenchmarkResult = {
       connections: n,
+      brokerMemoryMbAtStart,
       bare: strip(bareFigures),
       gateway: { ...strip(gatewayFigures), users: userCount, appliances: applianceCount },
       ratios: {
