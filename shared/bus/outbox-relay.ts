@@ -3,7 +3,7 @@ import pg from 'pg'
 import type { Knex } from 'knex'
 import type { Logger } from '../log/logger.ts'
 import { names } from './names.ts'
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { outboxChannel } from './outbox.ts'
 import { onOutboxCommitted } from './outbox-signal.ts'
 import type { Publisher } from './publisher.ts'
@@ -81,6 +81,8 @@ export class OutboxRelay extends EventEmitter {
   private lastNotifyAt = 0
   private readonly notifyIntervalMs: number
   private readonly claimSql: string
+  /** prepared once per connection: planning it cost more than running it, once per batch */
+  private readonly claimName: string
 
   constructor(private readonly options: OutboxRelayOptions) {
     super()
@@ -90,6 +92,7 @@ export class OutboxRelay extends EventEmitter {
     this.notifyIntervalMs = options.notifyIntervalMs ?? 20
     this.batchesInFlight = Math.max(1, options.batchesInFlight ?? 2)
     const outbox = `${ident(options.schema)}.outbox`
+    this.claimName = `bazaar_outbox_claim_${createHash('sha1').update(options.schema).digest('hex').slice(0, 16)}`
     this.claimSql =
       `delete from ${outbox} where id in (select id from ${outbox} order by id limit $1 for update skip locked) ` +
       'returning id, routing_key, payload, properties'
@@ -211,7 +214,7 @@ export class OutboxRelay extends EventEmitter {
         // heap instead (the table looks tiny: a few live rows), dead rows and all, and that read grows with
         // every row deleted until autovacuum comes round.
         sql.query('SET LOCAL enable_seqscan = off').catch(() => {})
-        const { rows } = await sql.query<OutboxRow>(this.claimSql, [this.batchSize])
+        const { rows } = await sql.query<OutboxRow>(this.claimSql, [this.batchSize], this.claimName)
         rows.sort(byId)
         // Sent in id order on one channel; confirms awaited together.
         const confirms = rows.map((row) =>

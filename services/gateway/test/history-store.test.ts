@@ -91,9 +91,12 @@ describe('gateway: the history is probed by index, however large it grows', func
 
     const applianceId = randomUUID()
     await db(`${schema}.appliances`).insert({ id: applianceId, seller_id: sellerId, name: 'printer', token_hash: randomUUID() })
-    const acknowledging = await scansOf(async (store) => {
-      expect(await store.acknowledge({ id: applianceId, sellerId }, order.orderId)).to.have.property('ackedAt')
-    })
-    expect(acknowledging.seq, 'sequential scans of events while acknowledging').to.equal(0)
+    // Several times: the statement is prepared, and from the sixth run on PostgreSQL may keep one generic plan.
+    for (let i = 0; i < 8; i++) {
+      const acknowledging = await scansOf(async (store) => {
+        expect(await store.acknowledge({ id: applianceId, sellerId }, order.orderId)).to.have.property('ackedAt')
+      })
+      expect(acknowledging.seq, `sequential scans of events while acknowledging (${i + 1})`).to.equal(0)
+    }
   })
 })
