@@ -186,12 +186,7 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
     const { routingKey, exchange } = origin
     try {
       let error = firstError
-      for (let attempt = failedAttempt; ; attempt++) {
-        if (attempt > failedAttempt) {
-          const outcome = await this.runHandler(handler, toEnvelope(message, routingKey as RoutingKey, payload, attempt))
-          if (outcome.ok) return this.settle(channel, message, 'ack')
-          error = outcome.error
-        }
+      for (let attempt = failedAttempt; ; ) {
         this.options.logger?.warn({ err: error.message, queue: this.queue, messageId: message.properties.messageId, attempt }, 'handler failed')
         if (error instanceof PoisonMessageError || attempt >= maxAttempts(this.policy)) {
           return this.deadLetter(channel, message, this.failure(origin, 'handler', error.message, attempt))
@@ -209,6 +204,10 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
           return this.deadLetter(channel, message, this.failure(origin, 'skipped', `skipped by operator after: ${error.message}`, attempt))
         }
         if (waited === 'stop') return this.settle(channel, message, 'requeue')
+        attempt++
+        const outcome = await this.runHandler(handler, toEnvelope(message, routingKey as RoutingKey, payload, attempt))
+        if (outcome.ok) return this.settle(channel, message, 'ack')
+        error = outcome.error
       }
     } finally {
       this.blocking.done()

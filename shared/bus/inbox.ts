@@ -1,11 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
 import { currentContext, runWithContext } from '../log/context.ts'
 import type { Logger } from '../log/logger.ts'
 import type { RoutingKey } from '../contracts/index.ts'
 import type { Envelope } from './envelope.ts'
-import { connectionOf, ident, Pipeline } from './sql.ts'
+import { connectionOf, ident, Pipeline, statementName } from './sql.ts'
 
 export interface InboxOptions {
   db: Knex
@@ -40,21 +39,20 @@ interface InboxStatements {
 
 function statementsFor(schema: string): InboxStatements {
   const inbox = `${ident(schema)}.inbox`
-  const tag = createHash('sha1').update(schema).digest('hex').slice(0, 16)
   return {
     claimOne: {
-      name: `bazaar_inbox_one_${tag}`,
+      name: statementName('bazaar_inbox_one', schema),
       text: `insert into ${inbox} (consumer, message_id) values ($1, $2) on conflict do nothing`
     },
     // Sorted, so two batches claiming the same ids lock them in the same order.
     claimMany: {
-      name: `bazaar_inbox_many_${tag}`,
+      name: statementName('bazaar_inbox_many', schema),
       text:
         `insert into ${inbox} (consumer, message_id) select $1, id from unnest($2::text[]) as ids(id) order by id ` +
         'on conflict do nothing returning message_id'
     },
     release: {
-      name: `bazaar_inbox_release_${tag}`,
+      name: statementName('bazaar_inbox_release', schema),
       text: `delete from ${inbox} where consumer = $1 and message_id = $2`
     }
   }

@@ -3,11 +3,11 @@ import pg from 'pg'
 import type { Knex } from 'knex'
 import type { Logger } from '../log/logger.ts'
 import { names } from './names.ts'
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { outboxChannel } from './outbox.ts'
 import { onOutboxCommitted } from './outbox-signal.ts'
 import type { Publisher } from './publisher.ts'
-import { ident, Pipeline, withConnection } from './sql.ts'
+import { ident, Pipeline, statementName, withConnection } from './sql.ts'
 
 export interface OutboxRelayOptions {
   db: Knex
@@ -96,7 +96,7 @@ export class OutboxRelay extends EventEmitter {
     this.notifyIntervalMs = options.notifyIntervalMs ?? 20
     this.batchesInFlight = Math.max(1, options.batchesInFlight ?? 4)
     const outbox = `${ident(options.schema)}.outbox`
-    this.claimName = `bazaar_outbox_claim_${createHash('sha1').update(options.schema).digest('hex').slice(0, 16)}`
+    this.claimName = statementName('bazaar_outbox_claim', options.schema)
     this.claimSql =
       `delete from ${outbox} where id in (select id from ${outbox} order by id limit $1 for update skip locked) ` +
       'returning id, routing_key, payload, properties'

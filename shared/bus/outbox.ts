@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { EventPayload, RoutingKey } from '../contracts/index.ts'
 import { checkContract } from '../contracts/validate.ts'
 import { BusError } from './errors.ts'
 import { eventProperties, type MessageMeta } from './message.ts'
 import { signalOnCommit } from './outbox-signal.ts'
-import { connectionOf, ident, isSqlTransaction, type SqlTransaction } from './sql.ts'
+import { connectionOf, ident, isSqlTransaction, statementName, type SqlTransaction } from './sql.ts'
 
 export interface OutboxIdentity {
   namespace: string
@@ -32,7 +31,7 @@ function insertStatement(schema: string): InsertStatement {
   let statement = statements.get(schema)
   if (!statement) {
     statement = {
-      name: `bazaar_outbox_${createHash('sha1').update(schema).digest('hex').slice(0, 16)}`,
+      name: statementName('bazaar_outbox', schema),
       text: `insert into ${ident(schema)}.outbox (message_id, routing_key, payload, properties) values ($1, $2, $3, $4)`
     }
     statements.set(schema, statement)

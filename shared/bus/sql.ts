@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
 import type pg from 'pg'
 
@@ -191,6 +192,15 @@ export async function sqlTransaction<T>(db: Knex, work: (tx: SqlTransaction) => 
 
 export function isSqlTransaction(value: unknown): value is SqlTransaction {
   return value instanceof SqlTransaction
+}
+
+/**
+ * The name of a statement prepared once per connection, for one schema:
+ * `<purpose>_<hash of the schema>`, short enough for PostgreSQL's 63-character
+ * names whatever the schema is called.
+ */
+export function statementName(purpose: string, schema: string): string {
+  return `${purpose}_${createHash('sha1').update(schema).digest('hex').slice(0, 16)}`
 }
 
 /** A double-quoted identifier (schema and table names come from configuration, never from input). */

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
-import { ident, withConnection } from '../../../shared/bus/sql.ts'
+import { ident, statementName, withConnection } from '../../../shared/bus/sql.ts'
 import { MAINTENANCE_CANCELLED, MAINTENANCE_SCHEDULED, ORDER_CREATED, type EventPayload } from '../../../shared/contracts/index.ts'
 import { addressOf, audiencesOf, everyone, type Principal, type PushedKey, type RecordedEvent } from './audiences.ts'
 
@@ -30,13 +29,16 @@ export class EventStore {
    * second time needs no round trip. An id never changes once given.
    */
   private readonly known = new Map<string, number>()
+  private readonly acknowledgeStatement: { name: string; text: string }
 
   constructor(
     private readonly db: Knex,
     private readonly schema: string,
     private readonly retentionMs: number,
     private readonly knownLimit = 20_000
-  ) {}
+  ) {
+    this.acknowledgeStatement = acknowledgeStatement(schema)
+  }
 
   private table(name: string): string {
     return `${this.schema}.${name}`
@@ -197,22 +199,6 @@ export class EventStore {
     return { ackedAt: new Date(row.acked_at) }
   }
 
-  private get acknowledgeStatement(): { name: string; text: string } {
-    const events = `${ident(this.schema)}.events`
-    const receipts = `${ident(this.schema)}.receipts`
-    return (this.acknowledgeSql ??= {
-      name: `bazaar_gateway_ack_${createHash('sha1').update(this.schema).digest('hex').slice(0, 16)}`,
-      // The routing key is written out, not a parameter: the plan kept for the prepared statement can then
-      // use the partial index on (seller_id, order_id) of order.created events.
-      text: `with o as (select 1 from ${events} where routing_key = '${ORDER_CREATED}' and seller_id = $1 and order_id = $2 limit 1),
-             ins as (insert into ${receipts} (appliance_id, order_id) select $3::uuid, $2 from o on conflict (appliance_id, order_id) do nothing returning acked_at)
-        select exists (select 1 from o) as found,
-               coalesce((select acked_at from ins), (select acked_at from ${receipts} where appliance_id = $3::uuid and order_id = $2)) as acked_at`
-    })
-  }
-
-  private acknowledgeSql?: { name: string; text: string }
-
   /** Forgets what is past retention (but never the announcement of a notice still active). */
   async sweep(): Promise<number> {
     const cutoff = new Date(Date.now() - this.retentionMs)
@@ -225,6 +211,23 @@ export class EventStore {
     await this.db(this.table('receipts')).where('acked_at', '<', cutoff).delete()
     await this.db(this.table('maintenance_notices')).where('updated_at', '<', cutoff).where((q) => q.whereNotNull('cancelled_at').orWhere('ends_at', '<', cutoff)).delete()
     return removed
+  }
+}
+
+/**
+ * An appliance's acknowledgement, prepared once per connection. The routing key is written out, not a
+ * parameter: the plan PostgreSQL keeps for a prepared statement can then use the partial index on
+ * (seller_id, order_id) of order.created events.
+ */
+function acknowledgeStatement(schema: string): { name: string; text: string } {
+  const events = `${ident(schema)}.events`
+  const receipts = `${ident(schema)}.receipts`
+  return {
+    name: statementName('bazaar_gateway_ack', schema),
+    text: `with o as (select 1 from ${events} where routing_key = '${ORDER_CREATED}' and seller_id = $1 and order_id = $2 limit 1),
+           ins as (insert into ${receipts} (appliance_id, order_id) select $3::uuid, $2 from o on conflict (appliance_id, order_id) do nothing returning acked_at)
+      select exists (select 1 from o) as found,
+             coalesce((select acked_at from ins), (select acked_at from ${receipts} where appliance_id = $3::uuid and order_id = $2)) as acked_at`
   }
 }
 

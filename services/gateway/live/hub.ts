@@ -137,22 +137,22 @@ export class StreamHub {
     if (event.id <= state.lastSent || !stream.isConnected) return
     const shown = render(event, state.principal)
     if (!shown) return
-    if (state.res.writableLength > this.options.maxBufferBytes) {
-      this.drop(stream, 'client too slow')
-      return
-    }
+    if (this.droppedIfTooSlow(stream)) return
     state.lastSent = event.id
     stream.push(serializedOnce(shown.data), shown.name, String(event.id))
   }
 
   /** A keep-alive comment (what better-sse would write); a client too far behind is dropped here as well. */
   private comment(stream: Stream): void {
-    if (!stream.isConnected) return
-    if (stream.state.res.writableLength > this.options.maxBufferBytes) {
-      this.drop(stream, 'client too slow')
-      return
-    }
+    if (!stream.isConnected || this.droppedIfTooSlow(stream)) return
     stream.state.res.write(':\n\n')
+  }
+
+  /** Disconnects a client with more than `maxBufferBytes` unsent, rather than buffer for it without end. */
+  private droppedIfTooSlow(stream: Stream): boolean {
+    if (stream.state.res.writableLength <= this.options.maxBufferBytes) return false
+    this.drop(stream, 'client too slow')
+    return true
   }
 
   private drop(stream: Stream, reason: string): void {
