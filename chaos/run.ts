@@ -9,6 +9,7 @@
  *   CHAOS_BASE_PORT=4100       ports used by this run's services
  *   CHAOS_KEEP=1               keep the namespace, schemas and logs afterwards
  *   CHAOS_RESULTS_DIR=dir      where the JSON and Markdown results go (default chaos/results)
+ *   CHAOS_FUZZ_REQUESTS=10000  then the REST fuzzer with this many requests (default 10000 in full, 0 in short)
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -25,6 +26,7 @@ import { LoadGenerator, prepareSellers } from './load.ts'
 import { startSmtpServer } from '../shared/testing/smtp.ts'
 import { Supervised } from './supervisor.ts'
 import { passed, verify, type Verdict } from './verify.ts'
+import { runFuzz } from './fuzz.ts'
 
 const root = resolve(import.meta.dirname, '..')
 const profile = process.env.CHAOS_PROFILE === 'short' ? 'short' : 'full'
@@ -32,6 +34,7 @@ const seconds = Number(process.env.CHAOS_SECONDS || (profile === 'short' ? 40 : 
 const ordersPerMinute = Number(process.env.CHAOS_ORDERS_PER_MINUTE || 300)
 const basePort = Number(process.env.CHAOS_BASE_PORT || 4100)
 const keep = process.env.CHAOS_KEEP === '1'
+const fuzzRequests = Number(process.env.CHAOS_FUZZ_REQUESTS ?? (profile === 'full' ? 10_000 : 0))
 const namespace = `chaos_${randomBytes(3).toString('hex')}`
 const workDir = join(root, '.chaos', namespace)
 const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`)
@@ -219,8 +222,26 @@ function sleepUntil(at: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())))
 }
 
+/** After the fault phase (its stack stopped): the fuzz phase, its figures printed and saved beside the others. */
+async function fuzzPhase(): Promise<number> {
+  if (!(fuzzRequests > 0)) return 0
+  const result = await runFuzz(root, fuzzRequests, say)
+  if (!result.passed) process.stdout.write(`\nfuzz problems:\n${result.tail}\n`)
+  process.stdout.write(`\nREST fuzz requests  ${result.requests} in ${result.seconds.toFixed(0)} s: ${result.passed ? 'PASS' : 'FAIL'}\n`)
+  const resultsDir = process.env.CHAOS_RESULTS_DIR || join(root, 'chaos', 'results')
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(join(resultsDir, `${profile}-fuzz.json`), JSON.stringify({ date: new Date().toISOString(), requested: fuzzRequests, ...result }, null, 2) + '\n')
+  return result.passed ? 0 : 1
+}
+
 main().then(
-  (code) => process.exit(code),
+  async (code) => {
+    const fuzz = await fuzzPhase().catch((err: Error) => {
+      process.stderr.write(`chaos fuzz phase: ${err.message}\n`)
+      return 1
+    })
+    process.exit(fuzz || code)
+  },
   (err) => {
     process.stderr.write(`chaos: ${(err as Error).message}\n`)
     process.exit(1)

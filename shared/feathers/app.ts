@@ -1,5 +1,6 @@
+import { Server } from 'node:http'
 import { feathers } from '@feathersjs/feathers'
-import { koa, rest, bodyParser, type Middleware } from '@feathersjs/koa'
+import { koa, rest, type Middleware } from '@feathersjs/koa'
 import { Ajv, addFormats } from '@feathersjs/schema'
 import type { TObject } from '@feathersjs/typebox'
 import { readEnv, type BazaarEnv } from '../config/env.ts'
@@ -15,6 +16,10 @@ import { errorBodies, mapErrors } from './errors.ts'
 import { requestId } from './request-id.ts'
 import { guardPrototypePaths } from './route-guard.ts'
 import { singleRecord } from './validation.ts'
+import { jsonBody } from './body.ts'
+import { answerExpectContinue, refuseOversizedBodies } from './body-limit.ts'
+import { MAX_BODY_BYTES } from './limits.ts'
+import { storableText } from './storable-text.ts'
 import { health } from './health.ts'
 
 export interface ServiceAppOptions {
@@ -56,8 +61,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.use(requestId())
   app.use(errorBodies(logger))
   app.use(guardPrototypePaths())
+  // one body limit for every path of every service, the gateway's proxied ones included
+  app.use(refuseOversizedBodies(MAX_BODY_BYTES))
   for (const middleware of options.beforeBody ?? []) app.use(middleware)
-  app.use(bodyParser({ jsonLimit: '1mb' } as never))
+  app.use(jsonBody(MAX_BODY_BYTES))
   app.configure(rest())
 
   const db = createKnex(env.databaseUrl, schema)
@@ -73,12 +80,15 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const oneRecord = singleRecord()
   const externalOneRecord = async (context: HookContext) => (context.params.provider ? oneRecord(context) : undefined)
   app.hooks({
+    // first of all: text PostgreSQL cannot store is a 400 naming the field, on every method of every service
+    around: { all: [storableText()] },
     before: { create: [externalOneRecord], update: [externalOneRecord], patch: [externalOneRecord] },
     error: { all: [mapErrors(logger)] }
   })
   app.hooks({
     setup: [
-      async (_context: unknown, next: () => Promise<void>) => {
+      async (context: { server?: unknown }, next: () => Promise<void>) => {
+        if (context.server instanceof Server) answerExpectContinue(context.server, MAX_BODY_BYTES)
         await checkDatabase(db, env.databaseUrl)
         await migrate(db, schema, [...busMigrations, ...options.migrations])
         await bus.start()

@@ -2,6 +2,8 @@ import { BadRequest, Conflict, FeathersError, GeneralError, NotFound, Unavailabl
 import type { Middleware } from '@feathersjs/koa'
 import type { HookContext } from './declarations.ts'
 import type { Logger } from '../log/logger.ts'
+import { errorForStatus } from './http-errors.ts'
+import { closeIfBodyHalfRead } from './body-limit.ts'
 
 /** Where @feathersjs/knex keeps the database's own error when it converts one. */
 const KNEX_ORIGINAL = Symbol.for('@feathersjs/knex/error')
@@ -33,6 +35,9 @@ export function toClientError(err: unknown): unknown {
     case '22008':
     case '23502': // not null violation
     case '23514': // check violation
+    case '22021': // character not in repertoire (a NUL byte in text: storableText() normally catches it first)
+    case '22P05': // untranslatable character
+    case '54000': // program limit exceeded (e.g. a value too large for its index)
       return new BadRequest('Invalid input', where)
     case '23505':
       return new Conflict('Already exists', where)
@@ -85,15 +90,15 @@ export function errorBodies(logger: Logger): Middleware {
       if (!(error instanceof FeathersError)) {
         const status = (raw as { status?: number; statusCode?: number }).status ?? (raw as { statusCode?: number }).statusCode
         if (status && status >= 400 && status < 500) {
-          error = status === 400
-            ? new BadRequest((raw as Error).message || 'Bad request')
-            : new FeathersError((raw as Error).message || 'Bad request', 'BadRequest', status, 'bad-request', {})
+          // named for its own status (413 PayloadTooLarge, 415 UnsupportedMediaType, ...), not all BadRequest
+          error = errorForStatus(status, (raw as Error).message || 'Bad request')
         } else {
           logger.error({ err: raw, path: ctx.path }, 'unhandled error')
           error = new GeneralError('Internal error')
         }
       }
       const feathersError = error as FeathersError
+      closeIfBodyHalfRead(ctx.req, ctx.res)
       ctx.status = feathersError.code
       ctx.body = feathersError.toJSON()
     }

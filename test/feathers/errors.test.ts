@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { BadRequest, FeathersError } from '@feathersjs/errors'
 import { toClientError } from '../../shared/feathers/errors.ts'
+import { errorForStatus, PayloadTooLarge, UnsupportedMediaType } from '../../shared/feathers/http-errors.ts'
 
 /** What a client is told when the database complains: the right status, and never the SQL. */
 describe('database errors as clients see them', () => {
@@ -17,6 +18,8 @@ describe('database errors as clients see them', () => {
     ['the server terminating the connection (restart)', convertedByKnex(pg('57P01')), 503],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 503],
     ['a connection cut mid-query', new Error('Connection terminated unexpectedly'), 503],
+    ['a NUL byte PostgreSQL refused (22021)', convertedByKnex(pg('22021')), 400],
+    ['a value too large for its index (54000)', convertedByKnex(pg('54000')), 400],
     ['any other database error', convertedByKnex(pg('42P01')), 500]
   ]
   for (const [what, error, status] of cases) {
@@ -31,5 +34,28 @@ describe('database errors as clients see them', () => {
   it('leaves errors that are not the database alone', () => {
     const plain = new Error('boom')
     expect(toClientError(plain)).to.equal(plain)
+  })
+})
+
+/** Statuses Feathers has no class for still leave with their own name: a 413 is not a BadRequest. */
+describe('HTTP statuses as Feathers error bodies', () => {
+  const cases: Array<[number, string, string]> = [
+    [413, 'PayloadTooLarge', 'payload-too-large'],
+    [415, 'UnsupportedMediaType', 'unsupported-media-type'],
+    [400, 'BadRequest', 'bad-request'],
+    [411, 'LengthRequired', 'length-required'],
+    [416, 'RangeNotSatisfiable', 'range-not-satisfiable'],
+    [431, 'RequestHeaderFieldsTooLarge', 'request-header-fields-too-large']
+  ]
+  for (const [status, name, className] of cases) {
+    it(`${status} is ${name}`, () => {
+      const error = errorForStatus(status, 'x').toJSON()
+      expect(error).to.include({ name, className, code: status })
+    })
+  }
+
+  it('413 and 415 have classes of their own', () => {
+    expect(new PayloadTooLarge('big', { limit: 1 }).toJSON()).to.deep.include({ name: 'PayloadTooLarge', code: 413, className: 'payload-too-large', data: { limit: 1 } })
+    expect(new UnsupportedMediaType().toJSON()).to.include({ name: 'UnsupportedMediaType', code: 415, className: 'unsupported-media-type' })
   })
 })
