@@ -52,14 +52,27 @@ export class Management {
   }
 
   /** Deletes every queue and exchange of a namespace. */
-  async deleteNamespace(namespace: string): Promise<void> {
-    const queues = await this.request<Array<{ name: string }>>('GET', '/api/queues/%2F?columns=name')
-    for (const q of queues ?? []) {
-      if (q.name.startsWith(`${namespace}.`)) await this.request('DELETE', `/api/queues/%2F/${encodeURIComponent(q.name)}`)
+  deleteNamespace(namespace: string): Promise<number> {
+    return this.deleteWhere((name) => name.startsWith(`${namespace}.`))
+  }
+
+  /** Deletes every queue and exchange whose name starts with one of the namespaces; answers how many. */
+  deleteNamespaces(namespaces: Iterable<string>): Promise<number> {
+    const prefixes = [...namespaces].map((ns) => `${ns}.`)
+    return prefixes.length ? this.deleteWhere((name) => prefixes.some((p) => name.startsWith(p))) : Promise.resolve(0)
+  }
+
+  /** Deletes every queue and exchange whose name matches; answers how many. */
+  async deleteWhere(matches: (name: string) => boolean): Promise<number> {
+    let deleted = 0
+    for (const kind of ['queues', 'exchanges'] as const) {
+      const all = await this.request<Array<{ name: string }>>('GET', `/api/${kind}/%2F?columns=name`)
+      for (const { name } of all ?? []) {
+        if (!matches(name)) continue
+        await this.request('DELETE', `/api/${kind}/%2F/${encodeURIComponent(name)}`)
+        deleted++
+      }
     }
-    const exchanges = await this.request<Array<{ name: string }>>('GET', '/api/exchanges/%2F?columns=name')
-    for (const e of exchanges ?? []) {
-      if (e.name.startsWith(`${namespace}.`)) await this.request('DELETE', `/api/exchanges/%2F/${encodeURIComponent(e.name)}`)
-    }
+    return deleted
   }
 }
