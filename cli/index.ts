@@ -53,6 +53,13 @@ export async function main(argv = process.argv): Promise<number> {
   }
 }
 
+// `bazaar topology show | head`: once the reader has gone, the rest of the output is unwanted, not a failure.
+// Without this listener the EPIPE of the next write is an unhandled 'error' event and a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+  throw err
+})
+
 const code = await main()
 process.exitCode = code
 // Connections are closed by now; do not let a stray timer keep the operator waiting.

@@ -156,6 +156,11 @@ const gateway = running.find((s) => s.name === 'gateway')
 say('')
 say('Bazaar is up.')
 say(gateway ? `  public origin        http://127.0.0.1:${gateway.port}   (REST and /events; try: npm run demo)` : '  public origin        (not running: services/gateway/index.ts is missing)')
+if (gateway) {
+  say(`  warehouse page       http://127.0.0.1:${gateway.port}/warehouse?token=<appliance token>`)
+  say('                       (a seller gets one with POST /appliances {"name":"..."} and their JWT; the token is shown once)')
+  say(`  API description      http://127.0.0.1:${gateway.port}/openapi.json   (OpenAPI 3.1)`)
+}
 say(`  RabbitMQ management  http://${new URL(env.amqpUrl).hostname}:15672   (namespace ${env.namespace}: exchange ${env.namespace}.events)`)
 say(`  PostgreSQL           ${redactUrl(env.databaseUrl)}   (one schema per service: ${env.namespace}_<service>)`)
 say('  services (internal):')

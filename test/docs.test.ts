@@ -8,7 +8,7 @@ import { contracts, routingKeys } from '../shared/contracts/index.ts'
 import { checkAsyncapi, topicMatches, writeDocs } from '../scripts/docs.ts'
 
 const docsDir = fileURLToPath(new URL('../docs/', import.meta.url))
-const generatedFiles = ['api.md', 'events.md', 'asyncapi.yaml']
+const generatedFiles = ['api.md', 'events.md', 'asyncapi.yaml', 'openapi.json']
 
 /** Where two texts first differ, as a readable hint instead of a diff of whole files. */
 function firstDifference(committed: string, fresh: string): string {

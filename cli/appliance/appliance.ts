@@ -68,16 +68,20 @@ export function runAppliance(options: ApplianceOptions): RunningAppliance {
   const controller = new AbortController()
   const say = (line: string) => stderr.write(`[appliance] ${line}\n`)
 
+  const lines = (order: OrderCreated) => `${order.items.length} line${order.items.length === 1 ? '' : 's'}`
   const print = async (order: OrderCreated) => {
     const text = formatReceipt(order)
     if (!options.out) {
       stdout.write(text + '\n')
+      say(`printed order ${order.orderId} (${lines(order)}) to stdout`)
       return
     }
     await mkdir(options.out, { recursive: true })
     const file = join(options.out, `${order.orderId.replace(/[^\w.-]/g, '_')}.txt`)
     await writeFile(`${file}.tmp`, text)
     await rename(`${file}.tmp`, file) // a receipt file is complete or absent
+    // One status line per receipt (on stderr, with the others): an operator sees the printer working.
+    say(`printed order ${order.orderId} (${lines(order)}) to ${file}`)
   }
 
   const alreadyPrinted = (orderId: string) =>

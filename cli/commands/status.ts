@@ -3,9 +3,9 @@ import { serviceTable } from '../../shared/services.ts'
 import { withBroker, type Broker } from '../lib/broker.ts'
 import { contextOf, type CliContext } from '../lib/context.ts'
 import { describeDeadLetter, peekHead } from '../lib/dead-letters.ts'
-import { oneLine } from '../lib/errors.ts'
+import { CliError, oneLine } from '../lib/errors.ts'
 import { ManagementClient } from '../lib/management.ts'
-import { ageSince, formatAge, note, printJson, printTable, type OutputOptions } from '../lib/output.ts'
+import { ageSince, formatAge, printJson, printTable, type OutputOptions } from '../lib/output.ts'
 import { outboxBacklogs, type OutboxBacklog } from '../lib/outbox.ts'
 import { groupQueues, shortName, type QueueGroup } from '../lib/queues.ts'
 import { loadDeclarations } from '../topology/registry.ts'
@@ -52,8 +52,10 @@ export function registerStatus(program: Command): void {
       } catch (err) {
         outboxError = oneLine(err)
       }
-      if (options.json) return printJson({ namespace: context.namespace, queues, outbox: outbox ?? null, outboxError })
-      printHuman(context, queues, outbox, outboxError)
+      if (options.json) printJson({ namespace: context.namespace, queues, outbox: outbox ?? null, outboxError })
+      else printHuman(context, queues, outbox)
+      // The queues are still worth showing, but a status with a part unknown is a failed status: non-zero, one line.
+      if (outboxError) throw new CliError(`outbox backlog unknown: ${outboxError}`)
     })
 }
 
@@ -93,7 +95,7 @@ async function queueStatuses(broker: Broker, groups: QueueGroup[], unacked: Map<
   return result
 }
 
-function printHuman(context: CliContext, queues: QueueStatus[], outbox: OutboxBacklog[] | undefined, outboxError?: string): void {
+function printHuman(context: CliContext, queues: QueueStatus[], outbox: OutboxBacklog[] | undefined): void {
   const ns = context.namespace
   printTable(
     ['service', 'queue', 'ready', 'unacked', 'consumers', 'oldest', 'retrying', 'dead letters', 'oldest dead letter'],
@@ -110,10 +112,7 @@ function printHuman(context: CliContext, queues: QueueStatus[], outbox: OutboxBa
     ]),
     { title: `Queues in namespace ${ns}`, empty: '(no queues declared or on the broker)' }
   )
-  if (outboxError) {
-    note(`outbox backlog unknown: ${outboxError}`)
-    return
-  }
+  if (!outbox) return // the caller fails with the reason
   printTable(
     ['service', 'schema', 'outbox backlog', 'oldest row'],
     (outbox ?? []).map((o) => [o.service, o.schema, o.backlog, formatAge(ageSince(o.oldestAt))]),

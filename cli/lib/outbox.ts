@@ -18,7 +18,15 @@ export async function outboxBacklogs(databaseUrl: string, namespace: string, ser
   // Loaded here, not at start: only `status` needs the database.
   const { default: knex } = await import('knex')
   const { schemaName } = await import('../../shared/db/database.ts')
-  const db = knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 5_000 })
+  // Knex would print "Acquire connection error" with a stack trace on stdout (breaking --json); the failure is reported below, once.
+  const quiet = () => {}
+  const db = knex({
+    client: 'pg',
+    connection: databaseUrl,
+    pool: { min: 0, max: 1 },
+    acquireConnectionTimeout: 5_000,
+    log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet }
+  })
   try {
     const result: OutboxBacklog[] = []
     for (const service of services) {

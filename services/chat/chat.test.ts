@@ -28,6 +28,12 @@ describe('chat: chatrooms whose members keep their current names', () => {
   let bob: RegisteredUser
   let room: { id: string; members: Array<{ userId: string; name: string | null }> }
   const stranger = randomUUID()
+  /** Creates a room once chat has heard of its members' registrations (they arrive by event). */
+  const createRoom = (token: string, body: { title: string; memberIds: string[] }) =>
+    waitFor(async () => {
+      const answer = await call(chat.url, 'POST', '/chatrooms', { token, body })
+      return answer.status === 201 ? answer : undefined
+    }, { what: 'a room once chat knows its members' })
 
   const readRoom = (token: string) => call(chat.url, 'GET', `/chatrooms/${room.id}`, { token })
   const nameIn = (members: Array<{ userId: string; name: string | null }>, userId: string) => members.find((m) => m.userId === userId)?.name
@@ -48,9 +54,7 @@ describe('chat: chatrooms whose members keep their current names', () => {
     await tap.startConsumers()
     ann = await registerUser(users.url, { name: 'Ann' })
     bob = await registerUser(users.url, { name: 'Bob' })
-    const created = await call(chat.url, 'POST', '/chatrooms', { token: ann.token, body: { title: 'Stamps', memberIds: [bob.id, stranger] } })
-    expect(created.status, JSON.stringify(created.body)).to.equal(201)
-    room = created.body
+    room = (await createRoom(ann.token, { title: 'Stamps', memberIds: [bob.id] })).body
   })
 
   after(async () => {
@@ -58,13 +62,34 @@ describe('chat: chatrooms whose members keep their current names', () => {
     await apps.close()
   })
 
-  it('a new room has its creator as first member, named from their token; members chat has not heard of are unnamed', () => {
+  it('a new room has its creator as first member, named; members who have not opened it yet are unnamed', () => {
     expect(room).to.include({ title: 'Stamps', createdBy: ann.id })
     expect(room.members).to.deep.equal([
       { userId: ann.id, name: 'Ann' },
-      { userId: bob.id, name: null },
-      { userId: stranger, name: null }
+      { userId: bob.id, name: null }
     ])
+  })
+
+  it('a member id of no user is a 400 naming memberIds, and no room is made', async () => {
+    const answer = await call(chat.url, 'POST', '/chatrooms', { token: ann.token, body: { title: 'Ghosts', memberIds: [bob.id, stranger] } })
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(400)
+    expect(answer.body.data.memberIds).to.deep.equal([{ index: 1, userId: stranger, message: 'no such user' }])
+  })
+
+  it("creating a room never reveals a stranger's name: it shows once they open the room", async () => {
+    const carol = await registerUser(users.url, { name: 'Carol' })
+    const mallory = await registerUser(users.url, { name: 'Mallory' })
+    // chat has heard Carol's current name (from user.updated), as it would of anyone who ever changed it
+    await call(users.url, 'PATCH', `/users/${carol.id}`, { token: carol.token, body: { name: 'Carol Secret' } })
+    await handledUpdates(carol.id, 1)
+    const created = await createRoom(mallory.token, { title: 'Hi', memberIds: [carol.id] })
+    expect(created.body.members).to.deep.equal([{ userId: mallory.id, name: 'Mallory' }, { userId: carol.id, name: null }])
+    expect(JSON.stringify(created.body)).not.to.include('Carol Secret')
+    expect(nameIn((await call(chat.url, 'GET', `/chatrooms/${created.body.id}`, { token: mallory.token })).body.members, carol.id)).to.equal(null)
+    // Carol sees her own name, and by opening the room shows it to the other members
+    const opened = await call(chat.url, 'GET', `/chatrooms/${created.body.id}`, { token: carol.token })
+    expect(opened.body.members).to.deep.equal([{ userId: mallory.id, name: 'Mallory' }, { userId: carol.id, name: 'Carol Secret' }])
+    expect(nameIn((await call(chat.url, 'GET', `/chatrooms/${created.body.id}`, { token: mallory.token })).body.members, carol.id)).to.equal('Carol Secret')
   })
 
   it('renaming a user updates their name in their chatrooms, and an older token does not bring the old name back', async () => {
@@ -72,10 +97,12 @@ describe('chat: chatrooms whose members keep their current names', () => {
     await call(users.url, 'PATCH', `/users/${ann.id}`, { token: ann.token, body: { name: 'Annie' } })
     await handledUpdates(bob.id, 1)
     await handledUpdates(ann.id, 1)
+    // Bob opens the room: from then on the others see his name.
+    expect((await readRoom(bob.token)).status).to.equal(200)
     // Ann's token still says "Ann": the event is newer and wins.
     const answer = await readRoom(ann.token)
     expect(answer.status).to.equal(200)
-    expect(answer.body.members.map((m: { name: string | null }) => m.name)).to.deep.equal(['Annie', 'Robert', null])
+    expect(answer.body.members.map((m: { name: string | null }) => m.name)).to.deep.equal(['Annie', 'Robert'])
   })
 
   it('an event older than the name chat has changes nothing; the same event twice is applied once', async () => {
@@ -91,7 +118,7 @@ describe('chat: chatrooms whose members keep their current names', () => {
     expect(nameIn((await readRoom(bob.token)).body.members, bob.id)).to.equal('Rob')
   })
 
-  it('user.registered never reaches chat: its queue is bound to user.updated only', async () => {
+  it('user.registered reaches chat on its own queue only: the names queue is bound to user.updated only', async () => {
     const carol = await registerUser(users.url, { name: 'Carol' })
     await waitFor(() => registrations.some((m) => (m.payload as { userId: string }).userId === carol.id), { what: "Carol's user.registered" })
     // Published to everyone bound; then an update, which chat handles in queue order after anything before it.
@@ -101,6 +128,9 @@ describe('chat: chatrooms whose members keep their current names', () => {
     const queue = names.queue(ns, 'chat', 'user-updates')
     const bindings = await new Management().request<Array<{ source: string; routing_key: string }>>('GET', `/api/queues/%2F/${encodeURIComponent(queue)}/bindings`)
     expect(bindings.filter((b) => b.source === names.eventsExchange(ns)).map((b) => b.routing_key)).to.deep.equal(['user.updated'])
+    const registrationsQueue = names.queue(ns, 'chat', 'user-registrations')
+    const registrationBindings = await new Management().request<Array<{ source: string; routing_key: string }>>('GET', `/api/queues/%2F/${encodeURIComponent(registrationsQueue)}/bindings`)
+    expect(registrationBindings.filter((b) => b.source === names.eventsExchange(ns)).map((b) => b.routing_key)).to.deep.equal(['user.registered'])
   })
 
   describe('who may read a chatroom', () => {

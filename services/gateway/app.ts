@@ -3,16 +3,22 @@ import type { BazaarEnv } from '../../shared/config/env.ts'
 import { createServiceApp, onStart } from '../../shared/feathers/app.ts'
 import type { BazaarSettings, ServiceApp } from '../../shared/feathers/declarations.ts'
 import { gatewayConfigSchema, gatewayConfigValues, type GatewayConfig } from './config.ts'
+import { corsPolicy, serveCorsFirst } from './cors.ts'
 import { historyConsumer } from './consumers/history.ts'
+import { sessionsConsumer } from './consumers/sessions.ts'
 import { EventStore } from './history/store.ts'
 import { StreamHub } from './live/hub.ts'
 import { LiveFeed } from './live/feed.ts'
+import { StreamQuota } from './live/quota.ts'
 import { RevocationListener } from './live/revocations.ts'
+import { SessionRevocations } from './live/sessions.ts'
 import { migrations } from './migrations/index.ts'
+import { openapiRoute } from './openapi.ts'
 import { proxyRoutes, routes } from './proxy.ts'
 import { appliances } from './resources/appliances/appliances.ts'
 import { maintenanceNotices } from './resources/maintenance-notices/maintenance-notices.ts'
 import { receipts } from './resources/receipts/receipts.ts'
+import { refuseEndedSessions } from './sessions.ts'
 import { eventsHandler, eventsRoute, serveEventsBeforeKoa } from './sse/events.ts'
 import { warehousePage } from './warehouse/page.ts'
 
@@ -36,17 +42,28 @@ export function gatewayParts(app: ServiceApp): GatewayParts {
  */
 export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env): ServiceApp {
   let config: GatewayConfig
+  let sessions: SessionRevocations
   const app: ServiceApp = createServiceApp({
     service: 'gateway',
     migrations,
     env,
     config: { schema: gatewayConfigSchema, values: gatewayConfigValues(vars) },
-    beforeBody: [proxyRoutes({ routes: routes(vars), timeoutMs: () => config.proxyTimeoutMs, logger: () => app.get('logger') })]
+    beforeBody: [
+      refuseEndedSessions({ sessions: () => sessions, jwtSecret: () => app.get('env').jwtSecret }),
+      proxyRoutes({ routes: routes(vars), timeoutMs: () => config.proxyTimeoutMs, logger: () => app.get('logger') })
+    ]
   })
   config = app.get('config') as GatewayConfig
+  const cors = corsPolicy(config.corsOrigins) // a malformed CORS_ORIGINS fails here, at start
   const logger = app.get('logger')
   const store = new EventStore(app.get('db'), app.get('schema'), config.retentionHours * 3_600_000)
-  const hub = new StreamHub({ maxBufferBytes: config.maxClientBufferBytes, keepAliveMs: config.keepAliveMs, logger })
+  const hub: StreamHub = new StreamHub({
+    maxBufferBytes: config.maxClientBufferBytes,
+    keepAliveMs: config.keepAliveMs,
+    logger,
+    // a revocation notice this instance missed still ends the stream, at its next keep-alive
+    revoked: (state) => state.principal.kind === 'user' && sessions.isRevoked(state.principal.userId, state.sessionVersion ?? 0)
+  })
   const feed = new LiveFeed(app.get('bus').connection, store, hub, {
     namespace: app.get('namespace'),
     catchUpIntervalMs: config.catchUpIntervalMs,
@@ -59,28 +76,35 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
     hub,
     logger
   })
+  sessions = new SessionRevocations({ databaseUrl: app.get('env').databaseUrl, db: app.get('db'), schema: app.get('schema'), hub, logger })
   app.set('gateway' as keyof BazaarSettings, { config, store, hub, feed } satisfies GatewayParts as never)
 
   // Sockets that go away mid-stream are normal for SSE: a debug line, not Koa's stack trace on stderr.
   app.on('error', (err: Error) => logger.debug({ err: err.message }, 'connection error'))
-  const events = eventsHandler(app, hub, store, config)
+  const events = eventsHandler(app, { hub, store, config, sessions, quota: new StreamQuota(config.maxStreamsPerPrincipal) })
   app.use(warehousePage())
+  app.use(openapiRoute())
   app.use(eventsRoute(events))
   // `/events` is answered on the HTTP server itself, in front of Koa: an open stream holds no Koa objects.
   const setup = app.setup
   app.setup = function (this: ServiceApp, server?: unknown) {
-    if (server && typeof (server as Server).listeners === 'function') serveEventsBeforeKoa(server as Server, events)
+    if (server && typeof (server as Server).listeners === 'function') {
+      serveEventsBeforeKoa(server as Server, events)
+      serveCorsFirst(server as Server, cors) // outermost: the stream, Koa and proxied answers all get the CORS headers
+    }
     return setup.call(this, server as never)
   } as typeof app.setup
   app.configure(appliances(hub))
   app.configure(maintenanceNotices(store))
   app.configure(receipts(store))
   app.configure(historyConsumer(store))
+  app.configure(sessionsConsumer)
 
   let sweeper: NodeJS.Timeout | undefined
   onStart(app, async () => {
     await feed.start()
     await revocations.start()
+    await sessions.start()
     sweeper = setInterval(() => void store.sweep().catch((err: Error) => logger.warn({ err: err.message }, 'history sweep failed')), 600_000)
     sweeper.unref()
   })
@@ -91,6 +115,7 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
         hub.endAll()
         await feed.stop()
         await revocations.stop()
+        await sessions.stop()
         await next()
       }
     ]

@@ -15,7 +15,11 @@ export const gatewayConfigSchema = Type.Object(
     /** how often the gateway looks for recorded events its live queue did not bring (reconnects) */
     catchUpIntervalMs: Type.Integer({ minimum: 50, default: 1_000 }),
     /** how long a proxied request may wait for its service */
-    proxyTimeoutMs: Type.Integer({ minimum: 100, default: 30_000 })
+    proxyTimeoutMs: Type.Integer({ minimum: 100, default: 30_000 }),
+    /** open streams one user or appliance may have on one gateway instance; one more is a 429 */
+    maxStreamsPerPrincipal: Type.Integer({ minimum: 1, default: 10 }),
+    /** `CORS_ORIGINS`: browser origins allowed to call the API, comma-separated, or `*`; empty: no CORS (see cors.ts) */
+    corsOrigins: Type.String({ default: '' })
   },
   { $id: 'GatewayConfig', additionalProperties: false }
 )
@@ -30,6 +34,8 @@ export function gatewayConfigValues(vars: NodeJS.ProcessEnv): Record<string, unk
     retryJitterMs: vars.GATEWAY_RETRY_JITTER_MS,
     maxClientBufferBytes: vars.GATEWAY_MAX_CLIENT_BUFFER_BYTES,
     catchUpIntervalMs: vars.GATEWAY_CATCH_UP_INTERVAL_MS,
-    proxyTimeoutMs: vars.GATEWAY_PROXY_TIMEOUT_MS
+    proxyTimeoutMs: vars.GATEWAY_PROXY_TIMEOUT_MS,
+    maxStreamsPerPrincipal: vars.GATEWAY_MAX_STREAMS_PER_PRINCIPAL,
+    corsOrigins: vars.CORS_ORIGINS
   }
 }

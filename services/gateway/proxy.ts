@@ -8,6 +8,7 @@ import { PayloadTooLarge } from '../../shared/feathers/http-errors.ts'
 import { MAX_BODY_BYTES } from '../../shared/feathers/limits.ts'
 import { serviceTable, serviceUrl } from '../../shared/services.ts'
 import type { Logger } from '../../shared/log/logger.ts'
+import { keepGatewayCors } from './cors.ts'
 
 /** First path segment to the internal URL of the service that owns it (every service but the gateway). */
 export function routes(vars: NodeJS.ProcessEnv = process.env): Map<string, string> {
@@ -30,6 +31,8 @@ export function proxyRoutes(options: { routes: Map<string, string>; timeoutMs: (
   const proxy = createProxyServer({ xfwd: true })
   // Errors also reach the per-request callback; this listener only keeps the emitter from throwing.
   proxy.on('error', () => {})
+  // The gateway's CORS policy is the only one: an upstream's Access-Control-* headers never reach the client.
+  proxy.on('proxyRes', keepGatewayCors)
   return async (ctx, next) => {
     const segment = ctx.path.split('/')[1] ?? ''
     const target = options.routes.get(segment)

@@ -1,4 +1,5 @@
 import type { ConsumerDeclaration } from '../../shared/bus/consumer.ts'
+import { USER_SESSIONS_REVOKED } from '../../shared/contracts/index.ts'
 import { pushedRoutingKeys } from './history/audiences.ts'
 
 /**
@@ -18,4 +19,14 @@ export const historyConsumer: ConsumerDeclaration = {
   prefetch: 200
 }
 
-export const consumers: ConsumerDeclaration[] = [historyConsumer]
+/**
+ * `<ns>.gateway.sessions`: users whose sessions ended (logout, password change), recorded for every
+ * instance to refuse their older tokens (consumers/sessions.ts).
+ */
+export const sessionsConsumer: ConsumerDeclaration = {
+  service: 'gateway',
+  purpose: 'sessions',
+  bindings: [USER_SESSIONS_REVOKED]
+}
+
+export const consumers: ConsumerDeclaration[] = [historyConsumer, sessionsConsumer]

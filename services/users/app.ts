@@ -1,18 +1,24 @@
 import type { BazaarEnv } from '../../shared/config/env.ts'
 import { createServiceApp, onStart } from '../../shared/feathers/app.ts'
 import type { ServiceApp } from '../../shared/feathers/declarations.ts'
+import { usersConfigSchema, usersConfigValues, type UsersConfig } from './config.ts'
+import { trustTheGateway } from './login/client-address.ts'
+import { LoginThrottle } from './login/throttle.ts'
 import { migrations } from './migrations/index.ts'
 import { authentication } from './resources/authentication/authentication.ts'
 import { users, userService } from './resources/users/users.ts'
 
 /**
- * users: accounts, registration and login. The only service that signs
- * tokens; every other one verifies them with the shared `jwtOptions`.
+ * users: accounts, registration, login and logout. The only service that signs
+ * tokens; every other one verifies them with the shared `jwtOptions`. `vars` is
+ * the process environment its settings (LOGIN_RATE_*) are read from.
  */
-export function createApp(env?: BazaarEnv): ServiceApp {
-  const app = createServiceApp({ service: 'users', migrations, env })
-  app.configure(users)
-  app.configure(authentication)
+export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env): ServiceApp {
+  const app = createServiceApp({ service: 'users', migrations, env, config: { schema: usersConfigSchema, values: usersConfigValues(vars) } })
+  trustTheGateway(app)
+  const throttle = new LoginThrottle(app.get('db'), app.get('schema'), app.get('config') as UsersConfig)
+  app.configure(users(throttle))
+  app.configure(authentication(throttle))
   app.configure(warnAboutDefaultSecret)
   app.configure(bootstrapAdmin)
   return app

@@ -1,7 +1,7 @@
 import type { Static, TSchema } from '@feathersjs/typebox'
-import { USER_REGISTERED, USER_UPDATED, userRegisteredSchema, userUpdatedSchema } from './user.ts'
+import { USER_REGISTERED, USER_SESSIONS_REVOKED, USER_UPDATED, userRegisteredSchema, userSessionsRevokedSchema, userUpdatedSchema } from './user.ts'
 import { PRODUCT_CREATED, PRODUCT_UPDATED, productEventSchema } from './product.ts'
-import { ORDER_CREATED, CLAIM_OPENED, orderCreatedSchema, claimOpenedSchema } from './order.ts'
+import { ORDER_CREATED, ORDER_PLACED, CLAIM_OPENED, orderCreatedSchema, orderPlacedSchema, claimOpenedSchema } from './order.ts'
 import {
   MAINTENANCE_SCHEDULED,
   MAINTENANCE_CANCELLED,
@@ -21,9 +21,11 @@ export * from './maintenance.ts'
 export const contracts = {
   [USER_REGISTERED]: userRegisteredSchema,
   [USER_UPDATED]: userUpdatedSchema,
+  [USER_SESSIONS_REVOKED]: userSessionsRevokedSchema,
   [PRODUCT_CREATED]: productEventSchema,
   [PRODUCT_UPDATED]: productEventSchema,
   [ORDER_CREATED]: orderCreatedSchema,
+  [ORDER_PLACED]: orderPlacedSchema,
   [CLAIM_OPENED]: claimOpenedSchema,
   [MAINTENANCE_SCHEDULED]: maintenanceScheduledSchema,
   [MAINTENANCE_CANCELLED]: maintenanceCancelledSchema

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@feathersjs/typebox'
 
 export const ORDER_CREATED = 'order.created'
+export const ORDER_PLACED = 'order.placed'
 export const CLAIM_OPENED = 'claim.opened'
 
 export const orderLineSchema = Type.Object(
@@ -29,6 +30,24 @@ export const orderCreatedSchema = Type.Object(
   { $id: 'OrderCreated', additionalProperties: false }
 )
 export type OrderCreated = Static<typeof orderCreatedSchema>
+
+/**
+ * Published once per order, in the same transaction as its order.created
+ * events: the whole order as its buyer placed it (every seller's lines, the
+ * order's total). The buyer's notice comes from this one.
+ */
+export const orderPlacedSchema = Type.Object(
+  {
+    orderId: Type.String({ minLength: 1 }),
+    buyerId: Type.String({ minLength: 1 }),
+    items: Type.Array(orderLineSchema, { minItems: 1 }),
+    total: Type.Integer({ minimum: 0 }),
+    currency: Type.String({ minLength: 3, maxLength: 3 }),
+    createdAt: Type.String({ format: 'date-time' })
+  },
+  { $id: 'OrderPlaced', additionalProperties: false }
+)
+export type OrderPlaced = Static<typeof orderPlacedSchema>
 
 export const claimOpenedSchema = Type.Object(
   {

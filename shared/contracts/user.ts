@@ -30,3 +30,21 @@ export const userUpdatedSchema = Type.Object(
   { $id: 'UserUpdated', additionalProperties: false }
 )
 export type UserUpdated = Static<typeof userUpdatedSchema>
+
+export const USER_SESSIONS_REVOKED = 'user.sessions_revoked'
+
+/**
+ * A user's sessions were ended (logout, password change): every token of theirs with a
+ * `sessionVersion` below this one is revoked. Versions only grow, so consumers keep the highest seen.
+ */
+export const userSessionsRevokedSchema = Type.Object(
+  {
+    userId: Type.String({ minLength: 1 }),
+    /** the lowest session version still valid */
+    sessionVersion: Type.Integer({ minimum: 1 }),
+    reason: Type.Union([Type.Literal('logout'), Type.Literal('password-changed')]),
+    revokedAt: Type.String({ format: 'date-time' })
+  },
+  { $id: 'UserSessionsRevoked', additionalProperties: false }
+)
+export type UserSessionsRevoked = Static<typeof userSessionsRevokedSchema>

@@ -11,8 +11,21 @@ export const jwtOptions = {
   expiresIn: '1d' as const
 }
 
-/** Verifies a user's access token; returns who it belongs to, or undefined if it is not valid. */
-export function verifyUserToken(token: string, secret: string): Caller | undefined {
+/** What a valid user token says beyond who it belongs to: which session generation, and until when. */
+export interface UserTokenClaims {
+  caller: Caller
+  /**
+   * The user's session version when the token was signed (claim `sessionVersion`). Ending a user's
+   * sessions raises the version; a token below the current one is revoked. Tokens signed before the
+   * claim existed count as version 0.
+   */
+  sessionVersion: number
+  /** when the token expires, in ms since the epoch */
+  expiresAt: number
+}
+
+/** Verifies a user's access token; returns its claims, or undefined if it is not valid. */
+export function readUserToken(token: string, secret: string): UserTokenClaims | undefined {
   try {
     const payload = jwt.verify(token, secret, {
       algorithms: [jwtOptions.algorithm],
@@ -21,15 +34,26 @@ export function verifyUserToken(token: string, secret: string): Caller | undefin
     }) as jwt.JwtPayload
     const role = payload.role
     if (typeof payload.sub !== 'string' || !['buyer', 'seller', 'admin'].includes(role)) return undefined
+    const version = payload.sessionVersion ?? 0
+    if (!Number.isSafeInteger(version) || version < 0 || typeof payload.exp !== 'number') return undefined
     return {
-      id: payload.sub,
-      role,
-      email: typeof payload.email === 'string' ? payload.email : undefined,
-      name: typeof payload.name === 'string' ? payload.name : undefined
+      caller: {
+        id: payload.sub,
+        role,
+        email: typeof payload.email === 'string' ? payload.email : undefined,
+        name: typeof payload.name === 'string' ? payload.name : undefined
+      },
+      sessionVersion: version,
+      expiresAt: payload.exp * 1000
     }
   } catch {
     return undefined
   }
+}
+
+/** Verifies a user's access token; returns who it belongs to, or undefined if it is not valid. */
+export function verifyUserToken(token: string, secret: string): Caller | undefined {
+  return readUserToken(token, secret)?.caller
 }
 
 export function bearerToken(authorization: unknown): string | undefined {

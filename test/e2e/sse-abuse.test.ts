@@ -22,7 +22,8 @@ describe('SSE under abuse', function () {
   const agent = new http.Agent({ keepAlive: false, maxSockets: 64 })
 
   before(async () => {
-    gateway = await startApp(createApp(testEnv(namespace)))
+    // One user opens 16 streams at a time here: above the default cap of streams per principal.
+    gateway = await startApp(createApp(testEnv(namespace), { ...process.env, GATEWAY_MAX_STREAMS_PER_PRINCIPAL: '64' }))
   })
 
   after(async () => {

@@ -23,5 +23,14 @@ export const migrations: Migration[] = [
       await db.raw('alter table products add constraint products_price_not_negative check (price >= 0)')
       await db.raw('alter table products add constraint products_stock_not_negative check (stock >= 0)')
     }
+  },
+  {
+    name: '002_available',
+    async up(db) {
+      // Units ordered (counted from order.created); what a buyer can still buy is derived, and filterable.
+      await db.raw('alter table products add column ordered integer not null default 0')
+      await db.raw('alter table products add column available integer generated always as (greatest(stock - ordered, 0)) stored')
+      await db.raw('create index products_available on products (available)')
+    }
   }
 ]

@@ -26,5 +26,13 @@ export const migrations: Migration[] = [
         t.timestamp('updatedAt', { useTz: true }).nullable()
       })
     }
+  },
+  {
+    name: '002_member_joined',
+    async up(db) {
+      // When a member first opened the room (its creator: on creating it). Other members see a name only from then.
+      await db.raw('alter table chatroom_members add column "joinedAt" timestamptz null')
+      await db.raw('update chatroom_members m set "joinedAt" = r."createdAt" from chatrooms r where r.id = m."chatroomId" and r."createdBy" = m."userId"')
+    }
   }
 ]

@@ -3,6 +3,7 @@ import {
   MAINTENANCE_CANCELLED,
   MAINTENANCE_SCHEDULED,
   ORDER_CREATED,
+  ORDER_PLACED,
   USER_UPDATED,
   type EventPayload,
   type RoutingKey
@@ -17,6 +18,7 @@ import {
  */
 export const pushedRoutingKeys = [
   ORDER_CREATED,
+  ORDER_PLACED,
   MAINTENANCE_SCHEDULED,
   MAINTENANCE_CANCELLED,
   USER_UPDATED,
@@ -55,9 +57,14 @@ export function addressOf<K extends PushedKey>(routingKey: K, payload: EventPayl
 } {
   switch (routingKey) {
     case ORDER_CREATED: {
+      // one per seller, with that seller's part: for the seller and their appliances, not the buyer
       const order = payload as EventPayload<typeof ORDER_CREATED>
-      const audiences = [applianceAudience(order.sellerId), userAudience(order.buyerId), userAudience(order.sellerId)]
-      return { audiences: [...new Set(audiences)], sellerId: order.sellerId, orderId: order.orderId }
+      return { audiences: [applianceAudience(order.sellerId), userAudience(order.sellerId)], sellerId: order.sellerId, orderId: order.orderId }
+    }
+    case ORDER_PLACED: {
+      // one per order, the whole order: the buyer's notice (no sellerId: appliances' receipts are per order.created)
+      const order = payload as EventPayload<typeof ORDER_PLACED>
+      return { audiences: [userAudience(order.buyerId)], orderId: order.orderId }
     }
     case USER_UPDATED:
       return { audiences: [userAudience((payload as EventPayload<typeof USER_UPDATED>).userId)] }
@@ -71,7 +78,9 @@ export function addressOf<K extends PushedKey>(routingKey: K, payload: EventPayl
 /**
  * What one stream sees of an event: its SSE name and data, or nothing.
  * Appliances get `order` with the order.created payload; users get `notice`s
- * about themselves; everyone gets `maintenance` (and `maintenance-cancelled`).
+ * about themselves: a buyer one `order.placed` per order (the whole order), a
+ * seller one `order.received` per order with their part; everyone gets
+ * `maintenance` (and `maintenance-cancelled`).
  */
 export function render(event: RecordedEvent, principal: Principal): { name: string; data: unknown } | undefined {
   switch (event.routingKey) {
@@ -82,9 +91,12 @@ export function render(event: RecordedEvent, principal: Principal): { name: stri
     case ORDER_CREATED: {
       const order = event.payload as EventPayload<typeof ORDER_CREATED>
       if (principal.kind === 'appliance') return principal.sellerId === order.sellerId ? { name: 'order', data: order } : undefined
-      if (principal.userId === order.buyerId) return { name: 'notice', data: { kind: 'order.created', ...order } }
       if (principal.userId === order.sellerId) return { name: 'notice', data: { kind: 'order.received', ...order } }
       return undefined
+    }
+    case ORDER_PLACED: {
+      const order = event.payload as EventPayload<typeof ORDER_PLACED>
+      return principal.kind === 'user' && principal.userId === order.buyerId ? { name: 'notice', data: { kind: 'order.placed', ...order } } : undefined
     }
     case USER_UPDATED: {
       const update = event.payload as EventPayload<typeof USER_UPDATED>

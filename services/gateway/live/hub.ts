@@ -14,6 +14,10 @@ export interface StreamState {
   res: ServerResponse
   /** which slot of the keep-alive interval this stream's comment goes out in */
   keepAliveSlot?: number
+  /** when the credentials it was opened with expire (ms since the epoch): the stream ends then */
+  expiresAt?: number
+  /** a user's stream: the session version of its token, which ending the user's sessions revokes */
+  sessionVersion?: number
 }
 
 export type Stream = Session<StreamState>
@@ -50,7 +54,15 @@ export class StreamHub {
   private readonly streams = new Set<Stream>()
   private readonly keepAlive: KeepAliveWheel
 
-  constructor(private readonly options: { maxBufferBytes: number; keepAliveMs: number; logger?: Logger }) {
+  constructor(
+    private readonly options: {
+      maxBufferBytes: number
+      keepAliveMs: number
+      logger?: Logger
+      /** whether a stream's credentials have been revoked since it opened, asked at each keep-alive */
+      revoked?: (state: StreamState) => boolean
+    }
+  ) {
     this.keepAlive = new KeepAliveWheel(options.keepAliveMs, (stream) => this.comment(stream))
   }
 
@@ -120,6 +132,19 @@ export class StreamHub {
     return ended
   }
 
+  /** Ends the streams of one user opened with a session version below `sessionVersion` (their sessions ended). */
+  endUserStreams(userId: string, sessionVersion: number): number {
+    let ended = 0
+    for (const stream of [...this.streams]) {
+      const { principal, sessionVersion: version = 0 } = stream.state
+      if (principal.kind === 'user' && principal.userId === userId && version < sessionVersion) {
+        this.end(stream)
+        ended++
+      }
+    }
+    return ended
+  }
+
   /** The appliances with an open stream here (to check for revocations missed while not listening). */
   applianceIds(): string[] {
     const ids = new Set<string>()
@@ -142,10 +167,19 @@ export class StreamHub {
     stream.push(serializedOnce(shown.data), shown.name, String(event.id))
   }
 
-  /** A keep-alive comment (what better-sse would write); a client too far behind is dropped here as well. */
+  /**
+   * A keep-alive comment (what better-sse would write); a client too far behind is dropped here as
+   * well. The keep-alive visits every stream once per interval, so it is also where a stream whose
+   * credentials expired (or were revoked and missed) ends: at the latest one interval after.
+   */
   private comment(stream: Stream): void {
     if (!stream.isConnected || this.droppedIfTooSlow(stream)) return
-    stream.state.res.write(':\n\n')
+    const state = stream.state
+    if ((state.expiresAt !== undefined && state.expiresAt <= Date.now()) || this.options.revoked?.(state)) {
+      this.end(stream)
+      return
+    }
+    state.res.write(':\n\n')
   }
 
   /** Disconnects a client with more than `maxBufferBytes` unsent, rather than buffer for it without end. */

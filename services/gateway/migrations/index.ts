@@ -112,5 +112,18 @@ export const migrations: Migration[] = [
       // An acknowledgement checks that the order was its seller's: one probe, not a walk through the seller's orders.
       await db.raw("create index events_seller_order_ids on events (seller_id, order_id) where routing_key = 'order.created'")
     }
+  },
+  {
+    name: '005_session_revocations',
+    async up(db) {
+      // From user.sessions_revoked: each user's lowest valid session version (versions only grow), which
+      // every gateway instance loads at start and is notified of.
+      await db.schema.createTable('session_revocations', (t) => {
+        t.string('user_id', 64).primary()
+        t.integer('session_version').notNullable()
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(db.fn.now())
+        t.index(['updated_at'])
+      })
+    }
   }
 ]

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Knex } from 'knex'
-import { verifyUserToken } from '../../../shared/feathers/auth.ts'
+import { readUserToken } from '../../../shared/feathers/auth.ts'
 import type { Principal } from '../history/audiences.ts'
 
 /**
@@ -33,16 +33,30 @@ export async function findAppliance(db: Knex, schema: string, token: string): Pr
   return row && { id: row.id, sellerId: row.seller_id, name: row.name, createdAt: new Date(row.created_at) }
 }
 
+/** Whom a stream's credentials name, and, for a user's token, until when and for which session version. */
+export interface Identified {
+  principal: Principal
+  appliance?: ApplianceRecord
+  expiresAt?: number
+  sessionVersion?: number
+}
+
 /** Who a stream's credentials belong to: a user's JWT or an appliance token; undefined if neither. */
 export async function identify(
   token: string | undefined,
   { db, schema, jwtSecret }: { db: Knex; schema: string; jwtSecret: string }
-): Promise<{ principal: Principal; appliance?: ApplianceRecord } | undefined> {
+): Promise<Identified | undefined> {
   if (!token) return undefined
   if (token.startsWith(prefix)) {
     const appliance = await findAppliance(db, schema, token)
     return appliance && { principal: { kind: 'appliance', applianceId: appliance.id, sellerId: appliance.sellerId }, appliance }
   }
-  const caller = verifyUserToken(token, jwtSecret)
-  return caller && { principal: { kind: 'user', userId: caller.id, role: caller.role } }
+  const claims = readUserToken(token, jwtSecret)
+  return (
+    claims && {
+      principal: { kind: 'user', userId: claims.caller.id, role: claims.caller.role },
+      expiresAt: claims.expiresAt,
+      sessionVersion: claims.sessionVersion
+    }
+  )
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { randomUUID } from 'node:crypto'
-import { MAINTENANCE_CANCELLED, MAINTENANCE_SCHEDULED, ORDER_CREATED, USER_UPDATED } from '../../../shared/contracts/index.ts'
+import { MAINTENANCE_CANCELLED, MAINTENANCE_SCHEDULED, ORDER_CREATED, ORDER_PLACED, USER_UPDATED } from '../../../shared/contracts/index.ts'
 import { identity, waitFor } from '../../../shared/testing/index.ts'
 import { anOrder, call, gatewayFixture, registerAppliance } from './support.ts'
 
@@ -73,14 +73,17 @@ describe('gateway: live events over SSE', function () {
       userId: alice.id, email: alice.email, name: 'Alice B.', role: 'buyer', changes: ['name'], updatedAt: new Date().toISOString()
     })
     const order = anOrder(seller.id, alice.id)
+    // the seller's part (order.created) is the seller's notice; the whole order (order.placed) the buyer's
     await gateway.bus.publisher.publish(ORDER_CREATED, order)
+    const { sellerId: _seller, ...whole } = order
+    await gateway.bus.publisher.publish(ORDER_PLACED, whole)
     await gateway.bus.publisher.publish(USER_UPDATED, {
       userId: bob.id, email: bob.email, name: 'Bob C.', role: 'buyer', changes: ['name'], updatedAt: new Date().toISOString()
     })
     await waitFor(() => aliceStream.of('notice').length === 2 && bobStream.of('notice').length === 1 && sellerStream.of('notice').length === 1, {
       what: 'each user’s notices'
     })
-    expect(aliceStream.of('notice').map((e) => e.data.kind)).to.deep.equal(['user.updated', 'order.created'])
+    expect(aliceStream.of('notice').map((e) => e.data.kind)).to.deep.equal(['user.updated', 'order.placed'])
     expect(aliceStream.of('notice').every((e) => e.data.userId === alice.id || e.data.buyerId === alice.id)).to.equal(true)
     expect(bobStream.of('notice')[0]!.data).to.include({ kind: 'user.updated', userId: bob.id })
     expect(sellerStream.of('notice')[0]!.data).to.include({ kind: 'order.received', orderId: order.orderId })

@@ -33,18 +33,18 @@ describe('gateway: nothing missed, receipts once, credentials', function () {
 
   it("a user's missed notices are replayed after their Last-Event-ID; a malformed one is ignored", async () => {
     const buyer = identity('buyer')
-    const seller = identity('seller')
-    const first = await open(buyer.token)
+    const seller = identity('seller') // a seller's notices: one order.received per order.created
+    const first = await open(seller.token)
     await gateway.bus.publisher.publish(ORDER_CREATED, anOrder(seller.id, buyer.id))
     await waitFor(() => first.of('notice').length === 1, { what: 'the first notice' })
     first.close()
     const missed = Array.from({ length: 10 }, () => anOrder(seller.id, buyer.id))
     for (const order of missed) await gateway.bus.publisher.publish(ORDER_CREATED, order)
 
-    const resumed = await open(buyer.token, { lastEventId: first.lastId() })
+    const resumed = await open(seller.token, { lastEventId: first.lastId() })
     await waitFor(() => resumed.of('notice').length === 10, { what: 'the 10 missed notices' })
     // treated as no Last-Event-ID at all: no history, live from now on
-    const malformed = await open(buyer.token, { lastEventId: 'not-a-number' })
+    const malformed = await open(seller.token, { lastEventId: 'not-a-number' })
     const marker = anOrder(seller.id, buyer.id)
     await gateway.bus.publisher.publish(ORDER_CREATED, marker)
     await waitFor(() => resumed.of('notice').length === 11 && malformed.of('notice').length === 1, { what: 'the marker on both streams' })

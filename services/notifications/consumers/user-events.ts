@@ -3,7 +3,7 @@ import type { Knex } from 'knex'
 import type { Transporter } from 'nodemailer'
 import type { Envelope } from '../../../shared/bus/envelope.ts'
 import { idempotent } from '../../../shared/bus/inbox.ts'
-import { USER_REGISTERED, USER_UPDATED, type RoutingKey } from '../../../shared/contracts/index.ts'
+import { USER_REGISTERED, USER_SESSIONS_REVOKED, USER_UPDATED, type RoutingKey } from '../../../shared/contracts/index.ts'
 import { withConfiguredRetry } from '../../../shared/feathers/consumer-config.ts'
 import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
 import { messageIdOf, profileChangedMail, welcomeMail, type Mail } from '../mailer.ts'
@@ -38,7 +38,9 @@ export function userEventsConsumer(app: ServiceApp, mailer: Transporter): void {
       ),
       [USER_UPDATED]: idempotent<typeof USER_UPDATED>(inbox, (message, trx) =>
         send(profileChangedMail(message.payload), message, message.payload.userId, trx)
-      )
+      ),
+      // Bound by `user.#` but nothing to send (the event names no address): acknowledged rather than dead-lettered.
+      [USER_SESSIONS_REVOKED]: async () => {}
     }
   })
 }

@@ -49,5 +49,35 @@ export const migrations: Migration[] = [
         t.timestamp('openedAt', { useTz: true }).notNullable()
       })
     }
+  },
+  {
+    name: '003_seller_orders',
+    async up(db) {
+      // A seller's share of each order, as that seller is shown it: their lines and their subtotal as `total`.
+      // Sellers' lists filter and sort on this table, so `total` there can never reveal the whole order's total.
+      await db.schema.createTable('seller_orders', (t) => {
+        t.uuid('id').notNullable().references('id').inTable('orders')
+        t.string('sellerId', 128).notNullable()
+        t.string('buyerId', 128).notNullable()
+        t.string('status', 32).notNullable()
+        /** this seller's lines only */
+        t.jsonb('items').notNullable()
+        /** this seller's subtotal */
+        t.bigInteger('total').notNullable()
+        t.string('currency', 3).notNullable()
+        t.timestamp('createdAt', { useTz: true }).notNullable()
+        t.primary(['sellerId', 'id'])
+      })
+      await db.raw('create index seller_orders_seller_created on seller_orders ("sellerId", "createdAt" desc)')
+      // Orders placed before this migration: one row per seller in each, lines in their order.
+      await db.raw(`
+        insert into seller_orders (id, "sellerId", "buyerId", status, items, total, currency, "createdAt")
+        select o.id, line->>'sellerId', o."buyerId", o.status,
+               jsonb_agg(line order by position),
+               sum((line->>'unitPrice')::bigint * (line->>'quantity')::bigint),
+               o.currency, o."createdAt"
+        from orders o, jsonb_array_elements(o.items) with ordinality as l(line, position)
+        group by o.id, line->>'sellerId'`)
+    }
   }
 ]

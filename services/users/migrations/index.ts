@@ -16,5 +16,26 @@ export const migrations: Migration[] = [
         t.timestamp('lastLoginAt', { useTz: true }).nullable()
       })
     }
+  },
+  {
+    name: '002_session_versions',
+    async up(db) {
+      // Raised whenever the user's sessions end (logout, password change): tokens signed with a lower one are revoked.
+      await db.schema.alterTable('users', (t) => {
+        t.integer('sessionVersion').notNullable().defaultTo(0)
+      })
+    }
+  },
+  {
+    name: '003_login_attempts',
+    async up(db) {
+      // rate-limiter-flexible's counters (RateLimiterPostgres), shared by every users instance. Its own
+      // table layout, with a text key: an account's key holds a whole email address.
+      await db.schema.createTable('login_attempts', (t) => {
+        t.text('key').primary()
+        t.integer('points').notNullable().defaultTo(0)
+        t.bigInteger('expire')
+      })
+    }
   }
 ]

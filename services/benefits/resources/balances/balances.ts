@@ -1,7 +1,8 @@
 import type { ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { userRecordHooks } from '../../../../shared/feathers/resources.ts'
 import { BalanceService, getOptions } from './balances.class.ts'
-import { balanceQueryValidator } from './balances.schema.ts'
+import { balanceQueryValidator, balanceSchema } from './balances.schema.ts'
 import { balanceMethods, balancePath } from './balances.shared.ts'
 
 export * from './balances.class.ts'
@@ -11,4 +12,5 @@ export * from './balances.shared.ts'
 export const balances = (app: ServiceApp) => {
   app.use(balancePath, new BalanceService(getOptions(app)), { methods: balanceMethods, events: [] })
   app.service(balancePath).hooks(userRecordHooks(balanceQueryValidator))
+  app.service(balancePath).hooks({ around: { all: [publicQuery(balanceSchema)] } })
 }

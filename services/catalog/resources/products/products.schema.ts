@@ -9,7 +9,12 @@ import type { ProductParams } from './products.class.ts'
 /** The largest price or stock PostgreSQL's integer column holds. */
 const MAX_INT = 2_147_483_647
 
-/** A product as the API shows it. Prices are integers in minor units (cents). */
+/**
+ * A product as the API shows it. Prices are integers in minor units (cents).
+ * `stock` is what the seller set; `available` is what a buyer can still buy:
+ * stock minus the units ordered (counted from order.created, so it follows
+ * orders within moments), never below 0.
+ */
 export const productSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -20,6 +25,7 @@ export const productSchema = Type.Object(
     price: Type.Integer({ minimum: 0, maximum: MAX_INT }),
     currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' }),
     stock: Type.Integer({ minimum: 0, maximum: MAX_INT }),
+    available: Type.Integer({ minimum: 0, maximum: MAX_INT, description: 'stock minus units ordered: what a buyer can still buy' }),
     version: Type.Integer({ minimum: 1 }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' })
@@ -39,7 +45,10 @@ export const productResolver = resolve<Product, HookContext>({
   updatedAt: async (value) => toIso(value)
 })
 
-export const productExternalResolver = resolve<Product, HookContext>({})
+/** The count behind `available` stays inside. */
+export const productExternalResolver = resolve<Product & { ordered?: number }, HookContext>({
+  ordered: async () => undefined
+})
 
 /** Creating: what a seller sends. Owner, version and dates are the server's. */
 export const productDataSchema = Type.Object(
@@ -73,9 +82,16 @@ export const productPatchResolver = resolve<Product, HookContext>({
   updatedAt: async () => new Date().toISOString()
 })
 
-/** Listing: by seller (a storefront) or parent (a product's variants). */
-export const productQueryProperties = Type.Pick(productSchema, ['sellerId', 'parentId', 'currency', 'createdAt', 'price'])
-export const productQuerySchema = querySyntax(productQueryProperties)
+/**
+ * Listing, for a storefront: by seller or parent (a product's variants),
+ * title (`title[$ilike]=%lamp%`: case-insensitive, `%` any text), price range
+ * (`price[$gte]`, `price[$lte]`), currency, in stock (`available[$gt]=0`);
+ * `$sort` on any of these (price, createdAt, title...). Plain Feathers query syntax.
+ */
+export const productQueryProperties = Type.Pick(productSchema, ['sellerId', 'parentId', 'title', 'currency', 'createdAt', 'price', 'available'])
+export const productQuerySchema = querySyntax(productQueryProperties, {
+  title: { $ilike: Type.String({ maxLength: 200 }) }
+})
 export type ProductQuery = Static<typeof productQuerySchema>
 export const productQueryValidator = getValidator(productQuerySchema, queryValidator)
 

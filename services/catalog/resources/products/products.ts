@@ -3,6 +3,7 @@ import { hooks as schemaHooks } from '@feathersjs/schema'
 import { PRODUCT_CREATED, PRODUCT_UPDATED } from '../../../../shared/contracts/product.ts'
 import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
 import { ProductService, getOptions, type ProductParams } from './products.class.ts'
@@ -14,6 +15,7 @@ import {
   productPatchValidator,
   productQueryValidator,
   productResolver,
+  productSchema,
   sharedFields,
   toProductEvent,
   type Product,
@@ -32,7 +34,7 @@ export function products(app: ServiceApp): void {
   app.use(productPath, new ProductService(getOptions(app)), { methods: [...productMethods] })
   app.service(productPath).hooks({
     around: {
-      all: [schemaHooks.resolveExternal(productExternalResolver), schemaHooks.resolveResult(productResolver)],
+      all: [publicQuery(productSchema), schemaHooks.resolveExternal(productExternalResolver), schemaHooks.resolveResult(productResolver)],
       find: [authenticateUser({ optional: true })],
       get: [authenticateUser({ optional: true })],
       create: [authenticateUser(), transactional()],

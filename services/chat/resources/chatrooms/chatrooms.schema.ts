@@ -5,7 +5,12 @@ import type { HookContext } from '../../../../shared/feathers/declarations.ts'
 import { isoTimestamp } from '../../../../shared/feathers/resources.ts'
 import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
 
-/** A member as chat knows them: the name is null until chat has heard it (token or user.updated). */
+/**
+ * A member as the caller is shown them: the name is null until that member
+ * has opened the room (its creator: on creating it), so creating a room never
+ * reveals a stranger's name; the caller always sees their own. Once shown it
+ * is kept current from user.updated.
+ */
 export const chatMemberSchema = Type.Object(
   {
     userId: Type.String(),
@@ -27,13 +32,14 @@ export const chatroomSchema = Type.Object(
 )
 export type Chatroom = Static<typeof chatroomSchema>
 
-/** Members with their current names, the creator first. */
+/** Members with their current names (for those who opened the room, and the caller), the creator first. */
 export const chatroomResolver = resolve<Chatroom, HookContext>({
   createdAt: isoTimestamp,
   members: virtual(async (room, context) =>
     context.app
       .get('db')
-      .select('m.userId', 'n.name')
+      .select('m.userId')
+      .select(context.app.get('db').raw('case when m."joinedAt" is not null or m."userId" = ? then n.name end as name', [context.params.caller?.id ?? null]))
       .from('chatroom_members as m')
       .leftJoin('user_names as n', 'n.userId', 'm.userId')
       .where('m.chatroomId', room.id)
@@ -44,7 +50,7 @@ export const chatroomResolver = resolve<Chatroom, HookContext>({
 export const chatroomDataSchema = Type.Object(
   {
     title: chatroomSchema.properties.title,
-    /** the other members; the creator is always a member */
+    /** the other members, users chat knows (400 naming memberIds otherwise); the creator is always a member */
     memberIds: Type.Array(Type.String({ format: 'uuid' }), { maxItems: 100 })
   },
   { $id: 'ChatroomData', additionalProperties: false }

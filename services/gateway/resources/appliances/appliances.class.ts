@@ -6,7 +6,8 @@ import { newApplianceToken } from '../../sse/credentials.ts'
 import { revocationChannel } from '../../live/revocations.ts'
 import type { StreamHub } from '../../live/hub.ts'
 import { isUuid } from '../validators.ts'
-import type { Appliance, ApplianceData, CreatedAppliance } from './appliances.schema.ts'
+import { pageOf } from '../../../../shared/feathers/list-query.ts'
+import type { Appliance, ApplianceData, ApplianceQuery, CreatedAppliance } from './appliances.schema.ts'
 
 interface ApplianceRow {
   id: string
@@ -33,9 +34,9 @@ export class ApplianceService {
     return this.app.get('db')(`${this.app.get('schema')}.appliances`)
   }
 
-  async find(params: Params): Promise<Appliance[]> {
+  async find(params: Params<ApplianceQuery>): Promise<Appliance[]> {
     const rows = await this.table.where({ seller_id: params.caller!.id }).whereNull('revoked_at').orderBy('created_at')
-    return rows.map(toAppliance)
+    return pageOf(rows.map(toAppliance), params.query)
   }
 
   async create(data: ApplianceData, params: Params): Promise<CreatedAppliance> {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { BadRequest } from '@feathersjs/errors'
+import type { Params } from '@feathersjs/feathers'
+import { pageOf } from '../../../../shared/feathers/list-query.ts'
 import type { EventStore } from '../../history/store.ts'
-import type { MaintenanceNotice, MaintenanceNoticeData } from './maintenance-notices.schema.ts'
+import type { MaintenanceNotice, MaintenanceNoticeData, MaintenanceNoticeQuery } from './maintenance-notices.schema.ts'
 
 /**
  * Maintenance notices. Creating one only emits `maintenance.scheduled` (the
@@ -11,9 +13,10 @@ import type { MaintenanceNotice, MaintenanceNoticeData } from './maintenance-not
 export class MaintenanceNoticeService {
   constructor(private readonly store: EventStore) {}
 
-  /** The notices in force or announced, not cancelled and not over. */
-  async find(): Promise<MaintenanceNotice[]> {
-    return (await this.store.activeNotices()).map((event) => event.payload as MaintenanceNotice)
+  /** The notices in force or announced, not cancelled and not over; `$sort`, then `$skip` and `$limit`. */
+  async find(params?: Params<MaintenanceNoticeQuery>): Promise<MaintenanceNotice[]> {
+    const notices = (await this.store.activeNotices()).map((event) => event.payload as MaintenanceNotice)
+    return pageOf(notices, params?.query)
   }
 
   async create(data: MaintenanceNoticeData): Promise<MaintenanceNotice> {

@@ -1,5 +1,6 @@
 import { Type, getValidator, type Static } from '@feathersjs/typebox'
-import { dataValidator } from '../validators.ts'
+import { listQuerySchema } from '../../../../shared/feathers/list-query.ts'
+import { dataValidator, queryValidator } from '../validators.ts'
 
 /** A maintenance notice: what every client is told, and when. Same shape as `maintenance.scheduled`. */
 export const maintenanceNoticeSchema = Type.Object(
@@ -19,3 +20,8 @@ export const maintenanceNoticeDataSchema = Type.Pick(maintenanceNoticeSchema, ['
 })
 export type MaintenanceNoticeData = Static<typeof maintenanceNoticeDataSchema>
 export const maintenanceNoticeDataValidator = getValidator(maintenanceNoticeDataSchema, dataValidator)
+
+/** What `GET /maintenance-notices` takes: paging and sorting by time; the list is the notices in force, nothing to filter. */
+export const maintenanceNoticeQuerySchema = listQuerySchema('MaintenanceNoticeQuery', ['startsAt', 'endsAt'])
+export type MaintenanceNoticeQuery = Static<typeof maintenanceNoticeQuerySchema>
+export const maintenanceNoticeQueryValidator = getValidator(maintenanceNoticeQuerySchema, queryValidator)

@@ -2,10 +2,11 @@ import { hooks as schemaHooks } from '@feathersjs/schema'
 import { MAINTENANCE_SCHEDULED } from '../../../../shared/contracts/index.ts'
 import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import type { EventStore } from '../../history/store.ts'
 import { MaintenanceNoticeService } from './maintenance-notices.class.ts'
-import { maintenanceNoticeDataValidator, type MaintenanceNotice } from './maintenance-notices.schema.ts'
+import { maintenanceNoticeDataValidator, maintenanceNoticeQueryValidator, maintenanceNoticeSchema, type MaintenanceNotice } from './maintenance-notices.schema.ts'
 import { maintenanceNoticeMethods, maintenanceNoticePath } from './maintenance-notices.shared.ts'
 
 /** `/maintenance-notices`: admins announce maintenance (pushed to every client); anyone lists the active ones. */
@@ -13,9 +14,11 @@ export const maintenanceNotices = (store: EventStore) => (app: ServiceApp) => {
   app.use(maintenanceNoticePath, new MaintenanceNoticeService(store), { methods: [...maintenanceNoticeMethods] })
   app.service(maintenanceNoticePath).hooks({
     around: {
+      all: [publicQuery(maintenanceNoticeSchema)],
       create: [authenticateUser(), transactional()]
     },
     before: {
+      find: [schemaHooks.validateQuery(maintenanceNoticeQueryValidator)],
       create: [requireRole('admin'), schemaHooks.validateData(maintenanceNoticeDataValidator)]
     },
     after: {

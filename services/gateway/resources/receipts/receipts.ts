@@ -2,10 +2,11 @@ import { NotAuthenticated } from '@feathersjs/errors'
 import { hooks as schemaHooks } from '@feathersjs/schema'
 import { bearerToken } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { publicQuery } from '../../../../shared/feathers/query.ts'
 import type { EventStore } from '../../history/store.ts'
 import { findAppliance } from '../../sse/credentials.ts'
 import { ReceiptService } from './receipts.class.ts'
-import { receiptDataValidator } from './receipts.schema.ts'
+import { receiptDataValidator, receiptSchema } from './receipts.schema.ts'
 import { receiptMethods, receiptPath } from './receipts.shared.ts'
 
 /** Around hook: the caller must present a live appliance token (401 otherwise); `params.appliance` is it. */
@@ -25,7 +26,7 @@ export function authenticateAppliance() {
 export const receipts = (store: EventStore) => (app: ServiceApp) => {
   app.use(receiptPath, new ReceiptService(store), { methods: [...receiptMethods] })
   app.service(receiptPath).hooks({
-    around: { all: [authenticateAppliance()] },
+    around: { all: [authenticateAppliance(), publicQuery(receiptSchema)] },
     before: { create: [schemaHooks.validateData(receiptDataValidator)] }
   })
 }

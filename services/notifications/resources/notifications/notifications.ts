@@ -1,9 +1,10 @@
 import { hooks as schemaHooks } from '@feathersjs/schema'
 import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { selfOrAdmin } from '../../../../shared/feathers/resources.ts'
 import { NotificationService, getOptions } from './notifications.class.ts'
-import { notificationQueryValidator, notificationResolver } from './notifications.schema.ts'
+import { notificationQueryValidator, notificationResolver, notificationSchema } from './notifications.schema.ts'
 import { notificationMethods, notificationPath } from './notifications.shared.ts'
 
 export * from './notifications.class.ts'
@@ -25,7 +26,7 @@ export const notifications = (app: ServiceApp) => {
   app.use(notificationPath, new NotificationService(getOptions(app)), { methods: notificationMethods, events: [] })
   app.service(notificationPath).hooks({
     around: {
-      all: [authenticateUser(), schemaHooks.resolveResult(notificationResolver)]
+      all: [authenticateUser(), publicQuery(notificationSchema), schemaHooks.resolveResult(notificationResolver)]
     },
     before: {
       all: [schemaHooks.validateQuery(notificationQueryValidator)],

@@ -3,9 +3,10 @@ import { hooks as schemaHooks } from '@feathersjs/schema'
 import { CLAIM_OPENED } from '../../../../shared/contracts/order.ts'
 import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { ClaimService, getOptions } from './claims.class.ts'
-import { claimDataResolver, claimDataValidator, claimResolver, type Claim, type ClaimData } from './claims.schema.ts'
+import { claimDataResolver, claimDataValidator, claimResolver, claimSchema, type Claim, type ClaimData } from './claims.schema.ts'
 import { claimMethods, claimPath } from './claims.shared.ts'
 
 /** `POST /claims`: the buyer of an order opens a claim on it; emits claim.opened. */
@@ -13,7 +14,7 @@ export function claims(app: ServiceApp): void {
   app.use(claimPath, new ClaimService(getOptions(app)), { methods: [...claimMethods] })
   app.service(claimPath).hooks({
     around: {
-      all: [authenticateUser(), schemaHooks.resolveResult(claimResolver)],
+      all: [authenticateUser(), publicQuery(claimSchema), schemaHooks.resolveResult(claimResolver)],
       create: [transactional()]
     },
     before: {

@@ -20,8 +20,12 @@ export const orderSchema = Type.Object(
 )
 export type Order = Static<typeof orderSchema>
 
-/** As stored: with the sellers of its lines, for sellers' reads. */
-export type OrderRow = Order & { sellerIds: string[] }
+/**
+ * As stored: an order with the sellers of its lines (`orders`), or one
+ * seller's share of it (`seller_orders`: that seller's lines, their subtotal
+ * as `total`, and `sellerId`).
+ */
+export type OrderRow = Order & { sellerIds?: string[]; sellerId?: string }
 
 const toIso = (value: unknown) => (value instanceof Date ? value.toISOString() : (value as string))
 
@@ -34,12 +38,13 @@ const sellerView = (context: HookContext) => context.params.caller?.role === 'se
 const visibleLines = (order: OrderRow, context: HookContext): OrderLine[] =>
   sellerView(context) ? order.items.filter((line) => line.sellerId === context.params.caller!.id) : order.items
 
-/** A seller's view holds only their lines, totalled; the seller list is internal. */
+/** A seller's view holds only their lines, totalled; who sells in an order is internal. */
 export const orderExternalResolver = resolve<OrderRow, HookContext>({
   items: async (_value, order, context) => visibleLines(order, context),
   total: async (value, order, context) =>
     sellerView(context) ? visibleLines(order, context).reduce((sum, l) => sum + l.unitPrice * l.quantity, 0) : value,
-  sellerIds: async () => undefined
+  sellerIds: async () => undefined,
+  sellerId: async () => undefined
 })
 
 /** Placing an order: products and quantities; prices, titles and sellers come from the projection. */

@@ -1,8 +1,9 @@
 import { BadRequest, Conflict, Forbidden } from '@feathersjs/errors'
 import { hooks as schemaHooks } from '@feathersjs/schema'
-import { ORDER_CREATED, type OrderLine } from '../../../../shared/contracts/order.ts'
+import { ORDER_CREATED, ORDER_PLACED, type OrderLine } from '../../../../shared/contracts/order.ts'
 import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
 import { OrderService, getOptions, type OrderParams } from './orders.class.ts'
@@ -12,6 +13,7 @@ import {
   orderExternalResolver,
   orderQueryValidator,
   orderResolver,
+  orderSchema,
   type OrderData,
   type OrderRow
 } from './orders.schema.ts'
@@ -21,19 +23,26 @@ import { orderMethods, orderPath } from './orders.shared.ts'
  * `/orders`: buyers place orders and read their own; sellers read the orders
  * holding their items, seeing only their lines. Prices, titles, sellers and
  * stock come from the product projection; a placed order is one
- * order.created per seller, each with that seller's lines.
+ * order.placed (the whole order, for its buyer) and one order.created per
+ * seller, each with that seller's lines.
+ *
+ * What a query acts on is what the caller is shown: a seller's list is read
+ * from `seller_orders` (their lines, their subtotal as `total`), so filters
+ * and sorts on `total` are on the seller's own subtotal and never reveal what
+ * the buyer spent with other sellers. `$select` never reaches the hooks that
+ * decide who reads what (see publicQuery).
  */
 export function orders(app: ServiceApp): void {
   const service = new OrderService(getOptions(app))
   app.use(orderPath, service, { methods: [...orderMethods] })
   app.service(orderPath).hooks({
     around: {
-      all: [authenticateUser(), schemaHooks.resolveExternal(orderExternalResolver), schemaHooks.resolveResult(orderResolver)],
+      all: [authenticateUser(), publicQuery(orderSchema), schemaHooks.resolveExternal(orderExternalResolver), schemaHooks.resolveResult(orderResolver)],
       create: [transactional()]
     },
     before: {
       all: [schemaHooks.validateQuery(orderQueryValidator)],
-      find: [scopeToCaller(service)],
+      find: [scopeToCaller],
       get: [uuidId()],
       create: [
         requireRole('buyer'),
@@ -44,7 +53,7 @@ export function orders(app: ServiceApp): void {
     },
     after: {
       get: [refuseOthers],
-      create: [emitPerSeller]
+      create: [recordSellerShares, emitOrderEvents]
     }
   })
 }
@@ -93,38 +102,73 @@ async function reserveStock(context: HookContext) {
   ;(context.params as OrderParams).priced = { lines, currency: currencies[0]! }
 }
 
-/** order.created once per seller, in the order's transaction, each with that seller's lines and subtotal. */
-async function emitPerSeller(context: HookContext) {
-  const order = context.result as OrderRow
-  const createdAt = order.createdAt as unknown
+const linesBySeller = (order: OrderRow) => {
   const bySeller = new Map<string, OrderLine[]>()
   for (const line of order.items) bySeller.set(line.sellerId, [...(bySeller.get(line.sellerId) ?? []), line])
-  for (const [sellerId, items] of bySeller) {
+  return bySeller
+}
+const subtotal = (lines: OrderLine[]) => lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0)
+const isoOf = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value))
+
+/** Each seller's share of the new order, in its transaction: what sellers' lists are read from. */
+async function recordSellerShares(context: HookContext) {
+  const order = context.result as OrderRow
+  const rows = [...linesBySeller(order)].map(([sellerId, items]) => ({
+    id: order.id,
+    sellerId,
+    buyerId: order.buyerId,
+    status: order.status,
+    items: JSON.stringify(items),
+    total: subtotal(items),
+    currency: order.currency,
+    createdAt: order.createdAt
+  }))
+  await context.params.transaction!.trx.withSchema(context.app.get('schema')).table('seller_orders').insert(rows)
+}
+
+/**
+ * In the order's transaction: order.placed once with the whole order (for
+ * its buyer), and order.created once per seller with that seller's lines
+ * and subtotal (for the seller and their appliances).
+ */
+async function emitOrderEvents(context: HookContext) {
+  const order = context.result as OrderRow
+  const createdAt = isoOf(order.createdAt)
+  await emit(context, ORDER_PLACED, {
+    orderId: order.id,
+    buyerId: order.buyerId,
+    items: order.items,
+    total: Number(order.total),
+    currency: order.currency,
+    createdAt
+  })
+  for (const [sellerId, items] of linesBySeller(order)) {
     await emit(context, ORDER_CREATED, {
       orderId: order.id,
       buyerId: order.buyerId,
       sellerId,
       items,
-      total: items.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0),
+      total: subtotal(items),
       currency: order.currency,
-      createdAt: createdAt instanceof Date ? createdAt.toISOString() : String(createdAt)
+      createdAt
     })
   }
 }
 
-/** Buyers list their own orders, sellers the orders holding their items, admins all. */
-function scopeToCaller(service: OrderService) {
-  return async (context: HookContext) => {
-    const caller = context.params.caller
-    if (!context.params.provider || !caller || caller.role === 'admin') return
-    const query = { $sort: { createdAt: -1 }, ...context.params.query }
-    if (caller.role === 'buyer') {
-      context.params.query = { ...query, buyerId: caller.id }
-      return
-    }
-    const knex = service.createQuery({ ...context.params, query } as OrderParams).whereRaw('? = any("sellerIds")', [caller.id])
-    context.params = { ...context.params, query, knex }
+/**
+ * Buyers list their own orders, admins all; sellers list their shares of
+ * orders (`seller_orders`), so every filter and sort acts on what they see.
+ */
+async function scopeToCaller(context: HookContext) {
+  const caller = context.params.caller
+  if (!context.params.provider || !caller || caller.role === 'admin') return
+  // newest first by default; the id breaks ties so pages never overlap
+  const query = { $sort: { createdAt: -1, id: 1 }, ...context.params.query }
+  if (caller.role === 'buyer') {
+    context.params.query = { ...query, buyerId: caller.id }
+    return
   }
+  context.params = { ...context.params, query: { ...query, sellerId: caller.id }, adapter: { name: 'seller_orders' } } as OrderParams
 }
 
 /** An order is read by its buyer, the sellers in it, or an admin. */
@@ -133,6 +177,6 @@ async function refuseOthers(context: HookContext) {
   const order = context.result as OrderRow
   if (!context.params.provider || !caller || caller.role === 'admin') return
   if (caller.role === 'buyer' && order.buyerId === caller.id) return
-  if (caller.role === 'seller' && order.sellerIds.includes(caller.id)) return
+  if (caller.role === 'seller' && order.sellerIds?.includes(caller.id)) return
   throw new Forbidden('This order is not yours to read')
 }

@@ -1,5 +1,12 @@
 import { hooks as schemaHooks } from '@feathersjs/schema'
+import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
+import { transactional } from '../../../../shared/feathers/transaction.ts'
+import { clientAddress } from '../../login/client-address.ts'
+import { admitLogin, loginSucceeded } from '../../login/hooks.ts'
+import type { LoginThrottle } from '../../login/throttle.ts'
+import { endSessions } from '../../sessions/end-sessions.ts'
+import { refuseEndedSession } from '../../sessions/current-session.ts'
 import { userExternalResolver, userResolver, userService } from '../users/users.ts'
 import {
   EmailPasswordStrategy,
@@ -32,14 +39,22 @@ const publicUser = async (context: HookContext) => {
   result.user = await userExternalResolver.resolve(await userResolver.resolve(result.user, context), context)
 }
 
-export const authentication = (app: ServiceApp) => {
+/**
+ * `authentication`: logging in (`create`, throttled per address and per account) and logging out
+ * (`remove`, which ends every session of the token's user).
+ */
+export const authentication = (throttle: LoginThrottle) => (app: ServiceApp) => {
   app.set('authentication' as never, authenticationSettings(app) as never)
   const service = new UserAuthenticationService(app)
   service.register('jwt', new UserTokenStrategy())
   service.register('local', new EmailPasswordStrategy())
-  app.use(authenticationPath, service, { methods: [...authenticationMethods], events: [] })
+  app.use(authenticationPath, service, { methods: [...authenticationMethods], events: [], koa: { before: [clientAddress()] } })
   app.service(authenticationPath).hooks({
-    before: { create: [validateAuthenticationRequest] },
-    after: { create: [stampLastLogin, publicUser] }
+    around: { remove: [authenticateUser(), transactional()] },
+    before: { create: [validateAuthenticationRequest, admitLogin(throttle)], remove: [refuseEndedSession] },
+    after: {
+      create: [loginSucceeded(throttle), stampLastLogin, publicUser],
+      remove: [endSessions('logout', (context) => (context.result as AuthenticationResult).user.id), publicUser]
+    }
   })
 }

@@ -23,7 +23,9 @@ export const userSchema = Type.Object(
     bio: Type.Union([Type.String({ maxLength: 500 }), Type.Null()]),
     createdAt: timestamp,
     updatedAt: timestamp,
-    lastLoginAt: Type.Union([timestamp, Type.Null()])
+    lastLoginAt: Type.Union([timestamp, Type.Null()]),
+    /** raised whenever the user's sessions end: tokens signed with a lower one are refused; never leaves the service */
+    sessionVersion: Type.Integer({ minimum: 0 })
   },
   { $id: 'User', additionalProperties: false }
 )
@@ -36,7 +38,8 @@ export const userResolver = resolve<User, HookContext>({
 })
 
 export const userExternalResolver = resolve<User, HookContext>({
-  password: async () => undefined
+  password: async () => undefined,
+  sessionVersion: async () => undefined
 })
 
 /** Registration: anyone may open a buyer or seller account; admins are only bootstrapped. */
@@ -69,18 +72,28 @@ export const userDataResolver = resolve<User, HookContext>({
   }
 })
 
-/** What a user (or an admin) may change in a profile. */
-export const userPatchSchema = Type.Partial(Type.Pick(userSchema, ['name', 'bio']), {
-  $id: 'UserPatch',
-  additionalProperties: false,
-  minProperties: 1
-})
+/**
+ * What a user (or an admin) may change in an account: the profile, and the password. A user changing
+ * their own password also gives the one they have (`currentPassword`); a new password ends every
+ * session of the account, the caller's included.
+ */
+export const userPatchSchema = Type.Partial(
+  Type.Object({
+    ...Type.Pick(userSchema, ['name', 'bio', 'password']).properties,
+    currentPassword: Type.String({ minLength: 1, maxLength: 72 })
+  }),
+  { $id: 'UserPatch', additionalProperties: false, minProperties: 1 }
+)
 export type UserPatch = Static<typeof userPatchSchema>
 export const userPatchValidator = getValidator(userPatchSchema, dataValidator)
-export const profileFields = Object.keys(userPatchSchema.properties) as Array<keyof UserPatch>
+/** The fields of the profile, whose changes `user.updated` names (not the password). */
+export const profileFields: Array<'name' | 'bio'> = ['name', 'bio']
 
-export const userPatchResolver = resolve<User, HookContext>({
-  updatedAt: async () => new Date().toISOString()
+export const userPatchResolver = resolve<User & { currentPassword?: string }, HookContext>({
+  updatedAt: async () => new Date().toISOString(),
+  password: passwordHash({ strategy: 'local' }),
+  // checked against the stored hash before (passwords.ts), never written
+  currentPassword: async () => undefined
 })
 
 export const userQuerySchema = querySyntax(Type.Pick(userSchema, ['id', 'email']))

@@ -1,12 +1,18 @@
 import { Conflict } from '@feathersjs/errors'
 import { ERROR } from '@feathersjs/knex'
 import { hooks as schemaHooks } from '@feathersjs/schema'
+import { Type } from '@feathersjs/typebox'
 import { USER_REGISTERED, USER_UPDATED } from '../../../../shared/contracts/index.ts'
 import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { selfOrAdmin, toIsoString } from '../../../../shared/feathers/resources.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
+import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
+import { clientAddress } from '../../login/client-address.ts'
+import type { LoginThrottle } from '../../login/throttle.ts'
+import { refuseEndedSession } from '../../sessions/current-session.ts'
+import { checkCurrentPassword, endSessionsOnPasswordChange } from './password-change.ts'
 import { UserService, getOptions, type User, type UserParams } from './users.class.ts'
 import {
   profileFields,
@@ -17,7 +23,8 @@ import {
   userPatchResolver,
   userPatchValidator,
   userQueryValidator,
-  userResolver
+  userResolver,
+  userSchema
 } from './users.schema.ts'
 import { userMethods, userPath } from './users.shared.ts'
 
@@ -80,11 +87,11 @@ const emitUpdated = async (context: UserContext) => {
 /** The accounts resource with its own type (the app's service map is untyped). */
 export const userService = (app: ServiceApp) => app.service(userPath) as unknown as UserService
 
-export const users = (app: ServiceApp) => {
-  app.use(userPath, new UserService(getOptions(app)), { methods: userMethods, events: [] })
+export const users = (throttle: LoginThrottle) => (app: ServiceApp) => {
+  app.use(userPath, new UserService(getOptions(app)), { methods: userMethods, events: [], koa: { before: [clientAddress()] } })
   app.service(userPath).hooks({
     around: {
-      all: [schemaHooks.resolveExternal(userExternalResolver), schemaHooks.resolveResult(userResolver)],
+      all: [publicQuery(Type.Omit(userSchema, ['password'])) /* the password hash is never selectable */, schemaHooks.resolveExternal(userExternalResolver), schemaHooks.resolveResult(userResolver)],
       create: [transactional()],
       get: [authenticateUser()],
       patch: [authenticateUser(), transactional()]
@@ -92,18 +99,20 @@ export const users = (app: ServiceApp) => {
     before: {
       all: [schemaHooks.validateQuery(userQueryValidator)],
       create: [validateNewUser, schemaHooks.resolveData(userDataResolver)],
-      get: [uuidId(), selfOrAdmin()],
+      get: [refuseEndedSession, uuidId(), selfOrAdmin()],
       patch: [
+        refuseEndedSession,
         uuidId(),
         selfOrAdmin(),
         schemaHooks.validateData(userPatchValidator),
-        schemaHooks.resolveData(userPatchResolver),
-        rememberProfile
+        rememberProfile,
+        checkCurrentPassword(throttle),
+        schemaHooks.resolveData(userPatchResolver)
       ]
     },
     after: {
       create: [emitRegistered],
-      patch: [emitUpdated]
+      patch: [emitUpdated, endSessionsOnPasswordChange]
     },
     error: {
       create: [emailTaken]
