@@ -1,6 +1,7 @@
 import type { EventPayload, RoutingKey } from '../contracts/index.ts'
 import { writeOutbox } from '../bus/outbox.ts'
 import type { MessageMeta } from '../bus/message.ts'
+import { checkDeclaredEmit } from '../manifest/resource.ts'
 import type { HookContext } from './declarations.ts'
 
 /**
@@ -21,7 +22,8 @@ export function transactional() {
 /**
  * Writes an event to this service's outbox in the method's transaction: it is
  * published if and only if the transaction commits. Use from hooks inside
- * `transactional()`.
+ * `transactional()`. Only a routing key the resource's manifest declares for
+ * the method is accepted, so the documentation cannot miss an event.
  */
 export async function emit<K extends RoutingKey>(
   context: HookContext,
@@ -29,6 +31,7 @@ export async function emit<K extends RoutingKey>(
   payload: EventPayload<K>,
   meta?: MessageMeta
 ): Promise<string> {
+  checkDeclaredEmit(context.self, context.path, context.method, routingKey)
   const trx = context.params.transaction?.trx
   if (!trx) throw new Error(`emit(${routingKey}) needs the transactional() hook around ${context.path}.${context.method}`)
   const app = context.app

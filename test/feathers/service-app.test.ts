@@ -9,6 +9,7 @@ import { USER_REGISTERED, USER_UPDATED } from '../../shared/contracts/user.ts'
 import { createServiceApp } from '../../shared/feathers/app.ts'
 import type { HookContext, ServiceApp } from '../../shared/feathers/declarations.ts'
 import { emit, transactional } from '../../shared/feathers/transaction.ts'
+import { defineResource, serviceOptions } from '../../shared/manifest/resource.ts'
 import { startApp, testEnv, uniqueNamespace, type RunningApp } from '../../shared/testing/index.ts'
 import { cleanUp, RawBroker } from '../bus/support.ts'
 
@@ -36,7 +37,8 @@ function accountsApp(ns: string): ServiceApp {
       })
     }]
   })
-  app.use('signups', new SignupService() as never, { methods: ['create'] })
+  const signupManifest = defineResource({ path: 'signups', methods: ['create'], access: { create: { who: 'anyone', open: true } }, emits: { create: [USER_REGISTERED] } })
+  app.use('signups', new SignupService() as never, serviceOptions(signupManifest))
   app.service('signups').hooks({
     around: { create: [transactional()] },
     after: {

@@ -5,4 +5,4 @@ export type { Balance }
 /** `GET /balances/:userId`: a user's points. */
 export const balancePath = 'balances'
 
-export const balanceMethods: Array<keyof BalanceService> = ['get']
+export const balanceMethods = ['get'] as const satisfies ReadonlyArray<keyof BalanceService>

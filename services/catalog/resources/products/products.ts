@@ -1,7 +1,7 @@
 import { BadRequest, Forbidden, NotFound } from '@feathersjs/errors'
 import { hooks as schemaHooks } from '@feathersjs/schema'
 import { PRODUCT_CREATED, PRODUCT_UPDATED } from '../../../../shared/contracts/product.ts'
-import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
+import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
@@ -22,7 +22,10 @@ import {
   type ProductData,
   type ProductPatch
 } from './products.schema.ts'
-import { productMethods, productPath } from './products.shared.ts'
+import { productPath } from './products.shared.ts'
+import { requireManifestRole } from '../../../../shared/manifest/access.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
+import { productManifest } from './products.manifest.ts'
 
 /**
  * `/products`: anyone reads, sellers create, only a product's seller patches
@@ -31,7 +34,7 @@ import { productMethods, productPath } from './products.shared.ts'
  * each child gets its own version and its own product.updated.
  */
 export function products(app: ServiceApp): void {
-  app.use(productPath, new ProductService(getOptions(app)), { methods: [...productMethods] })
+  app.use(productPath, new ProductService(getOptions(app)), serviceOptions(productManifest))
   app.service(productPath).hooks({
     around: {
       all: [publicQuery(productSchema), schemaHooks.resolveExternal(productExternalResolver), schemaHooks.resolveResult(productResolver)],
@@ -44,13 +47,13 @@ export function products(app: ServiceApp): void {
       all: [schemaHooks.validateQuery(productQueryValidator)],
       get: [uuidId()],
       create: [
-        requireRole('seller'),
+        requireManifestRole(productManifest),
         schemaHooks.validateData(productDataValidator),
         checkParent,
         schemaHooks.resolveData(productDataResolver)
       ],
       patch: [
-        requireRole('seller'),
+        requireManifestRole(productManifest),
         uuidId(),
         schemaHooks.validateData(productPatchValidator),
         lockForPatch,

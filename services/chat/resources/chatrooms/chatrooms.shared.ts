@@ -5,4 +5,4 @@ export type { Chatroom, ChatroomData }
 /** `POST /chatrooms`, `GET /chatrooms/:id`: rooms and their members, for members. */
 export const chatroomPath = 'chatrooms'
 
-export const chatroomMethods: Array<keyof ChatroomService> = ['create', 'get']
+export const chatroomMethods = ['create', 'get'] as const satisfies ReadonlyArray<keyof ChatroomService>

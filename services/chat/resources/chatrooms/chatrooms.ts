@@ -8,7 +8,9 @@ import { uuidId } from '../../../../shared/feathers/validation.ts'
 import { knownUsers, learnNameFromToken } from '../../user-names.ts'
 import { ChatroomService, getOptions, type Chatroom, type ChatroomData, type ChatroomParams } from './chatrooms.class.ts'
 import { chatroomDataResolver, chatroomDataValidator, chatroomQueryValidator, chatroomResolver, chatroomSchema } from './chatrooms.schema.ts'
-import { chatroomMethods, chatroomPath } from './chatrooms.shared.ts'
+import { chatroomPath } from './chatrooms.shared.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
+import { chatroomManifest } from './chatrooms.manifest.ts'
 
 export * from './chatrooms.class.ts'
 export * from './chatrooms.schema.ts'
@@ -77,7 +79,7 @@ const membersOnly = async (context: HookContext) => {
  */
 
 export const chatrooms = (app: ServiceApp) => {
-  app.use(chatroomPath, new ChatroomService(getOptions(app)), { methods: chatroomMethods, events: [] })
+  app.use(chatroomPath, new ChatroomService(getOptions(app)), { ...serviceOptions(chatroomManifest), events: [] })
   app.service(chatroomPath).hooks({
     around: {
       all: [authenticateUser(), publicQuery(chatroomSchema), schemaHooks.resolveResult(chatroomResolver)],

@@ -7,7 +7,9 @@ import type { EventStore } from '../../history/store.ts'
 import { findAppliance } from '../../sse/credentials.ts'
 import { ReceiptService } from './receipts.class.ts'
 import { receiptDataValidator, receiptSchema } from './receipts.schema.ts'
-import { receiptMethods, receiptPath } from './receipts.shared.ts'
+import { receiptPath } from './receipts.shared.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
+import { receiptManifest } from './receipts.manifest.ts'
 
 /** Around hook: the caller must present a live appliance token (401 otherwise); `params.appliance` is it. */
 export function authenticateAppliance() {
@@ -24,7 +26,7 @@ export function authenticateAppliance() {
 
 /** `/receipts`: an appliance acknowledges the orders it printed. */
 export const receipts = (store: EventStore) => (app: ServiceApp) => {
-  app.use(receiptPath, new ReceiptService(store), { methods: [...receiptMethods] })
+  app.use(receiptPath, new ReceiptService(store), serviceOptions(receiptManifest))
   app.service(receiptPath).hooks({
     around: { all: [authenticateAppliance(), publicQuery(receiptSchema)] },
     before: { create: [schemaHooks.validateData(receiptDataValidator)] }

@@ -5,4 +5,4 @@ export type { Notification, NotificationQuery }
 /** `GET /notifications?userId=`: the emails sent to a user, newest first, paginated. */
 export const notificationPath = 'notifications'
 
-export const notificationMethods: Array<keyof NotificationService> = ['find']
+export const notificationMethods = ['find'] as const satisfies ReadonlyArray<keyof NotificationService>

@@ -5,7 +5,9 @@ import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { selfOrAdmin } from '../../../../shared/feathers/resources.ts'
 import { NotificationService, getOptions } from './notifications.class.ts'
 import { notificationQueryValidator, notificationResolver, notificationSchema } from './notifications.schema.ts'
-import { notificationMethods, notificationPath } from './notifications.shared.ts'
+import { notificationPath } from './notifications.shared.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
+import { notificationManifest } from './notifications.manifest.ts'
 
 export * from './notifications.class.ts'
 export * from './notifications.schema.ts'
@@ -23,7 +25,7 @@ const ownByDefault = async (context: HookContext) => {
 export const notificationService = (app: ServiceApp) => app.service(notificationPath) as unknown as NotificationService
 
 export const notifications = (app: ServiceApp) => {
-  app.use(notificationPath, new NotificationService(getOptions(app)), { methods: notificationMethods, events: [] })
+  app.use(notificationPath, new NotificationService(getOptions(app)), { ...serviceOptions(notificationManifest), events: [] })
   app.service(notificationPath).hooks({
     around: {
       all: [authenticateUser(), publicQuery(notificationSchema), schemaHooks.resolveResult(notificationResolver)]

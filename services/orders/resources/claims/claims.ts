@@ -1,17 +1,20 @@
 import { BadRequest, Forbidden } from '@feathersjs/errors'
 import { hooks as schemaHooks } from '@feathersjs/schema'
 import { CLAIM_OPENED } from '../../../../shared/contracts/order.ts'
-import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
+import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { ClaimService, getOptions } from './claims.class.ts'
 import { claimDataResolver, claimDataValidator, claimResolver, claimSchema, type Claim, type ClaimData } from './claims.schema.ts'
-import { claimMethods, claimPath } from './claims.shared.ts'
+import { claimPath } from './claims.shared.ts'
+import { requireManifestRole } from '../../../../shared/manifest/access.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
+import { claimManifest } from './claims.manifest.ts'
 
 /** `POST /claims`: the buyer of an order opens a claim on it; emits claim.opened. */
 export function claims(app: ServiceApp): void {
-  app.use(claimPath, new ClaimService(getOptions(app)), { methods: [...claimMethods] })
+  app.use(claimPath, new ClaimService(getOptions(app)), serviceOptions(claimManifest))
   app.service(claimPath).hooks({
     around: {
       all: [authenticateUser(), publicQuery(claimSchema), schemaHooks.resolveResult(claimResolver)],
@@ -19,7 +22,7 @@ export function claims(app: ServiceApp): void {
     },
     before: {
       create: [
-        requireRole('buyer'),
+        requireManifestRole(claimManifest),
         schemaHooks.validateData(claimDataValidator),
         checkOrder,
         schemaHooks.resolveData(claimDataResolver)

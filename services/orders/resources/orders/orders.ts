@@ -1,7 +1,7 @@
 import { BadRequest, Conflict, Forbidden } from '@feathersjs/errors'
 import { hooks as schemaHooks } from '@feathersjs/schema'
 import { ORDER_CREATED, ORDER_PLACED, type OrderLine } from '../../../../shared/contracts/order.ts'
-import { authenticateUser, requireRole } from '../../../../shared/feathers/auth.ts'
+import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
@@ -17,7 +17,10 @@ import {
   type OrderData,
   type OrderRow
 } from './orders.schema.ts'
-import { orderMethods, orderPath } from './orders.shared.ts'
+import { orderPath } from './orders.shared.ts'
+import { requireManifestRole } from '../../../../shared/manifest/access.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
+import { orderManifest } from './orders.manifest.ts'
 
 /**
  * `/orders`: buyers place orders and read their own; sellers read the orders
@@ -34,7 +37,7 @@ import { orderMethods, orderPath } from './orders.shared.ts'
  */
 export function orders(app: ServiceApp): void {
   const service = new OrderService(getOptions(app))
-  app.use(orderPath, service, { methods: [...orderMethods] })
+  app.use(orderPath, service, serviceOptions(orderManifest))
   app.service(orderPath).hooks({
     around: {
       all: [authenticateUser(), publicQuery(orderSchema), schemaHooks.resolveExternal(orderExternalResolver), schemaHooks.resolveResult(orderResolver)],
@@ -45,7 +48,7 @@ export function orders(app: ServiceApp): void {
       find: [scopeToCaller],
       get: [uuidId()],
       create: [
-        requireRole('buyer'),
+        requireManifestRole(orderManifest),
         schemaHooks.validateData(orderDataValidator),
         reserveStock,
         schemaHooks.resolveData(orderDataResolver)

@@ -5,4 +5,4 @@ export type { Segment }
 /** `GET /segments/:userId`: the segment a user belongs to. */
 export const segmentPath = 'segments'
 
-export const segmentMethods: Array<keyof SegmentService> = ['get']
+export const segmentMethods = ['get'] as const satisfies ReadonlyArray<keyof SegmentService>

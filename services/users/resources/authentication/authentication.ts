@@ -15,7 +15,9 @@ import {
   authenticationSettings
 } from './authentication.class.ts'
 import { authenticationValidators } from './authentication.schema.ts'
-import { authenticationMethods, authenticationPath, type AuthenticationResult } from './authentication.shared.ts'
+import { authenticationPath, type AuthenticationResult } from './authentication.shared.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
+import { authenticationManifest } from './authentication.manifest.ts'
 
 export * from './authentication.class.ts'
 export * from './authentication.schema.ts'
@@ -48,7 +50,7 @@ export const authentication = (throttle: LoginThrottle) => (app: ServiceApp) => 
   const service = new UserAuthenticationService(app)
   service.register('jwt', new UserTokenStrategy())
   service.register('local', new EmailPasswordStrategy())
-  app.use(authenticationPath, service, { methods: [...authenticationMethods], events: [], koa: { before: [clientAddress()] } })
+  app.use(authenticationPath, service, { ...serviceOptions(authenticationManifest), events: [], koa: { before: [clientAddress()] } })
   app.service(authenticationPath).hooks({
     around: { remove: [authenticateUser(), transactional()] },
     before: { create: [validateAuthenticationRequest, admitLogin(throttle)], remove: [refuseEndedSession] },

@@ -5,4 +5,4 @@ export type { User, UserData, UserPatch, UserQuery }
 /** Where the accounts resource is served, and what a client may call on it. */
 export const userPath = 'users'
 
-export const userMethods: Array<keyof UserService> = ['create', 'get', 'patch']
+export const userMethods = ['create', 'get', 'patch'] as const satisfies ReadonlyArray<keyof UserService>

@@ -26,7 +26,9 @@ import {
   userResolver,
   userSchema
 } from './users.schema.ts'
-import { userMethods, userPath } from './users.shared.ts'
+import { userPath } from './users.shared.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
+import { userManifest } from './users.manifest.ts'
 
 export * from './users.class.ts'
 export * from './users.schema.ts'
@@ -88,7 +90,7 @@ const emitUpdated = async (context: UserContext) => {
 export const userService = (app: ServiceApp) => app.service(userPath) as unknown as UserService
 
 export const users = (throttle: LoginThrottle) => (app: ServiceApp) => {
-  app.use(userPath, new UserService(getOptions(app)), { methods: userMethods, events: [], koa: { before: [clientAddress()] } })
+  app.use(userPath, new UserService(getOptions(app)), { ...serviceOptions(userManifest), events: [], koa: { before: [clientAddress()] } })
   app.service(userPath).hooks({
     around: {
       all: [publicQuery(Type.Omit(userSchema, ['password'])) /* the password hash is never selectable */, schemaHooks.resolveExternal(userExternalResolver), schemaHooks.resolveResult(userResolver)],
