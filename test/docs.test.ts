@@ -3,9 +3,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { feathers, type HookContext } from '@feathersjs/feathers'
 import YAML from 'yaml'
-import { contracts, routingKeys } from '../shared/contracts/index.ts'
+import { contracts, PRODUCT_CREATED, routingKeys, USER_REGISTERED } from '../shared/contracts/index.ts'
+import type { ServiceApp } from '../shared/feathers/declarations.ts'
+import { emit } from '../shared/feathers/transaction.ts'
+import { requireManifestRole } from '../shared/manifest/access.ts'
+import { defineResource, externalMethodsOf, manifestOf, serviceOptions } from '../shared/manifest/resource.ts'
+import { serviceTable } from '../shared/services.ts'
+import { testEnv, uniqueNamespace } from '../shared/testing/index.ts'
 import { checkAsyncapi, topicMatches, writeDocs } from '../scripts/docs.ts'
+import { loadManifests } from '../scripts/docs/manifests.ts'
 
 const docsDir = fileURLToPath(new URL('../docs/', import.meta.url))
 const generatedFiles = ['api.md', 'events.md', 'asyncapi.yaml', 'openapi.json']
@@ -91,5 +99,75 @@ describe('Generated API and event documentation', function () {
     expect(topicMatches('*.created', 'claim.opened')).to.equal(false)
     expect(topicMatches('order.created', 'order.created')).to.equal(true)
     expect(topicMatches('#.created', 'a.b.created')).to.equal(true)
+  })
+})
+
+describe('Resource manifests: what the docs render is what the code enforces', function () {
+  const ns = uniqueNamespace('manifests')
+  const apps = new Map<string, ServiceApp>()
+
+  before(async function () {
+    for (const { name } of serviceTable) {
+      const { createApp } = (await import(`../services/${name}/app.ts`)) as { createApp: (env: ReturnType<typeof testEnv>) => ServiceApp }
+      apps.set(name, createApp(testEnv(ns)))
+    }
+  })
+
+  after(async function () {
+    // the apps were never set up: only their lazily created database pools are to close
+    for (const app of apps.values()) await app.get('db').destroy()
+  })
+
+  it('every resource of every service is registered with its manifest, answering exactly the methods it declares', async function () {
+    const manifests = await loadManifests()
+    expect([...manifests.keys()], 'public paths with a manifest').to.not.be.empty
+    for (const [path, { service, manifest }] of manifests) {
+      const registered = apps.get(service)!.service(path)
+      expect(manifestOf(registered), `/${path} registered with its manifest`).to.equal(manifest)
+      expect(externalMethodsOf(registered), `the methods /${path} answers from outside`).to.deep.equal([...manifest.methods])
+    }
+  })
+
+  function thingsApp(emitted: typeof PRODUCT_CREATED | typeof USER_REGISTERED, withManifest = true) {
+    const manifest = defineResource({
+      path: 'things',
+      methods: ['create', 'patch'],
+      access: { create: { who: 'sellers', roles: ['seller'] }, patch: { who: 'anyone' } },
+      emits: { create: [USER_REGISTERED] }
+    })
+    const app = feathers()
+    const service = { create: async (data: object) => data, patch: async (_id: string, data: object) => data }
+    app.use('things', service, withManifest ? serviceOptions(manifest) : { methods: ['create', 'patch'] })
+    app.service('things').hooks({
+      before: { create: [requireManifestRole(manifest)], patch: [requireManifestRole(manifest)] },
+      after: { create: [async (context: HookContext) => void (await emit(context as never, emitted, {} as never))] }
+    } as never)
+    return app.service('things')
+  }
+
+  const refusal = async (call: Promise<unknown>) => call.then(() => undefined, (err: Error) => err)
+
+  it('emit() refuses a routing key the resource did not declare for the method', async function () {
+    const err = await refusal(thingsApp(PRODUCT_CREATED).create({}, { provider: 'rest', caller: { id: 'u', role: 'seller' } }))
+    expect(err?.message).to.match(/manifest of \/things does not declare it for create/)
+  })
+
+  it('emit() accepts a declared routing key (here it then asks for its transaction)', async function () {
+    const err = await refusal(thingsApp(USER_REGISTERED).create({}, { provider: 'rest', caller: { id: 'u', role: 'seller' } }))
+    expect(err?.message).to.match(/needs the transactional\(\) hook/)
+  })
+
+  it('emit() refuses to emit from a resource registered without a manifest', async function () {
+    const err = await refusal(thingsApp(USER_REGISTERED, false).create({}, { provider: 'rest', caller: { id: 'u', role: 'seller' } }))
+    expect(err?.message).to.match(/has no manifest/)
+  })
+
+  it('the role check is the one the manifest declares, and a method declaring no roles is not left open', async function () {
+    const buyer = await refusal(thingsApp(USER_REGISTERED).create({}, { provider: 'rest', caller: { id: 'u', role: 'buyer' } }))
+    expect(buyer?.name).to.equal('Forbidden')
+    const anonymous = await refusal(thingsApp(USER_REGISTERED).create({}, { provider: 'rest' }))
+    expect(anonymous?.name).to.equal('Forbidden')
+    const noRoles = await refusal(thingsApp(USER_REGISTERED).patch('1', {}, { provider: 'rest', caller: { id: 'u', role: 'admin' } }))
+    expect(noRoles?.message).to.match(/patch declares no roles/)
   })
 })

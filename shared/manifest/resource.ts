@@ -62,6 +62,11 @@ export function manifestOf(service: unknown): ResourceManifest | undefined {
   return getServiceOptions(service)?.manifest
 }
 
+/** The methods a registered service answers from outside (its `methods` option). */
+export function externalMethodsOf(service: unknown): string[] {
+  return [...(getServiceOptions(service)?.methods ?? [])]
+}
+
 /** Throws unless the service's manifest declares that `method` emits `routingKey`. */
 export function checkDeclaredEmit(service: unknown, path: string, method: string, routingKey: RoutingKey): void {
   const manifest = manifestOf(service)
