@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { ConsumerDeclaration } from '../../shared/bus/consumer-topology.ts'
+import type { ConsumerManifest } from '../../shared/manifest/consumer.ts'
 import { names } from '../../shared/bus/names.ts'
 import { maxAttempts, type RetryPolicy } from '../../shared/bus/retry.ts'
 import { serviceTable } from '../../shared/services.ts'
@@ -23,7 +23,7 @@ export interface QueueInfo {
   service: string
   queue: string
   bindings: string[]
-  declaration?: ConsumerDeclaration
+  declaration?: ConsumerManifest
   note?: string
 }
 
@@ -36,7 +36,7 @@ export async function loadConsumers(): Promise<{ queues: QueueInfo[]; notes: str
       notes.push(`services/${name}/topology.ts is missing: its consumers, if any, are not documented.`)
       continue
     }
-    const module = (await import(pathToFileURL(file).href)) as { consumers?: ConsumerDeclaration[] }
+    const module = (await import(pathToFileURL(file).href)) as { consumers?: ConsumerManifest[] }
     for (const declaration of module.consumers ?? []) {
       queues.push({ service: declaration.service, queue: names.queue(NS, declaration.service, declaration.purpose), bindings: declaration.bindings, declaration })
     }

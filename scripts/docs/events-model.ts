@@ -19,8 +19,8 @@ export interface EventsModel {
 
 export async function eventsModel(): Promise<EventsModel> {
   const manifests = await loadManifests()
-  const producers = await producersOf(manifests)
   const { queues, notes } = await loadConsumers()
+  const producers = await producersOf(manifests, queues.flatMap((q) => (q.declaration ? [q.declaration] : [])))
   const examples = new Map<RoutingKey, Json>()
   for (const key of routingKeys) {
     const value = example(plain(contracts[key]))

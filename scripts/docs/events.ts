@@ -32,7 +32,7 @@ export function eventsMarkdown(model: EventsModel): string {
       ])
     ),
     '',
-    'Producers are what each resource\'s manifest (`<name>.manifest.ts`) declares its methods emit, and what the CLI\'s publisher manifest declares it publishes; `emit()` refuses a routing key its resource did not declare for the method, so this list is the complete one. ' +
+    'Producers are what each resource\'s manifest (`<name>.manifest.ts`) declares its methods emit, what a consumer\'s declaration in its `topology.ts` says it emits (`emits`), and what the CLI\'s publisher manifest declares it publishes; `emit()` refuses a routing key its resource did not declare for the method. ' +
       'Services publish through their transactional outbox, so an event is published if and only if the write that caused it commits. ' +
       'Consumers are matched from the binding patterns of each service\'s `topology.ts` with AMQP topic rules (`*` one word, `#` zero or more).'
   )

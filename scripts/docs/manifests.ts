@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { maintenanceCommandsManifest } from '../../cli/commands/maintenance.manifest.ts'
 import { routingKeys, type RoutingKey } from '../../shared/contracts/index.ts'
+import type { ConsumerManifest } from '../../shared/manifest/consumer.ts'
 import type { ResourceManifest } from '../../shared/manifest/resource.ts'
 import type { PublisherManifest } from '../../shared/manifest/publisher.ts'
 import { serviceTable } from '../../shared/services.ts'
@@ -50,8 +51,8 @@ export interface Producer {
   via: string
 }
 
-/** Who emits each routing key: the resources' declared emits, then the other publishers'. */
-export async function producersOf(manifests: Map<string, ResourceEntry>): Promise<Map<RoutingKey, Producer[]>> {
+/** Who emits each routing key: the resources' declared emits, the consumers', then the other publishers'. */
+export async function producersOf(manifests: Map<string, ResourceEntry>, consumers: readonly ConsumerManifest[]): Promise<Map<RoutingKey, Producer[]>> {
   const producers = new Map<RoutingKey, Producer[]>(routingKeys.map((k) => [k, []]))
   for (const [path, { service, manifest }] of manifests) {
     for (const key of routingKeys) {
@@ -62,6 +63,11 @@ export async function producersOf(manifests: Map<string, ResourceEntry>): Promis
       const same = list.find((p) => p.producer === service)
       if (same) same.site += `, ${calls}`
       else list.push({ producer: service, site: `on ${calls}`, via: 'emit() through the outbox' })
+    }
+  }
+  for (const consumer of consumers) {
+    for (const key of consumer.emits ?? []) {
+      producers.get(key)!.push({ producer: consumer.service, site: `in its consumer \`${consumer.purpose}\``, via: 'writeOutbox() in a consumer' })
     }
   }
   for (const publisher of publishers) {
