@@ -5,6 +5,7 @@ import { uniqueNamespace } from '../../shared/testing/namespace.ts'
 import { waitFor } from '../../shared/testing/wait.ts'
 import { startStack, type Stack } from '../support/stack.ts'
 import { json, login, register, type Actor } from '../support/identities.ts'
+import { loadManifests } from '../../scripts/docs/manifests.ts'
 
 type Who = 'anonymous' | 'buyerA' | 'buyerB' | 'sellerA' | 'sellerB' | 'admin'
 const everyone: Who[] = ['anonymous', 'buyerA', 'buyerB', 'sellerA', 'sellerB', 'admin']
@@ -110,6 +111,8 @@ describe('isolation: every path against six identities', function () {
     { what: 'open the event stream', method: 'GET', path: () => '/events', expect: { anonymous: 401, buyerA: 200, buyerB: 200, sellerA: 200, sellerB: 200, admin: 200 } }
   ]
 
+  const observed: Array<{ row: Row; got: Record<Who, number> }> = []
+
   for (const row of rows) {
     it(`${row.method} ${row.what}: ${everyone.map((who) => `${who} ${row.expect[who]}`).join(', ')}`, async () => {
       const got = {} as Record<Who, number>
@@ -122,9 +125,36 @@ describe('isolation: every path against six identities', function () {
         }
         got[who] = (await json(stack.base, row.method, row.path(), row.body?.(), actors[who].token)).status
       }
+      observed.push({ row, got })
       expect(got).to.deep.equal(row.expect)
     })
   }
+
+  it('lets through exactly the roles each resource manifest declares (docs/api.md prints the same manifests)', async () => {
+    const manifests = await loadManifests()
+    const roleOf: Record<Who, string | undefined> = { anonymous: undefined, buyerA: 'buyer', buyerB: 'buyer', sellerA: 'seller', sellerB: 'seller', admin: 'admin' }
+    const methodOf = (verb: string, path: string) => (verb === 'POST' ? 'create' : verb === 'PATCH' ? 'patch' : verb === 'DELETE' ? 'remove' : path.split('?')[0]!.split('/').length > 2 ? 'get' : 'find')
+    let checked = 0
+    for (const { row, got } of observed) {
+      const [, name] = row.path().split('?')[0]!.split('/')
+      const entry = manifests.get(name!)
+      if (!entry) continue
+      const method = methodOf(row.method, row.path())
+      const access = entry.manifest.access[method]
+      expect(access, `${method} /${name} in its manifest`).to.exist
+      const passed = everyone.filter((who) => got[who] !== 401 && got[who] !== 403)
+      const label = `${row.method} ${row.what}`
+      if (access!.open) expect(passed, `${label}: declared open`).to.include('anonymous')
+      else expect(passed, `${label}: needs a token`).to.not.include('anonymous')
+      if (access!.roles) {
+        const passedRoles = new Set(passed.map((who) => roleOf[who]))
+        // ownership rules may refuse some callers of a declared role, but every declared role passes for its own records
+        expect([...passedRoles].sort(), `${label}: the roles that pass`).to.deep.equal([...access!.roles].sort())
+      }
+      checked++
+    }
+    expect(checked, 'rows checked against a manifest').to.be.greaterThan(10)
+  })
 
   it('shows each identity only its own orders and appliances in lists', async () => {
     const buyerB = await json(stack.base, 'GET', '/orders', undefined, actors.buyerB.token)
