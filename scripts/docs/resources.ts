@@ -23,6 +23,7 @@ export interface Resource {
   path: string
   methods: string[]
   access: ResourceEntry['manifest']['access']
+  emits: ResourceEntry['manifest']['emits']
   schemas: { result?: Schema; data?: Schema; patch?: Schema; query?: Schema; others: Array<[string, Schema]> }
   hidden: string[]
   paginate?: { default: number; max: number }
@@ -77,6 +78,7 @@ export async function loadResource({ service, manifest }: ResourceEntry): Promis
     path,
     methods: Object.keys(httpOf).filter((m) => methods.includes(m)),
     access: manifest.access,
+    emits: manifest.emits,
     schemas: { result, data: pick('Data'), patch: pick('Patch'), query: pick('Query'), others },
     hidden,
     paginate,

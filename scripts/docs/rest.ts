@@ -98,7 +98,7 @@ export async function apiMarkdown(model: EventsModel): Promise<string> {
       const idName = notes.idName ?? 'id'
       out.push(
         table(
-          ['method', 'who', 'success', 'body', 'result'],
+          ['method', 'who', 'success', 'body', 'result', 'emits'],
           resource.methods.map((m) => {
             const http = httpOf[m]
             const body = m === 'create' ? (resource.schemas.data ? 'Data' : resource.schemas.others.length ? resource.schemas.others.map(([k]) => code(k)).join(' or ') : '') : m === 'patch' || m === 'update' ? (resource.schemas.patch ? 'Patch' : '') : ''
@@ -106,7 +106,7 @@ export async function apiMarkdown(model: EventsModel): Promise<string> {
             if (m === 'find' && result) result = resource.paginate ? `\`{ total, limit, skip, data: Result[] }\` (page size ${resource.paginate.default}, at most ${resource.paginate.max})` : 'array of Result'
             if (m === 'create' && notes.createResultExtra) result += ' plus ' + notes.createResultExtra
             if (!result && path === 'authentication') result = '`{ accessToken, authentication, user }`'
-            return [code(`${http.verb} /${path}${takesId(path, m) ? `/:${idName}` : m === 'find' && resource.schemas.query ? '?<query>' : ''}`), resource.access[m]?.who ?? '_not stated_', String(http.status), body, result]
+            return [code(`${http.verb} /${path}${takesId(path, m) ? `/:${idName}` : m === 'find' && resource.schemas.query ? '?<query>' : ''}`), resource.access[m]?.who ?? '_not stated_', String(http.status), body, result, (resource.emits[m] ?? []).map((key) => `[${code(key)}](events.md#${anchor(key)})`).join(', ')]
           })
         )
       )
