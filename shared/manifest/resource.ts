@@ -27,10 +27,13 @@ export interface ResourceManifest<M extends string = string> {
   emits: { readonly [K in M]?: readonly RoutingKey[] }
 }
 
+/** A manifest whatever its method names, as a service's options hold it. */
+export type AnyResourceManifest = ResourceManifest<any>
+
 declare module '@feathersjs/feathers' {
   interface ServiceOptions<MethodTypes> {
     /** the resource's manifest, read by emit() */
-    manifest?: ResourceManifest
+    manifest?: AnyResourceManifest
   }
 }
 
@@ -50,15 +53,15 @@ export function rolesOf<M extends string>(manifest: ResourceManifest<M>, method:
 }
 
 /** The options for app.use(): the manifest's methods, and the manifest itself for emit(). */
-export function serviceOptions<M extends string>(manifest: ResourceManifest<M>, extra: { events?: string[] } = {}) {
-  return { methods: [...manifest.methods], manifest: manifest as unknown as ResourceManifest, ...extra }
+export function serviceOptions<M extends string>(manifest: ResourceManifest<M>) {
+  return { methods: [...manifest.methods], manifest: manifest satisfies AnyResourceManifest }
 }
 
 // A CommonJS package whose re-exported helpers Node's ESM loader does not see as named exports.
 const { getServiceOptions } = feathersModule
 
 /** The manifest a service was registered with, if any. */
-export function manifestOf(service: unknown): ResourceManifest | undefined {
+export function manifestOf(service: unknown): AnyResourceManifest | undefined {
   return getServiceOptions(service)?.manifest
 }
 

@@ -1,10 +1,10 @@
 import type { ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { userRecordHooks } from '../../../../shared/feathers/resources.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { BalanceService, getOptions } from './balances.class.ts'
 import { balanceQueryValidator, balanceSchema } from './balances.schema.ts'
 import { balancePath } from './balances.shared.ts'
-import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { balanceManifest } from './balances.manifest.ts'
 
 export * from './balances.class.ts'

@@ -6,6 +6,8 @@ import type { HookContext, ServiceApp } from '../../../../shared/feathers/declar
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
+import { requireManifestRole } from '../../../../shared/manifest/access.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { ProductService, getOptions, type ProductParams } from './products.class.ts'
 import {
   productDataResolver,
@@ -23,8 +25,6 @@ import {
   type ProductPatch
 } from './products.schema.ts'
 import { productPath } from './products.shared.ts'
-import { requireManifestRole } from '../../../../shared/manifest/access.ts'
-import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { productManifest } from './products.manifest.ts'
 
 /**

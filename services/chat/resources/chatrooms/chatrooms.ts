@@ -5,11 +5,11 @@ import type { HookContext, ServiceApp } from '../../../../shared/feathers/declar
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { transactional } from '../../../../shared/feathers/transaction.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { knownUsers, learnNameFromToken } from '../../user-names.ts'
 import { ChatroomService, getOptions, type Chatroom, type ChatroomData, type ChatroomParams } from './chatrooms.class.ts'
 import { chatroomDataResolver, chatroomDataValidator, chatroomQueryValidator, chatroomResolver, chatroomSchema } from './chatrooms.schema.ts'
 import { chatroomPath } from './chatrooms.shared.ts'
-import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { chatroomManifest } from './chatrooms.manifest.ts'
 
 export * from './chatrooms.class.ts'

@@ -3,12 +3,12 @@ import { hooks as schemaHooks } from '@feathersjs/schema'
 import { bearerToken } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { publicQuery } from '../../../../shared/feathers/query.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import type { EventStore } from '../../history/store.ts'
 import { findAppliance } from '../../sse/credentials.ts'
 import { ReceiptService } from './receipts.class.ts'
 import { receiptDataValidator, receiptSchema } from './receipts.schema.ts'
 import { receiptPath } from './receipts.shared.ts'
-import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { receiptManifest } from './receipts.manifest.ts'
 
 /** Around hook: the caller must present a live appliance token (401 otherwise); `params.appliance` is it. */

@@ -5,11 +5,11 @@ import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
+import { requireManifestRole } from '../../../../shared/manifest/access.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { ClaimService, getOptions } from './claims.class.ts'
 import { claimDataResolver, claimDataValidator, claimResolver, claimSchema, type Claim, type ClaimData } from './claims.schema.ts'
 import { claimPath } from './claims.shared.ts'
-import { requireManifestRole } from '../../../../shared/manifest/access.ts'
-import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { claimManifest } from './claims.manifest.ts'
 
 /** `POST /claims`: the buyer of an order opens a claim on it; emits claim.opened. */

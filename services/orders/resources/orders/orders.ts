@@ -6,6 +6,8 @@ import type { HookContext, ServiceApp } from '../../../../shared/feathers/declar
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
+import { requireManifestRole } from '../../../../shared/manifest/access.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { OrderService, getOptions, type OrderParams } from './orders.class.ts'
 import {
   orderDataResolver,
@@ -18,8 +20,6 @@ import {
   type OrderRow
 } from './orders.schema.ts'
 import { orderPath } from './orders.shared.ts'
-import { requireManifestRole } from '../../../../shared/manifest/access.ts'
-import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { orderManifest } from './orders.manifest.ts'
 
 /**

@@ -1,10 +1,10 @@
 import type { ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { userRecordHooks } from '../../../../shared/feathers/resources.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { SegmentService, getOptions } from './segments.class.ts'
 import { segmentQueryValidator, segmentSchema } from './segments.schema.ts'
 import { segmentPath } from './segments.shared.ts'
-import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { segmentManifest } from './segments.manifest.ts'
 
 export * from './segments.class.ts'

@@ -9,6 +9,7 @@ import { selfOrAdmin, toIsoString } from '../../../../shared/feathers/resources.
 import { uuidId } from '../../../../shared/feathers/validation.ts'
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
+import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { clientAddress } from '../../login/client-address.ts'
 import type { LoginThrottle } from '../../login/throttle.ts'
 import { refuseEndedSession } from '../../sessions/current-session.ts'
@@ -27,7 +28,6 @@ import {
   userSchema
 } from './users.schema.ts'
 import { userPath } from './users.shared.ts'
-import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { userManifest } from './users.manifest.ts'
 
 export * from './users.class.ts'
