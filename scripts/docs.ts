@@ -37,6 +37,7 @@ import { eventProperties } from '../shared/bus/message.ts'
 import { names } from '../shared/bus/names.ts'
 import { defaultRetryPolicy, delayQueueDelays, maxAttempts, type RetryPolicy } from '../shared/bus/retry.ts'
 import { serviceTable } from '../shared/services.ts'
+import { topicMatches } from '../shared/bus/topic.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const NS = '<namespace>'
@@ -407,16 +408,7 @@ function scanProducers(): { producers: Map<RoutingKey, Producer[]>; unresolved: 
   return { producers, unresolved: [...new Set(unresolved)].sort() }
 }
 
-/** AMQP topic matching: `*` is one word, `#` zero or more. */
-export function topicMatches(pattern: string, key: string): boolean {
-  const match = (p: string[], k: string[]): boolean => {
-    if (!p.length) return !k.length
-    if (p[0] === '#') return match(p.slice(1), k) || (k.length > 0 && match(p, k.slice(1)))
-    if (!k.length) return false
-    return (p[0] === '*' || p[0] === k[0]) && match(p.slice(1), k.slice(1))
-  }
-  return match(pattern.split('.'), key.split('.'))
-}
+export { topicMatches }
 
 interface QueueInfo {
   service: string
