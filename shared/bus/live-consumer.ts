@@ -107,6 +107,8 @@ export class LiveConsumer<K extends RoutingKey> extends EventEmitter<LiveConsume
     await channel.prefetch(prefetch, false)
     await channel.consume(queue, (message) => {
       if (message) void this.batches.add({ channel, message, live: this.read(message) }).catch(() => {})
+      // The broker cancelled us (queue deleted): a new channel declares a new queue.
+      else if (this.stateNow !== ConsumerState.Stopping) void channel.close().catch(() => {})
     })
     this.queueNow = queue
     this.stateNow = ConsumerState.Consuming
