@@ -523,12 +523,15 @@ function messageProperties() {
 // Gateway SSE (optional: documented when the gateway's modules are there)
 // ---------------------------------------------------------------------------
 
-type AudiencesModule = typeof import('../services/gateway/history/audiences.ts')
+type AudiencesModule = typeof import('../services/gateway/history/audiences.ts') & typeof import('../services/gateway/live/render.ts')
 let audiencesCache: AudiencesModule | null | undefined
 async function loadAudiences(): Promise<AudiencesModule | null> {
   if (audiencesCache !== undefined) return audiencesCache
   const file = join(root, 'services/gateway/history/audiences.ts')
-  audiencesCache = existsSync(file) ? ((await import(pathToFileURL(file).href)) as AudiencesModule) : null
+  const renderFile = join(root, 'services/gateway/live/render.ts')
+  audiencesCache = existsSync(file) && existsSync(renderFile)
+    ? { ...((await import(pathToFileURL(file).href)) as object), ...((await import(pathToFileURL(renderFile).href)) as object) } as AudiencesModule
+    : null
   return audiencesCache
 }
 

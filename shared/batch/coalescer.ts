@@ -1,7 +1,7 @@
 /**
  * Collects items and hands them to `flush` in batches: at most `maxBatch` at a
- * time, one flush at a time, and what arrives while a flush runs goes into the
- * next one. At hundreds of items a second a round trip or a commit per batch,
+ * time, `concurrency` flushes at a time (one by default, which keeps batches in
+ * order), and what arrives while the flushes run goes into the next one. At hundreds of items a second a round trip or a commit per batch,
  * not per item, is what keeps up. Bounded: once `capacity` items wait, `add`
  * waits for room, so a producer that outruns the flushes is slowed, never
  * buffered without end.
@@ -14,6 +14,8 @@ export interface CoalescerOptions {
   maxBatch: number
   /** items waiting at most; `add` waits beyond it (default: 4 batches) */
   capacity?: number
+  /** flushes running at once (default 1: each batch starts once the one before it is done) */
+  concurrency?: number
 }
 
 interface Waiting<T> {
@@ -23,10 +25,12 @@ interface Waiting<T> {
 
 export class Coalescer<T> {
   private waiting: Array<Waiting<T>> = []
-  private flushing = false
+  private running = 0
+  private scheduled = false
   private roomWaiters: Array<() => void> = []
   private readonly maxBatch: number
   private readonly capacity: number
+  private readonly concurrency: number
   private idleWaiters: Array<() => void> = []
 
   constructor(
@@ -35,6 +39,7 @@ export class Coalescer<T> {
   ) {
     this.maxBatch = Math.max(1, options.maxBatch)
     this.capacity = Math.max(this.maxBatch, options.capacity ?? this.maxBatch * 4)
+    this.concurrency = Math.max(1, options.concurrency ?? 1)
   }
 
   /** Items waiting for a flush. */
@@ -52,31 +57,34 @@ export class Coalescer<T> {
 
   /** Resolves once nothing waits and no flush runs (shutdown). */
   idle(): Promise<void> {
-    if (!this.flushing && this.waiting.length === 0) return Promise.resolve()
+    if (this.running === 0 && !this.scheduled && this.waiting.length === 0) return Promise.resolve()
     return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
   private schedule(): void {
-    if (this.flushing) return
-    this.flushing = true
+    if (this.scheduled || this.running >= this.concurrency || this.waiting.length === 0) return
+    this.scheduled = true
     // The next turn, so that what is delivered in the same burst shares the first batch.
-    setImmediate(() => void this.drain())
+    setImmediate(() => {
+      this.scheduled = false
+      while (this.running < this.concurrency && this.waiting.length > 0) void this.flushOne(this.waiting.splice(0, this.maxBatch))
+    })
   }
 
-  private async drain(): Promise<void> {
-    while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.maxBatch)
-      for (const wake of this.roomWaiters.splice(0)) wake()
-      try {
-        await this.flush(batch.map((w) => w.item))
-        for (const w of batch) w.settle()
-      } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err))
-        for (const w of batch) w.settle(error)
-      }
+  private async flushOne(batch: Array<Waiting<T>>): Promise<void> {
+    this.running++
+    for (const wake of this.roomWaiters.splice(0)) wake()
+    try {
+      await this.flush(batch.map((w) => w.item))
+      for (const w of batch) w.settle()
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err))
+      for (const w of batch) w.settle(error)
+    } finally {
+      this.running--
     }
-    this.flushing = false
-    for (const resolve of this.idleWaiters.splice(0)) resolve()
+    if (this.waiting.length > 0) this.schedule()
+    else if (this.running === 0 && !this.scheduled) for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
   private whenRoom(): Promise<void> {

@@ -69,6 +69,25 @@ describe('batch coalescer', () => {
     expect(outcomes[1]).to.deep.equal({ status: 'fulfilled', value: undefined })
   })
 
+  it('runs up to `concurrency` flushes at once, and no more', async () => {
+    let running = 0
+    let most = 0
+    const gates: Array<() => void> = []
+    const batcher = new Coalescer<number>(async () => {
+      most = Math.max(most, ++running)
+      await new Promise<void>((resolve) => gates.push(resolve))
+      running--
+    }, { maxBatch: 1, concurrency: 2 })
+    const all = Promise.all([1, 2, 3].map((i) => batcher.add(i)))
+    await waitFor(() => gates.length === 2, { what: 'two flushes to start' })
+    expect(running).to.equal(2)
+    gates.shift()!()
+    await waitFor(() => gates.length === 2, { what: 'the third flush to start once one finished' })
+    gates.splice(0).forEach((release) => release())
+    await all
+    expect(most).to.equal(2)
+  })
+
   it('says when it is idle: nothing waiting and no flush running', async () => {
     const gated = gatedFlush()
     gated.hold()
