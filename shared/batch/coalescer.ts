@@ -7,7 +7,8 @@
  * buffered without end.
  *
  * `add` resolves when the item's batch has been flushed, and rejects with the
- * flush's error: each caller learns the fate of its own item.
+ * flush's error: each caller learns the fate of its own item. A flush that
+ * fails some items only returns one entry per item, an error where it failed.
  */
 export interface CoalescerOptions {
   /** items per flush */
@@ -34,7 +35,7 @@ export class Coalescer<T> {
   private idleWaiters: Array<() => void> = []
 
   constructor(
-    private readonly flush: (items: T[]) => Promise<void>,
+    private readonly flush: (items: T[]) => Promise<void | ReadonlyArray<Error | undefined>>,
     options: CoalescerOptions
   ) {
     this.maxBatch = Math.max(1, options.maxBatch)
@@ -75,8 +76,8 @@ export class Coalescer<T> {
     this.running++
     for (const wake of this.roomWaiters.splice(0)) wake()
     try {
-      await this.flush(batch.map((w) => w.item))
-      for (const w of batch) w.settle()
+      const outcomes = await this.flush(batch.map((w) => w.item))
+      batch.forEach((w, i) => w.settle(outcomes?.[i]))
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
       for (const w of batch) w.settle(error)

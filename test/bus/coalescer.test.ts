@@ -69,6 +69,12 @@ describe('batch coalescer', () => {
     expect(outcomes[1]).to.deep.equal({ status: 'fulfilled', value: undefined })
   })
 
+  it('rejects only the items a flush says failed, each with its own error', async () => {
+    const batcher = new Coalescer<number>(async (items) => items.map((i) => (i % 2 ? new Error(`item ${i} failed`) : undefined)), { maxBatch: 10 })
+    const outcomes = await Promise.allSettled([1, 2, 3].map((i) => batcher.add(i)))
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'ok'))).to.deep.equal(['item 1 failed', 'ok', 'item 3 failed'])
+  })
+
   it('runs up to `concurrency` flushes at once, and no more', async () => {
     let running = 0
     let most = 0
