@@ -193,9 +193,11 @@ async function gatewayServer(): Promise<void> {
   const server = await app.listen(0, '127.0.0.1' as never)
   let orders: Record<string, GatewayTimes> = {}
   const wall = (at: number) => performance.timeOrigin + at
-  gatewayParts(app).feed.onTrace = (event, t) => {
-    if (event.routingKey === ORDER_CREATED) orders[(event.payload as OrderCreated).orderId] = [wall(t.deliveredAt), wall(t.recordingAt), wall(t.recordedAt), wall(t.pushedAt)]
-  }
+  gatewayParts(app).feed.on('pushed', (events, t) => {
+    events.forEach((event, i) => {
+      if (event.routingKey === ORDER_CREATED) orders[(event.payload as OrderCreated).orderId] = [wall(t.deliveredAt[i]!), wall(t.recordingAt), wall(t.recordedAt), wall(t.pushedAt)]
+    })
+  })
   // SSE_BENCH_CPU_PROF=<dir>: a CPU profile of the gateway during the steady-rate phases
   const { Session } = await import('node:inspector/promises')
   const inspector = new Session()

@@ -37,6 +37,7 @@ import { eventProperties } from '../shared/bus/message.ts'
 import { names } from '../shared/bus/names.ts'
 import { defaultRetryPolicy, delayQueueDelays, maxAttempts, type RetryPolicy } from '../shared/bus/retry.ts'
 import { serviceTable } from '../shared/services.ts'
+import { topicMatches } from '../shared/bus/topic.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const NS = '<namespace>'
@@ -407,16 +408,7 @@ function scanProducers(): { producers: Map<RoutingKey, Producer[]>; unresolved: 
   return { producers, unresolved: [...new Set(unresolved)].sort() }
 }
 
-/** AMQP topic matching: `*` is one word, `#` zero or more. */
-export function topicMatches(pattern: string, key: string): boolean {
-  const match = (p: string[], k: string[]): boolean => {
-    if (!p.length) return !k.length
-    if (p[0] === '#') return match(p.slice(1), k) || (k.length > 0 && match(p, k.slice(1)))
-    if (!k.length) return false
-    return (p[0] === '*' || p[0] === k[0]) && match(p.slice(1), k.slice(1))
-  }
-  return match(pattern.split('.'), key.split('.'))
-}
+export { topicMatches }
 
 interface QueueInfo {
   service: string
@@ -531,12 +523,15 @@ function messageProperties() {
 // Gateway SSE (optional: documented when the gateway's modules are there)
 // ---------------------------------------------------------------------------
 
-type AudiencesModule = typeof import('../services/gateway/history/audiences.ts')
+type AudiencesModule = typeof import('../services/gateway/history/audiences.ts') & typeof import('../services/gateway/live/render.ts')
 let audiencesCache: AudiencesModule | null | undefined
 async function loadAudiences(): Promise<AudiencesModule | null> {
   if (audiencesCache !== undefined) return audiencesCache
   const file = join(root, 'services/gateway/history/audiences.ts')
-  audiencesCache = existsSync(file) ? ((await import(pathToFileURL(file).href)) as AudiencesModule) : null
+  const renderFile = join(root, 'services/gateway/live/render.ts')
+  audiencesCache = existsSync(file) && existsSync(renderFile)
+    ? { ...((await import(pathToFileURL(file).href)) as object), ...((await import(pathToFileURL(renderFile).href)) as object) } as AudiencesModule
+    : null
   return audiencesCache
 }
 

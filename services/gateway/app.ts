@@ -64,8 +64,7 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
     // a revocation notice this instance missed still ends the stream, at its next keep-alive
     revoked: (state) => state.principal.kind === 'user' && sessions.isRevoked(state.principal.userId, state.sessionVersion ?? 0)
   })
-  const feed = new LiveFeed(app.get('bus').connection, store, hub, {
-    namespace: app.get('namespace'),
+  const feed = new LiveFeed(app.get('bus'), store, hub, {
     catchUpIntervalMs: config.catchUpIntervalMs,
     logger
   })
