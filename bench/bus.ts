@@ -18,6 +18,7 @@ import { readEnv } from '../shared/config/env.ts'
 import { createKnex, schemaName } from '../shared/db/database.ts'
 import { migrate, type Migration } from '../shared/db/migrations.ts'
 import { Bus, OutboxRelay, busMigrations, idempotent, writeOutbox, type Envelope } from '../shared/bus/index.ts'
+import { createBusLane } from '../shared/bus/lane.ts'
 import { sqlTransaction } from '../shared/bus/sql.ts'
 import { PRODUCT_CREATED, PRODUCT_UPDATED, type ProductEvent } from '../shared/contracts/index.ts'
 import { Management, dropNamespaceSchemas, uniqueNamespace } from '../shared/testing/index.ts'
@@ -332,10 +333,12 @@ async function exactlyOnce(ctx: Context): Promise<Measure> {
   const consumerSchema = schemaName(ctx.namespace, CONSUMER)
   const producerDb = createKnex(ctx.databaseUrl, producerSchema, { min: 0, max: config.poolSize })
   const consumerDb = createKnex(ctx.databaseUrl, consumerSchema, { min: 0, max: config.poolSize })
+  // the bus's own lane in the producing service: sqlTransaction writes and the relay's claims
+  const producerLane = createBusLane({ databaseUrl: ctx.databaseUrl, schema: producerSchema, max: config.poolSize })
   const producer = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: PRODUCER })
   const consuming = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: CONSUMER })
   const relay = new OutboxRelay({
-    db: producerDb, databaseUrl: ctx.databaseUrl, schema: producerSchema, namespace: ctx.namespace, publisher: producer.publisher
+    db: producerDb, lane: producerLane, databaseUrl: ctx.databaseUrl, schema: producerSchema, namespace: ctx.namespace, publisher: producer.publisher
   })
   const inbox = {
     db: consumerDb, schema: consumerSchema, consumer: 'exactly-once',
@@ -381,7 +384,7 @@ async function exactlyOnce(ctx: Context): Promise<Measure> {
       return
     }
     const row = [product.productId, product.title, product.description, product.price, product.version, product.updatedAt]
-    await sqlTransaction(producerDb, async (tx) => {
+    await sqlTransaction(producerLane, async (tx) => {
       if (config.producerTransaction === 'pipelined') tx.defer(insertProduct, row, 'bench_insert_product')
       else await tx.query(insertProduct, row, 'bench_insert_product')
       await writeOutbox(tx, identity, PRODUCT_CREATED, product, meta)
@@ -412,6 +415,7 @@ async function exactlyOnce(ctx: Context): Promise<Measure> {
     await relay.stop().catch(() => {})
     await consuming.stop().catch(() => {})
     await producer.stop().catch(() => {})
+    await producerLane.end()
     await producerDb.destroy()
     await consumerDb.destroy()
   }

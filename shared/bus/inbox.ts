@@ -4,7 +4,7 @@ import { currentContext, runWithContext } from '../log/context.ts'
 import type { Logger } from '../log/logger.ts'
 import type { RoutingKey } from '../contracts/index.ts'
 import type { Envelope } from './envelope.ts'
-import { connectionOf, ident, Pipeline, statementName } from './sql.ts'
+import { connectionOf, ident, statementName } from './sql.ts'
 
 export interface InboxOptions {
   db: Knex
@@ -178,30 +178,26 @@ class InboxBatcher<K extends RoutingKey> {
 
   private async inTransaction(trx: Knex.Transaction, batch: Array<Pending<K>>): Promise<void> {
     const { consumer, logger } = this.options
-    const sql = new Pipeline(await connectionOf(trx))
-    try {
-      const ids = [...new Set(batch.map((p) => p.message.id))]
-      const { rows } = await sql.query<{ message_id: string }>(this.statements.claimMany.text, [consumer, ids], this.statements.claimMany.name)
-      const claimed = new Set(rows.map((r) => r.message_id))
-      for (const pending of batch) {
-        const id = pending.message.id
-        // A second delivery of an id in the same batch finds it claimed by the first, as in the table.
-        if (!claimed.delete(id)) {
-          logger?.info({ messageId: id, consumer }, 'duplicate delivery skipped')
-          continue
-        }
-        // Sent with the effect's first statement; an error in it surfaces there.
-        sql.query('savepoint bazaar_inbox').catch(() => {})
-        try {
-          await pending.run(trx)
-        } catch (err) {
-          pending.error = err ?? new Error('effect failed')
-          await sql.query('rollback to savepoint bazaar_inbox')
-          await sql.query(this.statements.release.text, [consumer, id], this.statements.release.name)
-        }
+    // The inbox rows go on the transaction's own connection: they commit or roll back with the effects.
+    const client = await connectionOf(trx)
+    const ids = [...new Set(batch.map((p) => p.message.id))]
+    const { rows } = await client.query<{ message_id: string }>({ ...this.statements.claimMany, values: [consumer, ids] })
+    const claimed = new Set(rows.map((r) => r.message_id))
+    for (const pending of batch) {
+      const id = pending.message.id
+      // A second delivery of an id in the same batch finds it claimed by the first, as in the table.
+      if (!claimed.delete(id)) {
+        logger?.info({ messageId: id, consumer }, 'duplicate delivery skipped')
+        continue
       }
-    } finally {
-      await sql.end()
+      await client.query('savepoint bazaar_inbox')
+      try {
+        await pending.run(trx)
+      } catch (err) {
+        pending.error = err ?? new Error('effect failed')
+        await client.query('rollback to savepoint bazaar_inbox')
+        await client.query({ ...this.statements.release, values: [consumer, id] })
+      }
     }
   }
 }
