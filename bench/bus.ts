@@ -238,15 +238,10 @@ function peerRun(ctx: Context, tracker: Tracker, appId: string): PeerRun {
   }
 }
 
-async function rascalPeer(ctx: Context): Promise<Measure> {
+/** A peer client's throughput run, measured as the plain line is. */
+const peer = (throughput: (run: PeerRun) => Promise<void>, appId: string) => async (ctx: Context): Promise<Measure> => {
   const tracker = new Tracker(config.n)
-  await rascalThroughput(peerRun(ctx, tracker, 'bench-rascal'))
-  return tracker.result()
-}
-
-async function rabbitmqClientPeer(ctx: Context): Promise<Measure> {
-  const tracker = new Tracker(config.n)
-  await rabbitmqClientThroughput(peerRun(ctx, tracker, 'bench-rabbitmq-client'))
+  await throughput(peerRun(ctx, tracker, appId))
   return tracker.result()
 }
 
@@ -598,8 +593,8 @@ type Run = Measure & { stages?: Record<string, { p50Ms: number; p99Ms: number }>
 const scenarios: Array<{ key: Scenario; label: string; run: (ctx: Context) => Promise<Run> }> = [
   { key: 'plain', label: 'plain amqplib', run: plainThroughput },
   { key: 'bus', label: 'bus', run: busThroughput },
-  { key: 'rascal', label: 'rascal', run: rascalPeer },
-  { key: 'rabbitmqClient', label: 'rabbitmq-client', run: rabbitmqClientPeer },
+  { key: 'rascal', label: 'rascal', run: peer(rascalThroughput, 'bench-rascal') },
+  { key: 'rabbitmqClient', label: 'rabbitmq-client', run: peer(rabbitmqClientThroughput, 'bench-rabbitmq-client') },
   { key: 'exactlyOnce', label: 'exactly-once (outbox + relay + inbox)', run: exactlyOnce },
   { key: 'dualWrite', label: 'dual write by hand (can lose/double)', run: dualWrite },
   { key: 'steadyPlain', label: `plain amqplib @ ${config.steadyRate}/s`, run: plainSteady },
