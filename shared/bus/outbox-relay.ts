@@ -16,7 +16,8 @@ export interface OutboxRelayOptions {
   databaseUrl: string
   /**
    * the bus's PostgreSQL lane to claim and NOTIFY on; without one the relay
-   * opens its own from `databaseUrl` (`batchesInFlight` + 1 connections) and closes it on stop
+   * opens its own from `databaseUrl` (up to `batchesInFlight` connections, opened as batches need
+   * them; a NOTIFY waits for a free one) and closes it on stop
    */
   lane?: BusLane
   schema: string
@@ -124,7 +125,7 @@ export class OutboxRelay extends EventEmitter {
 
   async start(): Promise<void> {
     this.stopped = false
-    this.lane = this.options.lane ?? createBusLane({ databaseUrl: this.options.databaseUrl, max: this.batchesInFlight + 1 })
+    this.lane = this.options.lane ?? createBusLane({ databaseUrl: this.options.databaseUrl, max: this.batchesInFlight })
     this.unregister = onOutboxCommitted(this.options.schema, () => {
       this.kick()
       this.notifyPeers()
