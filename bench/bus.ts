@@ -40,6 +40,12 @@ const config = {
   nExactlyOnce: intFromEnv('BENCH_N_EXACTLY_ONCE', 5_000),
   runs: intFromEnv('BENCH_RUNS', 3),
   confirmWindow: intFromEnv('BENCH_CONFIRM_WINDOW', 1_000),
+  /**
+   * rascal holds a confirm channel per unconfirmed publish: its pool is its confirm window (5 by default, which
+   * caps it at a few hundred msg/s here). As large as the others' window would mean 1,000 channels; 100 is what a
+   * team tuning it would plausibly run
+   */
+  rascalConfirmChannels: intFromEnv('BENCH_RASCAL_CONFIRM_CHANNELS', 100),
   prefetch: intFromEnv('BENCH_PREFETCH', 500),
   /** concurrent producer transactions on the exactly-once path */
   transactionsInFlight: intFromEnv('BENCH_TX_IN_FLIGHT', 50),
@@ -230,7 +236,7 @@ function peerRun(ctx: Context, tracker: Tracker, appId: string): PeerRun {
   const { exchange, queue } = plainNames(ctx.namespace)
   return {
     url: ctx.amqpUrl, exchange, queue, routingKey: PRODUCT_UPDATED, n: config.n,
-    confirmWindow: config.confirmWindow, prefetch: config.prefetch,
+    confirmWindow: config.confirmWindow, prefetch: config.prefetch, rascalConfirmChannels: config.rascalConfirmChannels,
     body: Buffer.from(JSON.stringify(productPayload(randomUUID()))),
     messageId: (seq) => messageId(tag, seq),
     headers: (id) => ({ 'x-request-id': id, 'x-correlation-id': id, 'x-namespace': ctx.namespace }),
@@ -634,7 +640,7 @@ export async function runBusBenchmark(): Promise<object> {
   const machine = await machineInfo(management, infoDb).finally(() => infoDb.destroy())
   console.log(
     `bus benchmark, namespace ${ctx.namespace}: N=${config.n} (plain, bus, rascal, rabbitmq-client), ` +
-      `N=${config.nExactlyOnce} (exactly-once and dual write, BENCH_N_EXACTLY_ONCE), ${config.runs} run(s) each, confirm window ${config.confirmWindow}, prefetch ${config.prefetch}, ` +
+      `N=${config.nExactlyOnce} (exactly-once and dual write, BENCH_N_EXACTLY_ONCE), ${config.runs} run(s) each, confirm window ${config.confirmWindow} (rascal: ${config.rascalConfirmChannels} confirm channels), prefetch ${config.prefetch}, ` +
       `${config.transactionsInFlight} transactions in flight (${config.producerTransaction}), pools of ${config.poolSize}, ` +
       `inbox batches of ${config.inboxBatch} (${config.inboxConcurrency} at once), exactly-once warmed up with ${config.warmUp}`
   )

@@ -18,6 +18,11 @@ export interface PeerRun {
   n: number
   confirmWindow: number
   prefetch: number
+  /**
+   * rascal's confirm channels: it holds one channel per publish until that
+   * publish is confirmed, so this pool's size is its confirm window (5 by default)
+   */
+  rascalConfirmChannels: number
   /** the ~1 KB JSON body */
   body: Buffer
   messageId(seq: number): string
@@ -98,7 +103,8 @@ function waitReady(consumer: { once(event: 'ready', listener: () => void): unkno
 /**
  * rascal 21 (on amqplib): a confirming, persistent publication on one broker
  * and a subscription with the same prefetch on another, over the exchange and
- * quorum queue the plain line declared (checked, not declared again).
+ * quorum queue the plain line declared (checked, not declared again). Its
+ * confirm window is its pool of confirm channels (`rascalConfirmChannels`).
  */
 export async function rascalThroughput(run: PeerRun): Promise<void> {
   const { tracker } = run
@@ -108,6 +114,7 @@ export async function rascalThroughput(run: PeerRun): Promise<void> {
         connection: { url: run.url },
         exchanges: { [run.exchange]: { assert: false, check: true } },
         queues: { [run.queue]: { assert: false, check: true } },
+        publicationChannelPools: { confirmPool: { max: run.rascalConfirmChannels } },
         ...extra
       }
     }
