@@ -4,7 +4,6 @@ import { Type, getValidator, querySyntax, type Static } from '@feathersjs/typebo
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
 import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
 import type { ProductEvent } from '../../../../shared/contracts/product.ts'
-import type { ProductParams } from './products.class.ts'
 
 /** The largest price or stock PostgreSQL's integer column holds. */
 const MAX_INT = 2_147_483_647
@@ -77,8 +76,7 @@ export const productPatchSchema = Type.Partial(
 export type ProductPatch = Static<typeof productPatchSchema>
 export const productPatchValidator = getValidator(productPatchSchema, dataValidator)
 export const productPatchResolver = resolve<Product, HookContext>({
-  // The row is locked by `lockForPatch`, so versions never collide.
-  version: async (_value, _product, context) => (context.params as ProductParams).current!.version + 1,
+  // the version is the class's: one more than the row's
   updatedAt: async () => new Date().toISOString()
 })
 
