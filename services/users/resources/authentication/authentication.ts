@@ -44,7 +44,7 @@ const publicUser = async (context: HookContext) => {
  * (`remove`, which ends every session of the token's user).
  */
 export const authentication = (throttle: LoginThrottle) => (app: ServiceApp) => {
-  app.set('authentication' as never, authenticationSettings(app) as never)
+  app.set('authentication', authenticationSettings(app))
   const service = new UserAuthenticationService(app)
   service.register('jwt', new UserTokenStrategy())
   service.register('local', new EmailPasswordStrategy())
