@@ -22,6 +22,7 @@ import { receipts } from './resources/receipts/receipts.ts'
 import { refuseEndedSessions } from './sessions.ts'
 import { eventsHandler, isEventsRequest } from './sse/events.ts'
 import { warehousePage } from './warehouse/page.ts'
+import { serviceConfig } from '../../shared/feathers/service-config.ts'
 
 export type { GatewayParts } from './declarations.ts'
 
@@ -50,7 +51,7 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
       proxyRoutes({ routes: routes(vars), timeoutMs: () => config.proxyTimeoutMs, logger: () => app.get('logger') })
     ]
   })
-  config = app.get('config') as GatewayConfig
+  config = serviceConfig(app, 'gateway')
   const cors = corsPolicy(config.corsOrigins) // a malformed CORS_ORIGINS fails here, at start
   const logger = app.get('logger')
   const store = new EventStore(app.get('db'), app.get('schema'), config.retentionHours * 3_600_000)

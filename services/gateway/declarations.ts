@@ -12,6 +12,9 @@ export interface GatewayParts {
 }
 
 declare module '../../shared/feathers/declarations.ts' {
+  interface ServiceConfigs {
+    gateway: GatewayConfig
+  }
   interface BazaarSettings {
     /** set by the gateway's createApp() only */
     gateway?: GatewayParts

@@ -36,6 +36,13 @@ export interface BazaarSettings {
 }
 
 /**
+ * Each service's own configuration type, by service name (validated against its schema at start,
+ * see createServiceApp's `config`; read it with serviceConfig()). A service's declarations.ts adds
+ * its entry by declaration merging.
+ */
+export interface ServiceConfigs {}
+
+/**
  * A service adds its own settings by declaration merging, in its `declarations.ts`:
  * `declare module '../../shared/feathers/declarations.ts' { interface BazaarSettings { ... } }`.
  */

@@ -9,6 +9,7 @@ import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
 import { messageIdOf, profileChangedMail, welcomeMail, type Mail } from '../mailer.ts'
 import { notificationService } from '../resources/notifications/notifications.ts'
 import { userEvents } from '../topology.ts'
+import { serviceConfig } from '../../../shared/feathers/service-config.ts'
 
 /**
  * Emails users about what happened to their account: a welcome on
@@ -18,7 +19,7 @@ import { userEvents } from '../topology.ts'
  * both back and the event is retried.
  */
 export function userEventsConsumer(app: ServiceApp, mailer: Transporter): void {
-  const from = app.get('config').mailFrom as string
+  const from = serviceConfig(app, 'notifications').mailFrom
   const inbox = { db: app.get('db'), schema: app.get('schema'), consumer: userEvents.purpose, logger: app.get('logger') }
 
   const send = async (mail: Mail, message: Envelope<RoutingKey>, userId: string, trx: Knex.Transaction) => {
