@@ -10,6 +10,7 @@ import { messageIdOf, profileChangedMail, welcomeMail, type Mail } from '../mail
 import { notificationService } from '../resources/notifications/notifications.ts'
 import { userEvents } from '../topology.ts'
 import { serviceConfig } from '../../../shared/feathers/service-config.ts'
+import { isoTimestamp } from '../../../shared/feathers/timestamps.ts'
 
 /**
  * Emails users about what happened to their account: a welcome on
@@ -24,7 +25,7 @@ export function userEventsConsumer(app: ServiceApp, mailer: Transporter): void {
 
   const send = async (mail: Mail, message: Envelope<RoutingKey>, userId: string, trx: Knex.Transaction) => {
     await notificationService(app)._create(
-      { id: randomUUID(), userId, kind: mail.kind, to: mail.to, subject: mail.subject, sentAt: new Date().toISOString() },
+      { id: randomUUID(), userId, kind: mail.kind, to: mail.to, subject: mail.subject, sentAt: isoTimestamp() },
       { transaction: { starting: false, trx } }
     )
     // Last, so that nothing after the send can roll the record back.
