@@ -1,6 +1,7 @@
 import type { BazaarEnv } from '../../shared/config/env.ts'
 import { createServiceApp, onStart } from '../../shared/feathers/app.ts'
 import type { ServiceApp } from '../../shared/feathers/declarations.ts'
+import { serviceConfig } from '../../shared/feathers/service-config.ts'
 import { routeRequests } from '../../shared/http/route.ts'
 import { gatewayConfigSchema, gatewayConfigValues, type GatewayConfig } from './config.ts'
 import { corsFirst, corsPolicy } from './cors.ts'
@@ -22,7 +23,6 @@ import { receipts } from './resources/receipts/receipts.ts'
 import { refuseEndedSessions } from './sessions.ts'
 import { eventsHandler, isEventsRequest } from './sse/events.ts'
 import { warehousePage } from './warehouse/page.ts'
-import { serviceConfig } from '../../shared/feathers/service-config.ts'
 
 export type { GatewayParts } from './declarations.ts'
 
