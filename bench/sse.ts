@@ -189,8 +189,9 @@ async function bareServer(): Promise<void> {
 /** Child role: the real gateway app (its own namespace), as `npm start` runs it. */
 async function gatewayServer(): Promise<void> {
   const { createApp, gatewayParts } = await import('../services/gateway/app.ts')
+  const { serve } = await import('../shared/feathers/serve.ts')
   const app = createApp()
-  const server = await app.listen(0, '127.0.0.1' as never)
+  const server = await serve(app, 0, '127.0.0.1')
   let orders: Record<string, GatewayTimes> = {}
   const wall = (at: number) => performance.timeOrigin + at
   gatewayParts(app).feed.on('pushed', (events, t) => {

@@ -6,7 +6,7 @@ import type { HookContext, ServiceApp } from '../../../../shared/feathers/declar
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
-import { ProductService, getOptions, type ProductParams } from './products.class.ts'
+import { ProductService, getOptions } from './products.class.ts'
 import {
   productDataResolver,
   productDataValidator,
@@ -84,7 +84,6 @@ async function lockForPatch(context: HookContext) {
   if (context.params.provider && current.sellerId !== context.params.caller?.id) {
     throw new Forbidden("Only the product's seller may change it")
   }
-  ;(context.params as ProductParams).current = current
 }
 
 /**

@@ -8,6 +8,7 @@ import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { ClaimService, getOptions } from './claims.class.ts'
 import { claimDataResolver, claimDataValidator, claimResolver, claimSchema, type Claim, type ClaimData } from './claims.schema.ts'
 import { claimMethods, claimPath } from './claims.shared.ts'
+import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 
 /** `POST /claims`: the buyer of an order opens a claim on it; emits claim.opened. */
 export function claims(app: ServiceApp): void {
@@ -29,13 +30,12 @@ export function claims(app: ServiceApp): void {
       create: [
         async (context: HookContext) => {
           const claim = context.result as Claim
-          const openedAt = claim.openedAt as unknown
           await emit(context, CLAIM_OPENED, {
             claimId: claim.id,
             orderId: claim.orderId,
             buyerId: claim.buyerId,
             reason: claim.reason,
-            openedAt: openedAt instanceof Date ? openedAt.toISOString() : String(openedAt)
+            openedAt: isoTimestamp(claim.openedAt)
           })
         }
       ]
