@@ -3,8 +3,12 @@
  *
  * 1. plain amqplib: N x 1 KB through one quorum queue (confirm windows, prefetch, manual acks);
  * 2. the same through Bazaar's Bus (publisher.publish with a ~1 KB contract payload, Bus consumer);
- * 3. the exactly-once path: insert + writeOutbox in one transaction, OutboxRelay, consumer with idempotent();
- * 4. latency at a steady rate, plain and bus.
+ * 3. the same through the clients people pick instead of plain amqplib, rascal and rabbitmq-client, with the
+ *    same guarantees (confirms per window, persistent, manual acks, same prefetch);
+ * 4. the exactly-once path: insert + writeOutbox in one transaction, OutboxRelay, consumer with idempotent();
+ * 5. what a team writes by hand without outbox or inbox (the dual write): insert in a transaction, commit, publish
+ *    with a confirm; the consumer runs the effect in a transaction, then acks. It can lose or double messages;
+ * 6. latency at a steady rate, plain and bus.
  * Each is run BENCH_RUNS times, interleaved, and the medians are reported with the ratios to plain.
  */
 import { randomUUID } from 'node:crypto'
@@ -18,13 +22,17 @@ import { readEnv } from '../shared/config/env.ts'
 import { createKnex, schemaName } from '../shared/db/database.ts'
 import { migrate, type Migration } from '../shared/db/migrations.ts'
 import { Bus, OutboxRelay, busMigrations, idempotent, writeOutbox, type Envelope } from '../shared/bus/index.ts'
+import { createBusLane } from '../shared/bus/lane.ts'
 import { sqlTransaction } from '../shared/bus/sql.ts'
 import { PRODUCT_CREATED, PRODUCT_UPDATED, type ProductEvent } from '../shared/contracts/index.ts'
 import { Management, dropNamespaceSchemas, uniqueNamespace } from '../shared/testing/index.ts'
 import { intFromEnv } from './lib/env.ts'
 import { machineInfo } from './lib/machine.ts'
 import { paced, pooled } from './lib/pace.ts'
+import { rabbitmqClientThroughput, rascalThroughput, type PeerRun } from './lib/peers.ts'
+import { Stages } from './lib/stages.ts'
 import { Tracker, medianMeasure, now, type Measure } from './lib/stats.ts'
+import pg from 'pg'
 
 const config = {
   n: intFromEnv('BENCH_N', 50_000),
@@ -32,6 +40,12 @@ const config = {
   nExactlyOnce: intFromEnv('BENCH_N_EXACTLY_ONCE', 5_000),
   runs: intFromEnv('BENCH_RUNS', 3),
   confirmWindow: intFromEnv('BENCH_CONFIRM_WINDOW', 1_000),
+  /**
+   * rascal holds a confirm channel per unconfirmed publish: its pool is its confirm window (5 by default, which
+   * caps it at a few hundred msg/s here). As large as the others' window would mean 1,000 channels; 100 is what a
+   * team tuning it would plausibly run
+   */
+  rascalConfirmChannels: intFromEnv('BENCH_RASCAL_CONFIRM_CHANNELS', 100),
   prefetch: intFromEnv('BENCH_PREFETCH', 500),
   /** concurrent producer transactions on the exactly-once path */
   transactionsInFlight: intFromEnv('BENCH_TX_IN_FLIGHT', 50),
@@ -62,7 +76,18 @@ function producerTransactionFromEnv(): 'sql' | 'pipelined' | 'knex' {
   throw new Error(`BENCH_PRODUCER_TX must be sql, pipelined or knex (got ${JSON.stringify(value)})`)
 }
 
-const goals = { busOverPlain: 0.9, exactlyOnceOverPlain: 0.5 }
+const goals = {
+  busOverPlain: 0.9,
+  exactlyOnceOverPlain: 0.5,
+  /** the bus's msg/s over the fastest of plain amqplib, rascal and rabbitmq-client */
+  busOverFastestPeer: 0.95,
+  /** the bus's CPU per 1,000 messages (this process) over plain amqplib's: at most */
+  busCpuOverPlain: 1.15,
+  /** exactly-once msg/s over the hand-written dual write's */
+  exactlyOnceOverDualWrite: 1.2,
+  /** exactly-once p99 over the dual write's: at most */
+  exactlyOnceP99OverDualWrite: 1.5
+}
 
 interface Context {
   namespace: string
@@ -112,16 +137,18 @@ const timeoutFor = (n: number) => 60_000 + n * 2
 
 // ---------------------------------------------------------------- plain amqplib
 
-const plainNames = (ns: string) => ({ exchange: `${ns}.plain`, queue: `${ns}.bench.plain` })
+const plainNames = (ns: string) => ({ exchange: `${ns}.plain`, queue: `${ns}.bench.plain`, dualQueue: `${ns}.bench.dual` })
 
 async function declarePlain(ctx: Context): Promise<void> {
   const model = await amqp.connect(ctx.amqpUrl)
   try {
     const channel = await model.createChannel()
-    const { exchange, queue } = plainNames(ctx.namespace)
+    const { exchange, queue, dualQueue } = plainNames(ctx.namespace)
     await channel.assertExchange(exchange, 'topic', { durable: true })
     await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
     await channel.bindQueue(queue, exchange, PRODUCT_UPDATED)
+    await channel.assertQueue(dualQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
+    await channel.bindQueue(dualQueue, exchange, PRODUCT_CREATED)
   } finally {
     await model.close()
   }
@@ -199,6 +226,29 @@ function plainSteady(ctx: Context): Promise<Measure> {
     await channel.waitForConfirms()
     tracker.allConfirmed()
   })
+}
+
+// ---------------------------------------------------------------- the clients people pick instead
+
+/** The plain line's messages, for a peer client: same body, properties and headers. */
+function peerRun(ctx: Context, tracker: Tracker, appId: string): PeerRun {
+  const tag = randomUUID().slice(0, 8)
+  const { exchange, queue } = plainNames(ctx.namespace)
+  return {
+    url: ctx.amqpUrl, exchange, queue, routingKey: PRODUCT_UPDATED, n: config.n,
+    confirmWindow: config.confirmWindow, prefetch: config.prefetch, rascalConfirmChannels: config.rascalConfirmChannels,
+    body: Buffer.from(JSON.stringify(productPayload(randomUUID()))),
+    messageId: (seq) => messageId(tag, seq),
+    headers: (id) => ({ 'x-request-id': id, 'x-correlation-id': id, 'x-namespace': ctx.namespace }),
+    appId, tracker, seqOf: (id) => seqOf(id, tag), timeoutMs: timeoutFor(config.n)
+  }
+}
+
+/** A peer client's throughput run, measured as the plain line is. */
+const peer = (throughput: (run: PeerRun) => Promise<void>, appId: string) => async (ctx: Context): Promise<Measure> => {
+  const tracker = new Tracker(config.n)
+  await throughput(peerRun(ctx, tracker, appId))
+  return tracker.result()
 }
 
 // ---------------------------------------------------------------- the bus
@@ -298,6 +348,17 @@ const consumerMigrations: Migration[] = [
         t.integer('price').notNullable()
       })
     }
+  },
+  {
+    name: '002_bench_dual_write_effects',
+    async up(db) {
+      // No key on the message id: the hand-written consumer has no inbox, a redelivery doubles its effect.
+      await db.schema.createTable('dual_effects', (t) => {
+        t.string('message_id', 128).notNullable()
+        t.string('product_id', 64).notNullable()
+        t.integer('price').notNullable()
+      })
+    }
   }
 ]
 
@@ -322,9 +383,10 @@ async function migrateExactlyOnce(ctx: Context): Promise<void> {
  * Latency: commit to the effect committed. Each service has one pool, shared
  * as createServiceApp shares it. Every message's effect is counted once.
  */
-async function exactlyOnce(ctx: Context): Promise<Measure> {
+async function exactlyOnce(ctx: Context): Promise<Run> {
   const n = config.nExactlyOnce
   const tracker = new Tracker(n)
+  const stages = new Stages(['transaction begun', 'committed', 'delivered to the handler', 'effect committed'] as const, n)
   const tag = randomUUID().slice(0, 8)
   const warm = new Tracker(config.warmUp)
   const warmTag = randomUUID().slice(0, 8)
@@ -332,10 +394,12 @@ async function exactlyOnce(ctx: Context): Promise<Measure> {
   const consumerSchema = schemaName(ctx.namespace, CONSUMER)
   const producerDb = createKnex(ctx.databaseUrl, producerSchema, { min: 0, max: config.poolSize })
   const consumerDb = createKnex(ctx.databaseUrl, consumerSchema, { min: 0, max: config.poolSize })
+  // the bus's own lane in the producing service: sqlTransaction writes and the relay's claims
+  const producerLane = createBusLane({ databaseUrl: ctx.databaseUrl, schema: producerSchema, max: config.poolSize })
   const producer = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: PRODUCER })
   const consuming = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: CONSUMER })
   const relay = new OutboxRelay({
-    db: producerDb, databaseUrl: ctx.databaseUrl, schema: producerSchema, namespace: ctx.namespace, publisher: producer.publisher
+    db: producerDb, lane: producerLane, databaseUrl: ctx.databaseUrl, schema: producerSchema, namespace: ctx.namespace, publisher: producer.publisher
   })
   const inbox = {
     db: consumerDb, schema: consumerSchema, consumer: 'exactly-once',
@@ -353,8 +417,11 @@ async function exactlyOnce(ctx: Context): Promise<Measure> {
     prefetch: config.prefetch,
     handlers: {
       [PRODUCT_CREATED]: async (message: Envelope<typeof PRODUCT_CREATED>) => {
+        const seq = seqOf(message.id, tag)
+        stages.mark('delivered to the handler', seq)
         await effect(message)
-        tracker.handledOne(seqOf(message.id, tag))
+        tracker.handledOne(seq)
+        stages.mark('effect committed', seq)
         warm.handledOne(seqOf(message.id, warmTag))
       }
     }
@@ -381,7 +448,7 @@ async function exactlyOnce(ctx: Context): Promise<Measure> {
       return
     }
     const row = [product.productId, product.title, product.description, product.price, product.version, product.updatedAt]
-    await sqlTransaction(producerDb, async (tx) => {
+    await sqlTransaction(producerLane, async (tx) => {
       if (config.producerTransaction === 'pipelined') tx.defer(insertProduct, row, 'bench_insert_product')
       else await tx.query(insertProduct, row, 'bench_insert_product')
       await writeOutbox(tx, identity, PRODUCT_CREATED, product, meta)
@@ -399,21 +466,121 @@ async function exactlyOnce(ctx: Context): Promise<Measure> {
     await warm.wait(timeoutFor(config.warmUp), 'exactly-once warm-up')
     tracker.start()
     await pooled(n, config.transactionsInFlight, async (seq) => {
+      stages.mark('transaction begun', seq)
       await createProduct(seq)
       tracker.sent(seq)
+      stages.mark('committed', seq)
     })
     tracker.allConfirmed() // here: the last transaction committed
     await tracker.wait(timeoutFor(n) * 2, 'exactly-once path')
     const result = tracker.result()
     const [{ count }] = await consumerDb.withSchema(consumerSchema).table('effects').where('message_id', 'like', `${tag}-%`).count({ count: '*' })
     if (Number(count) !== n) throw new Error(`exactly-once path: ${count} effects for ${n} messages`)
-    return result
+    return { ...result, stages: stages.summary() }
   } finally {
     await relay.stop().catch(() => {})
     await consuming.stop().catch(() => {})
     await producer.stop().catch(() => {})
+    await producerLane.end()
     await producerDb.destroy()
     await consumerDb.destroy()
+  }
+}
+
+/**
+ * What a team writes by hand without an outbox or an inbox, with the same
+ * concurrency (`transactionsInFlight` producers, pools of `poolSize`) and
+ * durability (committed rows, persistent messages on a quorum queue, confirms,
+ * manual acks): the producer inserts the product in a transaction, commits,
+ * then publishes product.created and awaits its confirm; the consumer runs the
+ * effect in a transaction, commits, then acks. It can lose a message (a crash
+ * between commit and publish, or a failed publish after commit) and double an
+ * effect (a crash between the effect's commit and its ack): the exactly-once
+ * path exists for that. Plain node-postgres pools, as hand-written code has them.
+ */
+async function dualWrite(ctx: Context): Promise<Run> {
+  const n = config.nExactlyOnce
+  const tracker = new Tracker(n)
+  const stages = new Stages(['transaction begun', 'committed', 'publish confirmed', 'delivered to the handler', 'effect committed'] as const, n)
+  const tag = randomUUID().slice(0, 8)
+  const { exchange, dualQueue } = plainNames(ctx.namespace)
+  const producerSchema = schemaName(ctx.namespace, PRODUCER)
+  const consumerSchema = schemaName(ctx.namespace, CONSUMER)
+  const producerPool = new pg.Pool({ connectionString: ctx.databaseUrl, max: config.poolSize })
+  const consumerPool = new pg.Pool({ connectionString: ctx.databaseUrl, max: config.poolSize })
+  producerPool.on('error', () => {})
+  consumerPool.on('error', () => {})
+  const publisherModel = await amqp.connect(ctx.amqpUrl)
+  const consumerModel = await amqp.connect(ctx.amqpUrl)
+  const insertProduct =
+    `insert into "${producerSchema}".products (id, title, description, price, version, updated_at) values ($1, $2, $3, $4, $5, $6)`
+  const insertEffect = `insert into "${consumerSchema}".dual_effects (message_id, product_id, price) values ($1, $2, $3)`
+  const inTransaction = async (pool: pg.Pool, text: string, values: unknown[]) => {
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      try {
+        await client.query(text, values)
+        await client.query('COMMIT')
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw err
+      }
+    } finally {
+      client.release()
+    }
+  }
+  try {
+    const consumer = await consumerModel.createChannel()
+    await consumer.prefetch(config.prefetch)
+    await consumer.consume(dualQueue, (message) => {
+      if (!message) return
+      const id = String(message.properties.messageId)
+      const seq = seqOf(id, tag)
+      stages.mark('delivered to the handler', seq)
+      const product = JSON.parse(message.content.toString('utf8')) as ProductEvent
+      inTransaction(consumerPool, insertEffect, [id, product.productId, product.price]).then(
+        () => {
+          consumer.ack(message)
+          tracker.handledOne(seq)
+          stages.mark('effect committed', seq)
+        },
+        () => consumer.nack(message, false, true)
+      )
+    })
+    const channel = await publisherModel.createConfirmChannel()
+    const publish = (id: string, product: ProductEvent) =>
+      new Promise<void>((resolve, reject) =>
+        channel.publish(exchange, PRODUCT_CREATED, Buffer.from(JSON.stringify(product)), {
+          contentType: 'application/json', persistent: true, messageId: id, timestamp: Math.floor(Date.now() / 1000),
+          type: PRODUCT_CREATED, appId: 'bench-dual-write', headers: { 'x-request-id': id, 'x-correlation-id': id, 'x-namespace': ctx.namespace }
+        }, (err) => (err ? reject(err) : resolve()))
+      )
+    const warmUp = Array.from({ length: config.poolSize }, () => inTransaction(producerPool, 'select 1', []))
+    await Promise.all([...warmUp, ...Array.from({ length: config.poolSize }, () => inTransaction(consumerPool, 'select 1', []))])
+    tracker.start()
+    await pooled(n, config.transactionsInFlight, async (seq) => {
+      const product = productPayload(randomUUID())
+      const id = messageId(tag, seq)
+      stages.mark('transaction begun', seq)
+      await inTransaction(producerPool, insertProduct, [
+        product.productId, product.title, product.description, product.price, product.version, product.updatedAt
+      ])
+      tracker.sent(seq) // latency from the commit, as on the exactly-once path
+      stages.mark('committed', seq)
+      await publish(id, product)
+      stages.mark('publish confirmed', seq)
+    })
+    tracker.allConfirmed()
+    await tracker.wait(timeoutFor(n) * 2, 'dual write')
+    const result = tracker.result()
+    await consumer.close().catch(() => {})
+    return { ...result, stages: stages.summary() }
+  } finally {
+    await publisherModel.close().catch(() => {})
+    await consumerModel.close().catch(() => {})
+    await producerPool.end()
+    await consumerPool.end()
   }
 }
 
@@ -424,12 +591,18 @@ async function warmPool(db: Knex, size: number): Promise<void> {
 
 // ---------------------------------------------------------------- the run
 
-type Scenario = 'plain' | 'bus' | 'exactlyOnce' | 'steadyPlain' | 'steadyBus'
+type Scenario = 'plain' | 'bus' | 'rascal' | 'rabbitmqClient' | 'exactlyOnce' | 'dualWrite' | 'steadyPlain' | 'steadyBus'
 
-const scenarios: Array<{ key: Scenario; label: string; run: (ctx: Context) => Promise<Measure> }> = [
+/** One measurement, and for the multi-stage paths where the time went (p50/p99 between marks). */
+type Run = Measure & { stages?: Record<string, { p50Ms: number; p99Ms: number }> }
+
+const scenarios: Array<{ key: Scenario; label: string; run: (ctx: Context) => Promise<Run> }> = [
   { key: 'plain', label: 'plain amqplib', run: plainThroughput },
   { key: 'bus', label: 'bus', run: busThroughput },
+  { key: 'rascal', label: 'rascal', run: peer(rascalThroughput, 'bench-rascal') },
+  { key: 'rabbitmqClient', label: 'rabbitmq-client', run: peer(rabbitmqClientThroughput, 'bench-rabbitmq-client') },
   { key: 'exactlyOnce', label: 'exactly-once (outbox + relay + inbox)', run: exactlyOnce },
+  { key: 'dualWrite', label: 'dual write by hand (can lose/double)', run: dualWrite },
   { key: 'steadyPlain', label: `plain amqplib @ ${config.steadyRate}/s`, run: plainSteady },
   { key: 'steadyBus', label: `bus @ ${config.steadyRate}/s`, run: busSteady }
 ]
@@ -460,12 +633,14 @@ export async function runBusBenchmark(): Promise<object> {
   const ctx: Context = { namespace: uniqueNamespace('bench'), amqpUrl: env.amqpUrl, databaseUrl: env.databaseUrl }
   const management = new Management()
   const began = now()
-  const runs: Record<Scenario, Measure[]> = { plain: [], bus: [], exactlyOnce: [], steadyPlain: [], steadyBus: [] }
+  const runs: Record<Scenario, Run[]> = {
+    plain: [], bus: [], rascal: [], rabbitmqClient: [], exactlyOnce: [], dualWrite: [], steadyPlain: [], steadyBus: []
+  }
   const infoDb = createKnex(ctx.databaseUrl, 'public', { min: 0, max: 1 })
   const machine = await machineInfo(management, infoDb).finally(() => infoDb.destroy())
   console.log(
-    `bus benchmark, namespace ${ctx.namespace}: N=${config.n} (plain, bus), N=${config.nExactlyOnce} (exactly-once, ` +
-      `BENCH_N_EXACTLY_ONCE), ${config.runs} run(s) each, confirm window ${config.confirmWindow}, prefetch ${config.prefetch}, ` +
+    `bus benchmark, namespace ${ctx.namespace}: N=${config.n} (plain, bus, rascal, rabbitmq-client), ` +
+      `N=${config.nExactlyOnce} (exactly-once and dual write, BENCH_N_EXACTLY_ONCE), ${config.runs} run(s) each, confirm window ${config.confirmWindow} (rascal: ${config.rascalConfirmChannels} confirm channels), prefetch ${config.prefetch}, ` +
       `${config.transactionsInFlight} transactions in flight (${config.producerTransaction}), pools of ${config.poolSize}, ` +
       `inbox batches of ${config.inboxBatch} (${config.inboxConcurrency} at once), exactly-once warmed up with ${config.warmUp}`
   )
@@ -506,43 +681,91 @@ export async function runBusBenchmark(): Promise<object> {
   const medians = Object.fromEntries(
     Object.entries(runs).map(([key, list]) => [key, medianMeasure(list)])
   ) as Record<Scenario, Measure>
+  const ratioOf = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? NaN : a / b)
+  const has = (key: Scenario) => runs[key].length > 0
+  const throughputPeers = (['plain', 'rascal', 'rabbitmqClient'] as const).filter(has)
+  const fastestPeer = throughputPeers.reduce<Scenario | undefined>(
+    (best, key) => (best === undefined || medians[key].msgPerSec > medians[best].msgPerSec ? key : best), undefined
+  )
   const ratios = {
-    busOverPlain: medians.bus.msgPerSec / medians.plain.msgPerSec,
-    exactlyOnceOverPlain: medians.exactlyOnce.msgPerSec / medians.plain.msgPerSec
+    busOverPlain: ratioOf(medians.bus.msgPerSec, medians.plain.msgPerSec),
+    exactlyOnceOverPlain: ratioOf(medians.exactlyOnce.msgPerSec, medians.plain.msgPerSec),
+    busOverFastestPeer: fastestPeer ? ratioOf(medians.bus.msgPerSec, medians[fastestPeer].msgPerSec) : NaN,
+    busCpuOverPlain: ratioOf(medians.bus.cpu.benchProcessMsPerK, medians.plain.cpu.benchProcessMsPerK),
+    rascalOverPlain: ratioOf(medians.rascal.msgPerSec, medians.plain.msgPerSec),
+    rascalCpuOverPlain: ratioOf(medians.rascal.cpu.benchProcessMsPerK, medians.plain.cpu.benchProcessMsPerK),
+    rabbitmqClientOverPlain: ratioOf(medians.rabbitmqClient.msgPerSec, medians.plain.msgPerSec),
+    rabbitmqClientCpuOverPlain: ratioOf(medians.rabbitmqClient.cpu.benchProcessMsPerK, medians.plain.cpu.benchProcessMsPerK),
+    exactlyOnceOverDualWrite: ratioOf(medians.exactlyOnce.msgPerSec, medians.dualWrite.msgPerSec),
+    exactlyOnceP99OverDualWrite: ratioOf(medians.exactlyOnce.p99Ms, medians.dualWrite.p99Ms)
   }
   const met = {
     busOverPlain: ratios.busOverPlain >= goals.busOverPlain,
-    exactlyOnceOverPlain: ratios.exactlyOnceOverPlain >= goals.exactlyOnceOverPlain
+    exactlyOnceOverPlain: ratios.exactlyOnceOverPlain >= goals.exactlyOnceOverPlain,
+    busOverFastestPeer: ratios.busOverFastestPeer >= goals.busOverFastestPeer,
+    busCpuOverPlain: ratios.busCpuOverPlain <= goals.busCpuOverPlain,
+    exactlyOnceOverDualWrite: ratios.exactlyOnceOverDualWrite >= goals.exactlyOnceOverDualWrite,
+    exactlyOnceP99OverDualWrite: ratios.exactlyOnceP99OverDualWrite <= goals.exactlyOnceP99OverDualWrite
   }
 
   const table = new Table({
     style: { head: [], border: [] },
-    head: ['path', 'N', 'msg/s', 'publish msg/s', 'p50 ms', 'p99 ms', 'vs plain', 'goal', 'CPU ms / 1k msgs: bench, rabbitmq, postgres'],
-    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right']
+    head: ['path', 'N', 'msg/s', 'publish msg/s', 'p50 ms', 'p99 ms', 'vs plain', 'goal', 'CPU ms / 1k msgs: bench, rabbitmq, postgres', 'CPU vs plain'],
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right']
   })
   const ratioCell = (r: number) => `${(r * 100).toFixed(0)} %`
   for (const scenario of scenarios) {
     if (runs[scenario.key].length === 0) continue
     const d = describe(medians[scenario.key])
-    const ratio =
-      scenario.key === 'bus' ? ratios.busOverPlain : scenario.key === 'exactlyOnce' ? ratios.exactlyOnceOverPlain : undefined
+    const ratio = has('plain') ? ratioOf(medians[scenario.key].msgPerSec, medians.plain.msgPerSec) : NaN
+    const cpuRatio = has('plain') ? ratioOf(medians[scenario.key].cpu.benchProcessMsPerK, medians.plain.cpu.benchProcessMsPerK) : NaN
+    const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED')
     const goal =
       scenario.key === 'bus'
-        ? `>= 90 %: ${met.busOverPlain ? 'met' : 'MISSED'}`
+        ? `>= 90 % of plain: ${verdict(met.busOverPlain)}`
         : scenario.key === 'exactlyOnce'
-          ? `>= 50 %: ${met.exactlyOnceOverPlain ? 'met' : 'MISSED'}`
+          ? `>= 50 % of plain: ${verdict(met.exactlyOnceOverPlain)}`
           : ''
+    const isThroughput = ['plain', 'bus', 'rascal', 'rabbitmqClient'].includes(scenario.key)
     table.push([
       scenario.label, d.messages, d.msgPerSec ?? '', d.publishMsgPerSec ?? '', d.p50Ms ?? '', d.p99Ms ?? '',
-      ratio === undefined ? (scenario.key === 'plain' ? '100 %' : '') : ratioCell(ratio), goal,
-      [d.cpu.benchProcessMsPerK, d.cpu.brokerMsPerK, d.cpu.databaseMsPerK].map((v) => v ?? '?').join(', ')
+      scenario.key === 'plain' ? '100 %' : Number.isFinite(ratio) ? ratioCell(ratio) : '', goal,
+      [d.cpu.benchProcessMsPerK, d.cpu.brokerMsPerK, d.cpu.databaseMsPerK].map((v) => v ?? '?').join(', '),
+      isThroughput && Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : ''
     ])
+  }
+  const label = (key: Scenario | undefined) => scenarios.find((sc) => sc.key === key)?.label ?? '?'
+  const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : 'n/a (not run)')
+  const goalLines = [
+    `bus / fastest of plain amqplib, rascal, rabbitmq-client (${label(fastestPeer)}): ${x(ratios.busOverFastestPeer)}, ` +
+      `goal >= ${goals.busOverFastestPeer}x: ${met.busOverFastestPeer ? 'met' : 'MISSED'}`,
+    `bus CPU per 1k msgs / plain amqplib's: ${x(ratios.busCpuOverPlain)}, goal <= ${goals.busCpuOverPlain}x: ${met.busCpuOverPlain ? 'met' : 'MISSED'}`,
+    `rascal / plain: ${x(ratios.rascalOverPlain)} msg/s, ${x(ratios.rascalCpuOverPlain)} CPU; ` +
+      `rabbitmq-client / plain: ${x(ratios.rabbitmqClientOverPlain)} msg/s, ${x(ratios.rabbitmqClientCpuOverPlain)} CPU`,
+    `exactly-once / dual write: ${x(ratios.exactlyOnceOverDualWrite)} msg/s, goal >= ${goals.exactlyOnceOverDualWrite}x: ` +
+      `${met.exactlyOnceOverDualWrite ? 'met' : 'MISSED'}; p99 ${x(ratios.exactlyOnceP99OverDualWrite)}, ` +
+      `goal <= ${goals.exactlyOnceP99OverDualWrite}x: ${met.exactlyOnceP99OverDualWrite ? 'met' : 'MISSED'}`
+  ]
+  const stageLines: string[] = []
+  for (const key of ['exactlyOnce', 'dualWrite'] as const) {
+    const last = runs[key].at(-1)?.stages
+    if (!last) continue
+    stageLines.push(`${label(key)}, where the time goes (last run, p50 / p99 ms between marks):`)
+    for (const [span, { p50Ms, p99Ms }] of Object.entries(last)) stageLines.push(`  ${span.padEnd(52)} ${p50Ms} / ${p99Ms}`)
   }
   const seconds = (now() - began) / 1000
   console.log(`\nmedians of ${config.runs} run(s); msg/s is first publish (first transaction) to last handled;`)
   console.log('latency is publish (commit, for exactly-once) to the handler done (its effect committed);')
   console.log("publish msg/s is first publish to last confirm (exactly-once: first to last commit); CPU is per 1,000 messages")
   console.log(table.toString())
+  for (const line of goalLines) console.log(line)
+  if (has('dualWrite')) {
+    console.log(
+      'the dual write has no outbox and no inbox: an event is lost if the process dies between commit and publish ' +
+        '(or the publish fails), and an effect is doubled if it dies between the effect\'s commit and the ack'
+    )
+  }
+  for (const line of stageLines) console.log(line)
   if (config.nExactlyOnce !== config.n) {
     console.log(
       `exactly-once ran ${config.nExactlyOnce} messages (BENCH_N_EXACTLY_ONCE, smaller to keep the run short), ` +
@@ -558,8 +781,10 @@ export async function runBusBenchmark(): Promise<object> {
     machine,
     config,
     goals,
-    ratios: { busOverPlain: round(ratios.busOverPlain, 3), exactlyOnceOverPlain: round(ratios.exactlyOnceOverPlain, 3) },
+    ratios: Object.fromEntries(Object.entries(ratios).map(([key, r]) => [key, round(r, 3)])),
+    fastestPeer,
     met,
+    stages: Object.fromEntries((['exactlyOnce', 'dualWrite'] as const).map((key) => [key, runs[key].map((r) => r.stages)])),
     medians: Object.fromEntries(Object.entries(medians).map(([key, m]) => [key, describe(m)])),
     runs: Object.fromEntries(Object.entries(runs).map(([key, list]) => [key, list.map(describe)])),
     totalSeconds: round(seconds, 1)

@@ -189,13 +189,16 @@ async function bareServer(): Promise<void> {
 /** Child role: the real gateway app (its own namespace), as `npm start` runs it. */
 async function gatewayServer(): Promise<void> {
   const { createApp, gatewayParts } = await import('../services/gateway/app.ts')
+  const { serve } = await import('../shared/feathers/serve.ts')
   const app = createApp()
-  const server = await app.listen(0, '127.0.0.1' as never)
+  const server = await serve(app, 0, '127.0.0.1')
   let orders: Record<string, GatewayTimes> = {}
   const wall = (at: number) => performance.timeOrigin + at
-  gatewayParts(app).feed.onTrace = (event, t) => {
-    if (event.routingKey === ORDER_CREATED) orders[(event.payload as OrderCreated).orderId] = [wall(t.deliveredAt), wall(t.recordingAt), wall(t.recordedAt), wall(t.pushedAt)]
-  }
+  gatewayParts(app).feed.on('pushed', (events, t) => {
+    events.forEach((event, i) => {
+      if (event.routingKey === ORDER_CREATED) orders[(event.payload as OrderCreated).orderId] = [wall(t.deliveredAt[i]!), wall(t.recordingAt), wall(t.recordedAt), wall(t.pushedAt)]
+    })
+  })
   // SSE_BENCH_CPU_PROF=<dir>: a CPU profile of the gateway during the steady-rate phases
   const { Session } = await import('node:inspector/promises')
   const inspector = new Session()

@@ -3,6 +3,8 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { waitFor } from '../shared/testing/wait.ts'
 
+const exitWithParent = new URL('./exit-with-parent.mjs', import.meta.url).href
+
 export interface ProcessSpec {
   name: string
   /** argv after `node` */
@@ -33,7 +35,9 @@ export class Supervised {
 
   async start(): Promise<void> {
     this.starts += 1
-    const child = spawn(process.execPath, this.spec.args, { env: this.spec.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    // stdin is a pipe only this supervisor writes to: when it dies, the child sees stdin end and stops
+    const args = ['--import', exitWithParent, ...this.spec.args]
+    const child = spawn(process.execPath, args, { env: this.spec.env, stdio: ['pipe', 'pipe', 'pipe'] })
     child.stdout!.pipe(this.log, { end: false })
     child.stderr!.pipe(this.log, { end: false })
     this.child = child

@@ -3,6 +3,7 @@ import { Headers } from '../../shared/bus/headers.ts'
 import { names } from '../../shared/bus/names.ts'
 import type { Broker } from './broker.ts'
 import { CliError } from './errors.ts'
+import { topicMatches } from '../../shared/bus/topic.ts'
 
 /** A dead-lettered message as an operator reads it. */
 export interface DeadLetter {
@@ -112,17 +113,7 @@ export function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
   return true
 }
 
-/** AMQP topic matching: `*` is one word, `#` zero or more. */
-export function topicMatches(pattern: string, key: string): boolean {
-  const p = pattern.split('.')
-  const k = key.split('.')
-  const match = (i: number, j: number): boolean => {
-    if (i === p.length) return j === k.length
-    if (p[i] === '#') return match(i + 1, j) || (j < k.length && match(i, j + 1))
-    return j < k.length && (p[i] === '*' || p[i] === k[j]) && match(i + 1, j + 1)
-  }
-  return match(0, 0)
-}
+export { topicMatches }
 
 export type Verdict = 'keep' | 'remove'
 

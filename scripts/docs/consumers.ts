@@ -5,19 +5,11 @@ import type { ConsumerManifest } from '../../shared/manifest/consumer.ts'
 import { names } from '../../shared/bus/names.ts'
 import { maxAttempts, type RetryPolicy } from '../../shared/bus/retry.ts'
 import { serviceTable } from '../../shared/services.ts'
+import { topicMatches } from '../../shared/bus/topic.ts'
 import { NS, root } from './common.ts'
 import { loadAudiences } from './sse.ts'
 
-/** AMQP topic matching: `*` is one word, `#` zero or more. */
-export function topicMatches(pattern: string, key: string): boolean {
-  const match = (p: string[], k: string[]): boolean => {
-    if (!p.length) return !k.length
-    if (p[0] === '#') return match(p.slice(1), k) || (k.length > 0 && match(p, k.slice(1)))
-    if (!k.length) return false
-    return (p[0] === '*' || p[0] === k[0]) && match(p.slice(1), k.slice(1))
-  }
-  return match(pattern.split('.'), key.split('.'))
-}
+export { topicMatches }
 
 export interface QueueInfo {
   service: string

@@ -6,12 +6,15 @@ import { root } from './common.ts'
 import { example, uuidFor } from './examples.ts'
 import { plain } from './markdown.ts'
 
-type AudiencesModule = typeof import('../../services/gateway/history/audiences.ts')
+type AudiencesModule = typeof import('../../services/gateway/history/audiences.ts') & typeof import('../../services/gateway/live/render.ts')
 let audiencesCache: AudiencesModule | null | undefined
 export async function loadAudiences(): Promise<AudiencesModule | null> {
   if (audiencesCache !== undefined) return audiencesCache
   const file = join(root, 'services/gateway/history/audiences.ts')
-  audiencesCache = existsSync(file) ? ((await import(pathToFileURL(file).href)) as AudiencesModule) : null
+  const renderFile = join(root, 'services/gateway/live/render.ts')
+  audiencesCache = existsSync(file) && existsSync(renderFile)
+    ? ({ ...((await import(pathToFileURL(file).href)) as object), ...((await import(pathToFileURL(renderFile).href)) as object) } as AudiencesModule)
+    : null
   return audiencesCache
 }
 

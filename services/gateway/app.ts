@@ -1,9 +1,11 @@
-import type { Server } from 'node:http'
 import type { BazaarEnv } from '../../shared/config/env.ts'
 import { createServiceApp, onStart } from '../../shared/feathers/app.ts'
-import type { BazaarSettings, ServiceApp } from '../../shared/feathers/declarations.ts'
+import type { ServiceApp } from '../../shared/feathers/declarations.ts'
+import { serviceConfig } from '../../shared/feathers/service-config.ts'
+import { routeRequests } from '../../shared/http/route.ts'
 import { gatewayConfigSchema, gatewayConfigValues, type GatewayConfig } from './config.ts'
-import { corsPolicy, serveCorsFirst } from './cors.ts'
+import { corsFirst, corsPolicy } from './cors.ts'
+import type { GatewayParts } from './declarations.ts'
 import { historyConsumer } from './consumers/history.ts'
 import { sessionsConsumer } from './consumers/sessions.ts'
 import { EventStore } from './history/store.ts'
@@ -19,19 +21,15 @@ import { appliances } from './resources/appliances/appliances.ts'
 import { maintenanceNotices } from './resources/maintenance-notices/maintenance-notices.ts'
 import { receipts } from './resources/receipts/receipts.ts'
 import { refuseEndedSessions } from './sessions.ts'
-import { eventsHandler, eventsRoute, serveEventsBeforeKoa } from './sse/events.ts'
+import { eventsHandler, isEventsRequest } from './sse/events.ts'
 import { warehousePage } from './warehouse/page.ts'
 
-/** The gateway's moving parts, for its tests and the benchmark. */
-export interface GatewayParts {
-  config: GatewayConfig
-  store: EventStore
-  hub: StreamHub
-  feed: LiveFeed
-}
+export type { GatewayParts } from './declarations.ts'
 
 export function gatewayParts(app: ServiceApp): GatewayParts {
-  return app.get('gateway' as keyof BazaarSettings) as unknown as GatewayParts
+  const parts = app.get('gateway')
+  if (!parts) throw new Error('not a gateway app')
+  return parts
 }
 
 /**
@@ -53,7 +51,7 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
       proxyRoutes({ routes: routes(vars), timeoutMs: () => config.proxyTimeoutMs, logger: () => app.get('logger') })
     ]
   })
-  config = app.get('config') as GatewayConfig
+  config = serviceConfig(app, 'gateway')
   const cors = corsPolicy(config.corsOrigins) // a malformed CORS_ORIGINS fails here, at start
   const logger = app.get('logger')
   const store = new EventStore(app.get('db'), app.get('schema'), config.retentionHours * 3_600_000)
@@ -64,8 +62,7 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
     // a revocation notice this instance missed still ends the stream, at its next keep-alive
     revoked: (state) => state.principal.kind === 'user' && sessions.isRevoked(state.principal.userId, state.sessionVersion ?? 0)
   })
-  const feed = new LiveFeed(app.get('bus').connection, store, hub, {
-    namespace: app.get('namespace'),
+  const feed = new LiveFeed(app.get('bus'), store, hub, {
     catchUpIntervalMs: config.catchUpIntervalMs,
     logger
   })
@@ -77,23 +74,16 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
     logger
   })
   sessions = new SessionRevocations({ databaseUrl: app.get('env').databaseUrl, db: app.get('db'), schema: app.get('schema'), hub, logger })
-  app.set('gateway' as keyof BazaarSettings, { config, store, hub, feed } satisfies GatewayParts as never)
+  app.set('gateway', { config, store, hub, feed })
 
   // Sockets that go away mid-stream are normal for SSE: a debug line, not Koa's stack trace on stderr.
   app.on('error', (err: Error) => logger.debug({ err: err.message }, 'connection error'))
   const events = eventsHandler(app, { hub, store, config, sessions, quota: new StreamQuota(config.maxStreamsPerPrincipal) })
   app.use(warehousePage())
   app.use(openapiRoute())
-  app.use(eventsRoute(events))
-  // `/events` is answered on the HTTP server itself, in front of Koa: an open stream holds no Koa objects.
-  const setup = app.setup
-  app.setup = function (this: ServiceApp, server?: unknown) {
-    if (server && typeof (server as Server).listeners === 'function') {
-      serveEventsBeforeKoa(server as Server, events)
-      serveCorsFirst(server as Server, cors) // outermost: the stream, Koa and proxied answers all get the CORS headers
-    }
-    return setup.call(this, server as never)
-  } as typeof app.setup
+  // `/events` is answered beside Koa, not through it: an open stream holds no Koa objects. CORS is
+  // outermost: the stream, Koa's and proxied answers and the preflights all get its headers.
+  app.set('requestListener', (koa) => corsFirst(cors, routeRequests([{ matches: isEventsRequest, listener: events }], koa)))
   app.configure(appliances(hub))
   app.configure(maintenanceNotices(store))
   app.configure(receipts(store))

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import cors from 'cors'
+import { assignRequestId } from '../../shared/http/front-door.ts'
+import type { RequestListener } from '../../shared/http/route.ts'
 
 /**
  * Cross-origin access to the public origin: one policy, applied to every
@@ -18,8 +19,8 @@ import cors from 'cors'
  * `*` with credentials, and it would not be safe anyway). Bearer tokens in
  * `Authorization` need no credentials mode, only the allowed header.
  *
- * The policy is applied on the node HTTP server in front of both the SSE stream
- * and Koa, so own, proxied and error responses and the stream all carry it;
+ * The policy is applied by the gateway's request listener in front of both the
+ * SSE stream and Koa, so own, proxied and error responses and the stream all carry it;
  * the reverse proxy calls `keepGatewayCors` so an upstream service can neither
  * add nor drop any of it.
  */
@@ -71,11 +72,6 @@ export function withVary(current: unknown, field: string): string {
   return [...fields, field].join(', ')
 }
 
-/** The X-Request-Id a client may choose (the rule of shared/feathers/request-id.ts), for the preflights answered here. */
-const acceptableRequestId = /^[\w.:@\-]{1,128}$/
-
-type Listener = (req: IncomingMessage, res: ServerResponse) => void
-
 /**
  * The middleware of the `cors` package for this policy: sets the headers of
  * an actual request and answers a preflight (204), or does nothing for an
@@ -98,29 +94,22 @@ function corsMiddleware(policy: CorsPolicy) {
 }
 
 /**
- * Puts the policy in front of every other request listener of `server` (the
- * SSE stream and Koa): headers set here stay on the response whoever writes
- * it, since Koa, http-proxy-3 and better-sse all add to the headers already
- * set. Preflights (`OPTIONS`) from an allowed origin are answered here, for
- * every path, and never reach a service.
+ * The policy in front of `next` (the gateway's SSE endpoint and Koa): headers
+ * set here stay on the response whoever writes it, since Koa, http-proxy-3
+ * and better-sse all add to the headers already set. Preflights (`OPTIONS`)
+ * from an allowed origin are answered here, for every path, and never reach a
+ * service. Without a policy, `next` itself.
  */
-export function serveCorsFirst(server: Server, policy: CorsPolicy): void {
-  if (!corsEnabled(policy)) return
+export function corsFirst(policy: CorsPolicy, next: RequestListener): RequestListener {
+  if (!corsEnabled(policy)) return next
   const middleware = corsMiddleware(policy)
-  const listeners = server.listeners('request') as Listener[]
-  server.removeAllListeners('request')
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  return (req: IncomingMessage, res: ServerResponse) => {
     // Whether an origin may read it or not, a listed-origins answer depends on Origin: caches must know.
     if (!policy.anyOrigin) res.setHeader('Vary', withVary(res.getHeader('Vary'), 'Origin'))
-    if (req.method === 'OPTIONS') {
-      // Every response carries X-Request-Id, the preflights answered here too (Koa sets it again if it gets the request).
-      const given = req.headers['x-request-id']
-      res.setHeader('X-Request-Id', typeof given === 'string' && acceptableRequestId.test(given) ? given : randomUUID())
-    }
-    middleware(req, res, () => {
-      for (const listener of listeners) listener.call(server, req, res)
-    })
-  })
+    // Every response carries X-Request-Id, the preflights answered here too (Koa sets it again if it gets the request).
+    if (req.method === 'OPTIONS') assignRequestId(req.headers, res)
+    middleware(req, res, () => next(req, res))
+  }
 }
 
 /**

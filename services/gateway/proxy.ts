@@ -1,10 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { BadGateway, BadRequest, Unavailable, type FeathersError } from '@feathersjs/errors'
 import type { Middleware } from '@feathersjs/koa'
 import { createProxyServer } from 'http-proxy-3'
 import getRawBody from 'raw-body'
 import { PayloadTooLarge } from '../../shared/feathers/http-errors.ts'
+import { sendError } from '../../shared/http/front-door.ts'
 import { MAX_BODY_BYTES } from '../../shared/feathers/limits.ts'
 import { serviceTable, serviceUrl } from '../../shared/services.ts'
 import type { Logger } from '../../shared/log/logger.ts'
@@ -58,7 +59,7 @@ export function proxyRoutes(options: { routes: Map<string, string>; timeoutMs: (
         const error: FeathersError = timedOut
           ? new Unavailable(`The ${segment} service did not answer in time`, { service: segment })
           : new BadGateway(`The ${segment} service is unavailable`, { service: segment })
-        sendError(req, res, error, requestId)
+        sendError(res, error) // the X-Request-Id is on the response already (requestId())
         resolve()
       })
     })
@@ -84,14 +85,4 @@ async function bufferUnknownLength(req: IncomingMessage, limit = MAX_BODY_BYTES)
   delete req.headers['transfer-encoding']
   req.headers['content-length'] = String(body.length)
   return Readable.from([body])
-}
-
-function sendError(_req: IncomingMessage, res: ServerResponse, error: FeathersError, requestId: string): void {
-  if (res.headersSent) {
-    res.destroy()
-    return
-  }
-  const body = JSON.stringify(error.toJSON())
-  res.writeHead(error.code, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId })
-  res.end(body)
 }

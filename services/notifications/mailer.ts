@@ -12,11 +12,12 @@ export interface Mail {
 
 /** SMTP through nodemailer, with bounded waits so a stuck server fails the attempt (and it is retried). */
 export function createMailer(smtpUrl: string): Transporter {
-  return nodemailer.createTransport(smtpUrl, {
+  return nodemailer.createTransport({
+    url: smtpUrl,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 20_000
-  } as never)
+  })
 }
 
 /**

@@ -1,12 +1,13 @@
 import type { BazaarEnv } from '../../shared/config/env.ts'
 import { createServiceApp, onStart } from '../../shared/feathers/app.ts'
 import type { ServiceApp } from '../../shared/feathers/declarations.ts'
-import { usersConfigSchema, usersConfigValues, type UsersConfig } from './config.ts'
+import { usersConfigSchema, usersConfigValues } from './config.ts'
 import { trustTheGateway } from './login/client-address.ts'
 import { LoginThrottle } from './login/throttle.ts'
 import { migrations } from './migrations/index.ts'
 import { authentication } from './resources/authentication/authentication.ts'
 import { users, userService } from './resources/users/users.ts'
+import { serviceConfig } from '../../shared/feathers/service-config.ts'
 
 /**
  * users: accounts, registration, login and logout. The only service that signs
@@ -16,7 +17,7 @@ import { users, userService } from './resources/users/users.ts'
 export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env): ServiceApp {
   const app = createServiceApp({ service: 'users', migrations, env, config: { schema: usersConfigSchema, values: usersConfigValues(vars) } })
   trustTheGateway(app)
-  const throttle = new LoginThrottle(app.get('db'), app.get('schema'), app.get('config') as UsersConfig)
+  const throttle = new LoginThrottle(app.get('db'), app.get('schema'), serviceConfig(app, 'users'))
   app.configure(users(throttle))
   app.configure(authentication(throttle))
   app.configure(warnAboutDefaultSecret)

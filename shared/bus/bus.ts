@@ -1,7 +1,10 @@
 import type { Logger } from '../log/logger.ts'
 import { BusConnection } from './connection.ts'
 import { Consumer, type ConsumerSpec } from './consumer.ts'
+import type { ConsumerKind } from './consumer-kind.ts'
 import { ControlListener, controlExchangeSpec } from './control.ts'
+import { LiveConsumer, type LiveConsumerSpec } from './live-consumer.ts'
+import type { RoutingKey } from '../contracts/index.ts'
 import { Publisher } from './publisher.ts'
 import { mergeTopologies, type Topology } from './topology.ts'
 
@@ -23,7 +26,10 @@ export interface BusOptions {
 export class Bus {
   readonly connection: BusConnection
   readonly publisher: Publisher
+  /** the durable consumers: work queues shared by the service's instances */
   readonly consumers: Consumer[] = []
+  /** the live consumers: one exclusive queue each, for this process alone */
+  readonly liveConsumers: ConsumerKind[] = []
   /** hears operator commands (skip) for this bus's consumers; there only when it has some */
   private control?: ControlListener
 
@@ -61,6 +67,13 @@ export class Bus {
     return consumer
   }
 
+  /** Declares a live consumer (the live kind); its owner starts it, the bus stops it at the latest on stop(). */
+  live<K extends RoutingKey>(spec: Omit<LiveConsumerSpec<K>, 'namespace' | 'logger'>): LiveConsumer<K> {
+    const consumer = new LiveConsumer<K>(this.connection, { ...spec, namespace: this.namespace, logger: this.options.logger })
+    this.liveConsumers.push(consumer)
+    return consumer
+  }
+
   async startConsumers(): Promise<void> {
     if (this.consumers.length === 0) return
     this.control ??= new ControlListener(this.connection, this.namespace, () => this.consumers, this.options.logger)
@@ -81,7 +94,7 @@ export class Bus {
 
   async stop(): Promise<void> {
     await this.control?.stop()
-    await Promise.all(this.consumers.map((c) => c.stop()))
+    await Promise.all([...this.consumers, ...this.liveConsumers].map((c) => c.stop()))
     await this.publisher.close()
     await this.connection.close()
   }

@@ -6,8 +6,9 @@ import { redactUrl } from '../config/env.ts'
 import { BusError } from './errors.ts'
 
 /**
- * Something that lives on a connection (publisher, consumer, topology) and must
- * be set up again on every (re)connect: channels die with their connection.
+ * Something that lives on a connection and must be set up again on every
+ * (re)connect, since channels die with their connection: a `ChannelSlot`,
+ * which every publisher, consumer and listener of the bus works through.
  */
 export interface ConnectionParticipant {
   readonly label: string

@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events'
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib'
+import type { Channel, ConsumeMessage } from 'amqplib'
 import type { Logger } from '../log/logger.ts'
 import { runWithContext } from '../log/context.ts'
 import type { RoutingKey } from '../contracts/index.ts'
 import { checkContract } from '../contracts/validate.ts'
 import { BlockingRetry } from './blocking-retry.ts'
-import type { BusConnection, ConnectionParticipant } from './connection.ts'
+import { ChannelSlot, closeChannel } from './channel-slot.ts'
+import type { BusConnection } from './connection.ts'
+import { ConsumerState, type ConsumerKind } from './consumer-kind.ts'
 import { consumerTopology, type ConsumerDeclaration } from './consumer-topology.ts'
 import { deadLetterOf, retryOf, type FailureRecord } from './dead-letter.ts'
 import { originOf, parseBody, toEnvelope, type DeliveryOrigin } from './delivery.ts'
@@ -34,6 +36,14 @@ export interface ConsumerOptions {
 }
 
 
+export interface ConsumerEvents {
+  /** its channel is set up and consuming (again, after a reattach) */
+  consuming: []
+  /** a handler succeeded */
+  handled: [envelope: Envelope]
+  'dead-lettered': [letter: FailureRecord & { messageId: unknown }]
+}
+
 /**
  * Consumes one queue. Each message is parsed, checked against the contract of
  * its routing key and handed to its handler inside the message's work context.
@@ -41,21 +51,20 @@ export interface ConsumerOptions {
  * at once; a handler failure is retried by the policy, then dead-lettered.
  * Nothing is acked before its retry or dead letter is confirmed by the broker.
  */
-export class Consumer extends EventEmitter implements ConnectionParticipant {
+export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKind {
+  readonly kind = 'durable'
   readonly queue: string
   readonly topology: Topology
   private readonly policy: RetryPolicy
   private readonly prefetch: number
-  private channel?: Channel
-  /** the connection the current channel belongs to: a participant attaches once per connection */
-  private model?: ChannelModel
+  private readonly slot: ChannelSlot
   private consumerTag?: string
   private inFlight = new Set<Promise<void>>()
-  private stopping = false
+  private stateNow = ConsumerState.Idle
   private readonly blocking = new BlockingRetry()
 
   constructor(
-    private readonly connection: BusConnection,
+    connection: BusConnection,
     private readonly publisher: Publisher,
     readonly spec: ConsumerSpec,
     private readonly options: ConsumerOptions
@@ -65,38 +74,35 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
     this.topology = consumerTopology(options.namespace, spec)
     this.policy = spec.retry ?? defaultRetryPolicy
     this.prefetch = this.policy.kind === 'blocking' ? 1 : (spec.prefetch ?? 20)
+    this.slot = new ChannelSlot(connection, { label: `consumer ${this.queue}`, mode: 'plain', logger: options.logger, setup: (channel) => this.consume(channel) })
+    this.slot.on('lost', () => {
+      if (this.stateNow === ConsumerState.Consuming) this.stateNow = ConsumerState.Reattaching
+    })
   }
 
   get label(): string {
-    return `consumer ${this.queue}`
+    return this.slot.label
+  }
+
+  get state(): ConsumerState {
+    return this.stateNow
   }
 
   async start(): Promise<void> {
-    this.stopping = false
-    await this.connection.register(this)
+    this.stateNow = ConsumerState.Starting
+    await this.slot.start()
   }
 
-  async attach(model: ChannelModel): Promise<void> {
-    if (this.stopping || (this.model === model && this.channel)) return
-    const channel = await model.createChannel()
-    channel.on('error', (err: Error) => this.options.logger?.warn({ err: err.message, queue: this.queue }, 'consumer channel error'))
-    channel.on('handler-error', () => {})
-    channel.on('close', () => {
-      if (this.channel !== channel) return
-      this.channel = undefined
-      // A channel error (not a lost connection, which setup handles) would otherwise end consuming for good.
-      if (!this.stopping) this.connection.reattach(this, model)
-    })
+  private async consume(channel: Channel): Promise<void> {
     await declareTopology(channel, this.topology)
     await channel.prefetch(this.prefetch, false)
-    this.channel = channel
-    this.model = model
     const { consumerTag } = await channel.consume(this.queue, (message) => {
       if (message) return this.track(this.process(channel, message))
       // The broker cancelled us (queue deleted): a new channel re-declares the queue and consumes again.
-      if (!this.stopping) void channel.close().catch(() => {})
+      if (this.stateNow !== ConsumerState.Stopping) void channel.close().catch(() => {})
     })
     this.consumerTag = consumerTag
+    this.stateNow = ConsumerState.Consuming
     this.emit('consuming')
   }
 
@@ -106,9 +112,8 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
    * back to the queue for the next start.
    */
   async stop(): Promise<void> {
-    this.stopping = true
-    this.connection.unregister(this)
-    const channel = this.channel
+    this.stateNow = ConsumerState.Stopping
+    const channel = this.slot.detach()
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => {})
     // A message waiting out a blocking backoff goes back to the queue now rather than holding up shutdown.
     this.blocking.stop()
@@ -119,10 +124,9 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
       new Promise((resolve) => { timer = setTimeout(resolve, timeout) })
     ])
     clearTimeout(timer)
-    this.channel = undefined
-    this.model = undefined
     this.consumerTag = undefined
-    if (channel) await channel.close().catch(() => {})
+    await closeChannel(channel)
+    this.stateNow = ConsumerState.Stopped
   }
 
   /**
@@ -199,7 +203,7 @@ export class Consumer extends EventEmitter implements ConnectionParticipant {
           await this.forward(channel, message, retry)
           return
         }
-        const waited = this.stopping ? 'stop' : await this.blocking.wait(blockingDelay(this.policy, attempt))
+        const waited = this.stateNow === ConsumerState.Stopping ? 'stop' : await this.blocking.wait(blockingDelay(this.policy, attempt))
         if (waited === 'skip') {
           return this.deadLetter(channel, message, this.failure(origin, 'skipped', `skipped by operator after: ${error.message}`, attempt))
         }

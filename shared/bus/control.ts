@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib'
+import type { Channel, ConsumeMessage } from 'amqplib'
 import type { Logger } from '../log/logger.ts'
-import type { BusConnection, ConnectionParticipant } from './connection.ts'
+import { ChannelSlot } from './channel-slot.ts'
+import type { BusConnection } from './connection.ts'
 import type { Consumer } from './consumer.ts'
 import { names } from './names.ts'
 import type { ExchangeSpec } from './topology.ts'
@@ -39,53 +40,35 @@ export async function sendControl(channel: Channel, namespace: string, command: 
  * one that starts later has nothing stuck to skip). Declared again, under a
  * new name, after every reconnect.
  */
-export class ControlListener extends EventEmitter implements ConnectionParticipant {
+export class ControlListener extends EventEmitter<{ command: [outcome: ControlOutcome] }> {
   readonly label = 'control'
-  private channel?: Channel
-  private model?: ChannelModel
-  private stopped = false
+  private readonly slot: ChannelSlot
 
   constructor(
-    private readonly connection: BusConnection,
+    connection: BusConnection,
     private readonly namespace: string,
     private readonly consumers: () => Consumer[],
     private readonly logger?: Logger
   ) {
     super()
+    this.slot = new ChannelSlot(connection, { label: this.label, mode: 'plain', logger, setup: (channel) => this.listen(channel) })
   }
 
   async start(): Promise<void> {
-    this.stopped = false
-    await this.connection.register(this)
+    await this.slot.start()
   }
 
-  async attach(model: ChannelModel): Promise<void> {
-    if (this.stopped || (this.model === model && this.channel)) return
-    const channel = await model.createChannel()
-    channel.on('error', (err: Error) => this.logger?.warn({ err: err.message }, 'control channel error'))
-    channel.on('handler-error', () => {})
-    channel.on('close', () => {
-      if (this.channel !== channel) return
-      this.channel = undefined
-      if (!this.stopped) this.connection.reattach(this, model)
-    })
+  private async listen(channel: Channel): Promise<void> {
     const exchange = controlExchangeSpec(this.namespace)
     await channel.assertExchange(exchange.name, exchange.type, { durable: true })
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false })
     await channel.bindQueue(queue, exchange.name, '')
     // No acks: a command is acted on at once or not at all, and the queue dies with the connection anyway.
     await channel.consume(queue, (message) => message && this.handle(message), { noAck: true })
-    this.channel = channel
-    this.model = model
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
-    this.connection.unregister(this)
-    const channel = this.channel
-    this.channel = undefined
-    this.model = undefined
-    await channel?.close().catch(() => {})
+    await this.slot.stop()
   }
 
   private handle(message: ConsumeMessage): void {

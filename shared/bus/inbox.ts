@@ -4,7 +4,7 @@ import { currentContext, runWithContext } from '../log/context.ts'
 import type { Logger } from '../log/logger.ts'
 import type { RoutingKey } from '../contracts/index.ts'
 import type { Envelope } from './envelope.ts'
-import { connectionOf, ident, Pipeline, statementName } from './sql.ts'
+import { connectionOf, ident, statementName } from './sql.ts'
 
 export interface InboxOptions {
   db: Knex
@@ -23,7 +23,7 @@ export interface InboxOptions {
 }
 
 export interface InboxBatchOptions {
-  /** most deliveries in one transaction (default 50: each effect is a subtransaction, and PostgreSQL keeps 64 per transaction cheaply) */
+  /** most deliveries in one transaction (default 50) */
   maxSize?: number
   /** batches in flight at once, each on its own connection (default 2) */
   concurrency?: number
@@ -34,7 +34,6 @@ type Effect<K extends RoutingKey> = (message: Envelope<K>, trx: Knex.Transaction
 interface InboxStatements {
   claimOne: { name: string; text: string }
   claimMany: { name: string; text: string }
-  release: { name: string; text: string }
 }
 
 function statementsFor(schema: string): InboxStatements {
@@ -50,10 +49,6 @@ function statementsFor(schema: string): InboxStatements {
       text:
         `insert into ${inbox} (consumer, message_id) select $1, id from unnest($2::text[]) as ids(id) order by id ` +
         'on conflict do nothing returning message_id'
-    },
-    release: {
-      name: statementName('bazaar_inbox_release', schema),
-      text: `delete from ${inbox} where consumer = $1 and message_id = $2`
     }
   }
 }
@@ -65,11 +60,13 @@ function statementsFor(schema: string): InboxStatements {
  * commit with the effect.
  *
  * With `batch`, deliveries handed over while a transaction is being prepared
- * share it: their ids are claimed by one insert, each effect runs in a
- * savepoint of its own (a failing effect is rolled back with its inbox row,
- * and only its delivery fails, to be retried), and every delivery of the
- * batch is answered once the transaction has committed, so nothing is acked
- * before its effect is durable.
+ * share it: their ids are claimed by one insert and their effects run one
+ * after the other. When an effect fails, the whole transaction is rolled back,
+ * only that delivery fails (to be retried), and the others run again in a new
+ * transaction: an effect may run more than once, but only one run ever
+ * commits (another reason to keep batches to database-only effects). Every
+ * delivery of the batch is answered once its transaction has committed, so
+ * nothing is acked before its effect is durable.
  */
 export function idempotent<K extends RoutingKey>(options: InboxOptions, effect: Effect<K>): (message: Envelope<K>) => Promise<void> {
   const statements = statementsFor(options.schema)
@@ -102,6 +99,7 @@ interface Pending<K extends RoutingKey> {
   run: (trx: Knex.Transaction) => Promise<void>
   resolve(): void
   reject(err: unknown): void
+  /** what its effect threw, in the batch's transaction */
   error?: unknown
 }
 
@@ -163,46 +161,53 @@ class InboxBatcher<K extends RoutingKey> {
       const [only] = batch as [Pending<K>]
       return runOne(this.options, this.statements, (_message, trx) => only.run(trx), only.message).then(only.resolve, only.reject)
     }
+    let failed: Pending<K> | undefined
     try {
-      await this.options.db.transaction((trx) => this.inTransaction(trx, batch))
+      await this.options.db.transaction(async (trx) => {
+        failed = await this.inTransaction(trx, batch)
+        // Rolled back as a whole: the effects that ran before the failing one ran in a transaction that never commits.
+        if (failed) throw failed.error
+      })
     } catch (err) {
+      if (failed) {
+        failed.reject(failed.error)
+        // The others again, without it, in a fresh transaction: their first run left nothing behind.
+        return this.run(batch.filter((pending) => pending !== failed))
+      }
       // Nothing of the batch committed: every delivery fails and is retried (the inbox keeps the effects once).
-      for (const pending of batch) pending.reject(pending.error ?? err)
+      for (const pending of batch) pending.reject(err)
       return
     }
-    for (const pending of batch) {
-      if (pending.error === undefined) pending.resolve()
-      else pending.reject(pending.error)
-    }
+    for (const pending of batch) pending.resolve()
   }
 
-  private async inTransaction(trx: Knex.Transaction, batch: Array<Pending<K>>): Promise<void> {
+  /**
+   * Claims the batch's ids and runs its effects one after the other, with no
+   * savepoint between them (each would be a round trip): returns the first
+   * delivery whose effect failed, for the caller to roll the batch back.
+   */
+  private async inTransaction(trx: Knex.Transaction, batch: Array<Pending<K>>): Promise<Pending<K> | undefined> {
     const { consumer, logger } = this.options
-    const sql = new Pipeline(await connectionOf(trx))
-    try {
-      const ids = [...new Set(batch.map((p) => p.message.id))]
-      const { rows } = await sql.query<{ message_id: string }>(this.statements.claimMany.text, [consumer, ids], this.statements.claimMany.name)
-      const claimed = new Set(rows.map((r) => r.message_id))
-      for (const pending of batch) {
-        const id = pending.message.id
-        // A second delivery of an id in the same batch finds it claimed by the first, as in the table.
-        if (!claimed.delete(id)) {
-          logger?.info({ messageId: id, consumer }, 'duplicate delivery skipped')
-          continue
-        }
-        // Sent with the effect's first statement; an error in it surfaces there.
-        sql.query('savepoint bazaar_inbox').catch(() => {})
-        try {
-          await pending.run(trx)
-        } catch (err) {
-          pending.error = err ?? new Error('effect failed')
-          await sql.query('rollback to savepoint bazaar_inbox')
-          await sql.query(this.statements.release.text, [consumer, id], this.statements.release.name)
-        }
+    // The inbox rows go on the transaction's own connection: they commit or roll back with the effects.
+    const client = await connectionOf(trx)
+    const ids = [...new Set(batch.map((p) => p.message.id))]
+    const { rows } = await client.query<{ message_id: string }>({ ...this.statements.claimMany, values: [consumer, ids] })
+    const claimed = new Set(rows.map((r) => r.message_id))
+    for (const pending of batch) {
+      const id = pending.message.id
+      // A second delivery of an id in the same batch finds it claimed by the first, as in the table.
+      if (!claimed.delete(id)) {
+        logger?.info({ messageId: id, consumer }, 'duplicate delivery skipped')
+        continue
       }
-    } finally {
-      await sql.end()
+      try {
+        await pending.run(trx)
+      } catch (err) {
+        pending.error = err ?? new Error('effect failed')
+        return pending
+      }
     }
+    return undefined
   }
 }
 

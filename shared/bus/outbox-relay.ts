@@ -1,17 +1,25 @@
 import { EventEmitter } from 'node:events'
-import pg from 'pg'
 import type { Knex } from 'knex'
+import { PgListener } from '../db/listener.ts'
 import type { Logger } from '../log/logger.ts'
+import { createBusLane, type BusLane } from './lane.ts'
 import { names } from './names.ts'
 import { randomUUID } from 'node:crypto'
 import { outboxChannel } from './outbox.ts'
 import { onOutboxCommitted } from './outbox-signal.ts'
 import type { Publisher } from './publisher.ts'
-import { ident, Pipeline, statementName, withConnection } from './sql.ts'
+import { ident, statementName, withLaneConnection } from './sql.ts'
 
 export interface OutboxRelayOptions {
+  /** the service's pool, for `backlog()` */
   db: Knex
   databaseUrl: string
+  /**
+   * the bus's PostgreSQL lane to claim and NOTIFY on; without one the relay
+   * opens its own from `databaseUrl` (up to `batchesInFlight` connections, opened as batches need
+   * them; a NOTIFY waits for a free one) and closes it on stop
+   */
+  lane?: BusLane
   schema: string
   namespace: string
   publisher: Publisher
@@ -64,7 +72,9 @@ const byId = (a: OutboxRow, b: OutboxRow) => a.id.length - b.id.length || (a.id 
  * polls as a fallback, and waits out broker outages.
  */
 export class OutboxRelay extends EventEmitter {
-  private listener?: pg.Client
+  private readonly listener: PgListener
+  /** the bus's lane: the one given, or one of the relay's own between start and stop */
+  private lane?: BusLane
   private pollTimer?: NodeJS.Timeout
   private again = false
   private stopped = true
@@ -100,15 +110,27 @@ export class OutboxRelay extends EventEmitter {
     this.claimSql =
       `delete from ${outbox} where id in (select id from ${outbox} order by id limit $1 for update skip locked) ` +
       'returning id, routing_key, payload, properties'
+    this.listener = new PgListener({
+      databaseUrl: options.databaseUrl,
+      channel: outboxChannel(options.schema),
+      retryDelayMs: this.retryDelayMs,
+      onNotification: (payload) => {
+        if (payload !== this.instanceId) this.kick()
+      },
+      // rows committed while we were not listening
+      onListening: () => this.kick(),
+      logger: options.logger
+    })
   }
 
   async start(): Promise<void> {
     this.stopped = false
+    this.lane = this.options.lane ?? createBusLane({ databaseUrl: this.options.databaseUrl, max: this.batchesInFlight })
     this.unregister = onOutboxCommitted(this.options.schema, () => {
       this.kick()
       this.notifyPeers()
     })
-    await this.listen()
+    await this.listener.start()
     this.pollTimer = setInterval(() => this.kick(), this.pollIntervalMs)
     this.pollTimer.unref()
     this.kick()
@@ -165,9 +187,10 @@ export class OutboxRelay extends EventEmitter {
     clearInterval(this.pollTimer)
     clearTimeout(this.retryTimer)
     await Promise.allSettled([...this.batches])
-    const listener = this.listener
-    this.listener = undefined
-    await listener?.end().catch(() => {})
+    await this.listener.stop()
+    const lane = this.lane
+    this.lane = undefined
+    if (lane && lane !== this.options.lane) await lane.end().catch(() => {})
   }
 
   /**
@@ -184,8 +207,12 @@ export class OutboxRelay extends EventEmitter {
     const wait = this.lastNotifyAt + this.notifyIntervalMs - Date.now()
     const send = () => {
       this.lastNotifyAt = Date.now()
-      void this.options.db
-        .raw('select pg_notify(?, ?)', [outboxChannel(this.options.schema), this.instanceId])
+      if (!this.lane) {
+        this.notifying = false
+        return
+      }
+      void this.lane
+        .query('select pg_notify($1, $2)', [outboxChannel(this.options.schema), this.instanceId])
         .catch(() => {}) // peers still poll
         .finally(() => {
           this.notifying = false
@@ -207,12 +234,12 @@ export class OutboxRelay extends EventEmitter {
 
   /** One batch: claim rows, publish them in id order, commit the claim after every confirm. */
   private async relayBatch(onSent: (claimed: number) => void): Promise<number> {
-    const { db, publisher, namespace } = this.options
+    const { publisher, namespace } = this.options
     const exchange = names.eventsExchange(namespace)
-    return withConnection(db, async (client) => {
-      const sql = new Pipeline(client)
+    if (!this.lane) return 0 // stopped
+    return withLaneConnection(this.lane, async (sql) => {
       try {
-        // BEGIN and the claim go out in one write; so do COMMIT and nothing else.
+        // BEGIN, the setting and the claim are sent without waiting: one round trip.
         sql.query('BEGIN').catch(() => {})
         // The claim walks the primary key from the oldest row. Left to itself the planner reads the whole
         // heap instead (the table looks tiny: a few live rows), dead rows and all, and that read grows with
@@ -238,36 +265,7 @@ export class OutboxRelay extends EventEmitter {
       } catch (err) {
         await sql.query('ROLLBACK').catch(() => {})
         throw err
-      } finally {
-        await sql.end()
       }
     })
-  }
-
-  /** A dedicated connection for LISTEN; re-established when PostgreSQL drops it. */
-  private async listen(): Promise<void> {
-    if (this.stopped) return
-    const client = new pg.Client({ connectionString: this.options.databaseUrl })
-    client.on('error', () => {})
-    client.on('notification', (message) => {
-      if (message.payload !== this.instanceId) this.kick()
-    })
-    client.on('end', () => {
-      if (this.listener !== client || this.stopped) return
-      this.listener = undefined
-      const retry = setTimeout(() => void this.listen().catch(() => {}), this.retryDelayMs)
-      retry.unref()
-    })
-    try {
-      await client.connect()
-      await client.query(`listen "${outboxChannel(this.options.schema)}"`)
-      this.listener = client
-      this.kick() // rows committed while we were not listening
-    } catch (err) {
-      await client.end().catch(() => {})
-      this.options.logger?.warn({ err: (err as Error).message }, 'outbox LISTEN failed; polling until it is back')
-      const retry = setTimeout(() => void this.listen().catch(() => {}), Math.max(this.retryDelayMs, 1_000))
-      retry.unref()
-    }
   }
 }

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events'
-import type { ChannelModel, ConfirmChannel, Options } from 'amqplib'
+import type { ConfirmChannel, Message, Options } from 'amqplib'
 import type { Logger } from '../log/logger.ts'
 import type { EventPayload, RoutingKey } from '../contracts/index.ts'
 import { checkContract } from '../contracts/validate.ts'
-import type { BusConnection, ConnectionParticipant } from './connection.ts'
+import { ChannelSlot } from './channel-slot.ts'
+import type { BusConnection } from './connection.ts'
 import { BusError } from './errors.ts'
 import { eventProperties, type MessageMeta } from './message.ts'
 import { names } from './names.ts'
@@ -43,11 +44,14 @@ export interface RawPublish {
  * Messages are `mandatory`: one that reaches no queue is reported (`returned`
  * event, `routed: false`), never lost without a word.
  */
-export class Publisher extends EventEmitter implements ConnectionParticipant {
+export interface PublisherEvents {
+  /** the broker returned a message: nothing is bound to its routing key */
+  returned: [message: Message]
+}
+
+export class Publisher extends EventEmitter<PublisherEvents> {
   readonly label = 'publisher'
-  private channel?: ConfirmChannel
-  /** the connection the channel belongs to: a participant attaches once per connection */
-  private model?: ChannelModel
+  private readonly slot: ChannelSlot<ConfirmChannel>
   /** set while the channel's write buffer is full: publishes wait for it to drain */
   private drained?: Promise<void>
   private closed = false
@@ -66,6 +70,16 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
   ) {
     super()
     this.confirmTimeoutMs = options.confirmTimeoutMs ?? 15_000
+    this.slot = new ChannelSlot<ConfirmChannel>(connection, {
+      label: this.label,
+      mode: 'confirm',
+      logger: options.logger,
+      prepare: (channel) => this.watch(channel),
+      setup: (channel) => declareTopology(channel, this.topology)
+    })
+    this.slot.on('open', (channel) => {
+      for (const resolve of this.channelWaiters.splice(0)) resolve(channel)
+    })
   }
 
   get topology(): Topology {
@@ -76,20 +90,19 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
     }
   }
 
-  async start(): Promise<void> {
-    this.closed = false
-    await this.connection.register(this)
+  /** The confirm channel publishes go on now, if one is open (tests, diagnostics). */
+  get channel(): ConfirmChannel | undefined {
+    return this.slot.channel
   }
 
-  async attach(model: ChannelModel): Promise<void> {
-    if (this.closed || (this.model === model && this.channel)) return
-    const channel = await model.createConfirmChannel()
-    channel.on('error', (err: Error) => {
-      this.channelErrors.set(channel, err.message)
-      this.options.logger?.warn({ err: err.message }, 'publisher channel error')
-    })
-    channel.on('handler-error', () => {})
-    channel.on('return', (message) => {
+  async start(): Promise<void> {
+    this.closed = false
+    await this.slot.start()
+  }
+
+  private watch(channel: ConfirmChannel): void {
+    channel.on('error', (err: Error) => this.channelErrors.set(channel, err.message))
+    channel.on('return', (message: Message) => {
       const id = message.properties.messageId as string | undefined
       if (id) this.returned.add(id)
       this.options.logger?.warn(
@@ -98,17 +111,6 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
       )
       this.emit('returned', message)
     })
-    channel.on('close', () => {
-      if (this.channel !== channel) return
-      this.channel = undefined
-      // A channel error (e.g. publishing to an exchange that does not exist) closes only this channel:
-      // open another, or every later publish would wait for one in vain.
-      if (!this.closed) this.connection.reattach(this, model)
-    })
-    await declareTopology(channel, this.topology)
-    this.channel = channel
-    this.model = model
-    for (const resolve of this.channelWaiters.splice(0)) resolve(channel)
   }
 
   /** Validates the payload against its contract, then publishes it to the events exchange. */
@@ -129,7 +131,7 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
   publishRaw(message: RawPublish): Promise<PublishResult> {
     if (this.closed) return Promise.reject(new BusError('SHUTTING_DOWN', `publisher closed; ${message.routingKey} not sent`))
     // The usual case takes no await: a channel is up, the broker has not blocked us, the buffer has room.
-    const channel = this.channel
+    const channel = this.slot.channel
     if (channel && !this.drained && !this.connection.isBlocked) return this.send(channel, message, Date.now() + this.confirmTimeoutMs)
     return this.publishWhenReady(message)
   }
@@ -139,7 +141,7 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
     await this.connection.whenUnblocked()
     const channel = await this.waitForChannel(deadline)
     // Checked right before the publish, in the same tick, so no publish slips in while the buffer is full.
-    while (this.drained && this.channel === channel) await this.drained
+    while (this.drained && this.slot.channel === channel) await this.drained
     return this.send(channel, message, deadline)
   }
 
@@ -205,10 +207,7 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
 
   async close(): Promise<void> {
     this.closed = true
-    this.connection.unregister(this)
-    const channel = this.channel
-    this.channel = undefined
-    this.model = undefined
+    const channel = this.slot.detach()
     if (channel) {
       await channel.waitForConfirms().catch(() => {})
       await channel.close().catch(() => {})
@@ -231,7 +230,7 @@ export class Publisher extends EventEmitter implements ConnectionParticipant {
   }
 
   private waitForChannel(deadline: number): Promise<ConfirmChannel> {
-    if (this.channel) return Promise.resolve(this.channel)
+    if (this.slot.channel) return Promise.resolve(this.slot.channel)
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.channelWaiters = this.channelWaiters.filter((w) => w !== waiter)

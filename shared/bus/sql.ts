@@ -1,27 +1,14 @@
 import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
 import type pg from 'pg'
+import type { BusLane } from './lane.ts'
 
 /**
- * Plain node-postgres on the bus's hot paths (outbox insert, relay, inbox),
- * on connections borrowed from the service's knex pool: no query builder,
- * statements prepared once per connection, and several statements written in
- * one go (pipelined) instead of one round trip each. On this kind of machine
- * a round trip to PostgreSQL costs more than the statement itself.
+ * Plain node-postgres on the bus's hot paths: no query builder, statements
+ * prepared once per connection. Statements of a service's transaction go on
+ * that transaction's own connection (`connectionOf`); those the bus sends on
+ * its own go on its lane (lane.ts), whose connections pipeline.
  */
-
-type PipelineClient = pg.Client & { pipeline: boolean; connection?: { stream?: NodeJS.WritableStream & { cork?(): void; uncork?(): void } } }
-
-/**
- * Whether node-postgres still awaits answers on this connection (its own
- * bookkeeping, read defensively: on a version without it, nothing is assumed
- * outstanding beyond the statements a Pipeline tracks itself).
- */
-function outstanding(client: pg.Client): boolean {
-  const state = client as unknown as { _sentQueryQueue?: unknown[]; _queryQueue?: unknown[]; _activeQuery?: unknown; _queryable?: boolean }
-  if (state._queryable === false) return false // broken: every query has been failed already
-  return Boolean(state._activeQuery) || (state._sentQueryQueue?.length ?? 0) > 0 || (state._queryQueue?.length ?? 0) > 0
-}
 
 /** A connection from the knex pool, for `work`, returned afterwards. */
 export async function withConnection<T>(db: Knex, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -39,29 +26,21 @@ export async function connectionOf(trx: Knex.Transaction): Promise<pg.Client> {
 }
 
 /**
- * Sends statements on `client` without waiting for the answer to the one
- * before (node-postgres pipeline mode), and coalesces those issued in the same
- * turn of the event loop into one socket write. Each statement still gets its
- * own result or error. `end()` waits for every answer and puts the connection
- * back in ordinary mode, as the pool expects it.
+ * Statements sent on one lane connection, each with its own result or error,
+ * written without waiting for the answers before them (the lane pipelines).
+ * `settled()` waits for every answer, so the connection goes back to the pool
+ * with nothing outstanding.
  */
-export class Pipeline {
+export class LaneStatements {
   private readonly sent = new Set<Promise<unknown>>()
-  private corked = false
-  private readonly wasPipelined: boolean
 
-  constructor(readonly client: pg.Client) {
-    const c = client as PipelineClient
-    this.wasPipelined = c.pipeline
-    c.pipeline = true
-  }
+  constructor(readonly client: pg.PoolClient) {}
 
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string): Promise<pg.QueryResult<R>> {
-    this.cork()
     const config: pg.QueryConfig = name ? { name, text, values } : values ? { text, values } : { text }
     const result = this.client.query<R>(config)
     this.sent.add(result)
-    // settled promises are forgotten; a rejection is the caller's to handle (this copy only tracks it)
+    // settled statements are forgotten; a rejection is the caller's to handle (this copy only tracks it)
     result.then(
       () => this.sent.delete(result),
       () => this.sent.delete(result)
@@ -69,57 +48,50 @@ export class Pipeline {
     return result
   }
 
-  /**
-   * Waits until every statement sent has been answered, then leaves pipeline
-   * mode. Statements others sent on the connection meanwhile (a knex query an
-   * effect started and did not await) are waited for too: leaving pipeline
-   * mode with answers outstanding would hand them to the wrong queries.
-   */
-  async end(): Promise<void> {
+  async settled(): Promise<void> {
     while (this.sent.size) await Promise.allSettled([...this.sent])
-    while (outstanding(this.client)) await this.client.query('select 1').catch(() => {})
-    ;(this.client as PipelineClient).pipeline = this.wasPipelined
   }
+}
 
-  private cork(): void {
-    if (this.corked) return
-    const stream = (this.client as PipelineClient).connection?.stream
-    if (!stream?.cork || !stream.uncork) return
-    stream.cork()
-    this.corked = true
-    process.nextTick(() => {
-      this.corked = false
-      stream.uncork!()
-    })
+/** A lane connection for `work`, given back once every statement sent on it is answered (dropped if it broke). */
+export async function withLaneConnection<T>(lane: BusLane, work: (sql: LaneStatements) => Promise<T>): Promise<T> {
+  const client = await lane.connect()
+  const sql = new LaneStatements(client)
+  let broken: Error | undefined
+  const onError = (err: Error) => (broken = err)
+  client.on('error', onError)
+  try {
+    return await work(sql)
+  } finally {
+    await sql.settled()
+    client.off('error', onError)
+    client.release(broken)
   }
 }
 
 /**
- * A transaction on one pooled connection, without knex: BEGIN goes out with
+ * A transaction on one lane connection, without knex: BEGIN goes out with
  * the first statement and COMMIT with the last, so a short transaction (an
- * insert and its outbox row) costs two round trips instead of four.
+ * insert and its outbox row) waits for two round trips instead of four.
  * Use `sqlTransaction()`; `writeOutbox()` accepts it like a knex transaction.
  */
 export class SqlTransaction {
-  private readonly pipeline: Pipeline
   private readonly committed: Array<() => void> = []
   /** statements whose result nobody awaits (writeOutbox's insert): COMMIT is refused if one failed */
   private readonly deferred: Array<Promise<unknown>> = []
   private done = false
 
-  constructor(readonly client: pg.Client) {
-    this.pipeline = new Pipeline(client)
-  }
+  constructor(private readonly sql: LaneStatements) {}
 
   /** Runs a parameterised statement in the transaction. `name` prepares it once per connection. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string): Promise<pg.QueryResult<R>> {
     if (this.done) return Promise.reject(new Error('transaction already finished'))
-    return this.pipeline.query<R>(text, values, name)
+    return this.sql.query<R>(text, values, name)
   }
 
   /**
    * Sends a statement whose result is not needed now: the COMMIT follows it
-   * in the same write, and fails the transaction if it failed.
+   * without waiting, and fails the transaction if it failed.
    */
   defer(text: string, values?: unknown[], name?: string): void {
     const result = this.query(text, values, name)
@@ -134,12 +106,12 @@ export class SqlTransaction {
 
   /** @internal */
   begin(): void {
-    this.pipeline.query('BEGIN').catch(() => {}) // a failed BEGIN fails the statements behind it
+    this.sql.query('BEGIN').catch(() => {}) // a failed BEGIN fails the statements behind it
   }
 
   /** @internal */
   async commit(): Promise<void> {
-    const commit = this.pipeline.query('COMMIT')
+    const commit = this.sql.query('COMMIT')
     this.done = true
     const failed = (await Promise.allSettled(this.deferred)).find((r) => r.status === 'rejected')
     const result = await commit
@@ -151,12 +123,7 @@ export class SqlTransaction {
   /** @internal */
   async rollback(): Promise<void> {
     this.done = true
-    await this.pipeline.query('ROLLBACK').catch(() => {})
-  }
-
-  /** @internal */
-  async end(): Promise<void> {
-    await this.pipeline.end()
+    await this.sql.query('ROLLBACK').catch(() => {})
   }
 
   /** @internal */
@@ -166,28 +133,28 @@ export class SqlTransaction {
 }
 
 /**
- * Runs `work` in a transaction on a connection of the knex pool, with plain
- * parameterised SQL (`tx.query`). For the hot paths where knex's per-transaction
- * cost dominates (a service taking thousands of writes a second): the outbox
- * row written with `writeOutbox(tx, ...)` commits with the work, as with knex.
+ * Runs `work` in a transaction on a connection of the bus's lane, with plain
+ * parameterised SQL (`tx.query`). For writes outside a service's knex
+ * transaction where knex's per-transaction cost dominates (thousands of writes
+ * a second): the outbox row written with `writeOutbox(tx, ...)` commits with
+ * the work, as with knex.
  */
-export async function sqlTransaction<T>(db: Knex, work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
-  return withConnection(db, async (client) => {
-    const tx = new SqlTransaction(client)
-    let value: T
+export async function sqlTransaction<T>(lane: BusLane, work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+  let tx: SqlTransaction | undefined
+  const value = await withLaneConnection(lane, async (sql) => {
+    tx = new SqlTransaction(sql)
     try {
       tx.begin()
-      value = await work(tx)
+      const value = await work(tx)
       await tx.commit()
+      return value
     } catch (err) {
       await tx.rollback()
-      await tx.end()
       throw err
     }
-    await tx.end()
-    tx.runCommitted()
-    return value
   })
+  tx!.runCommitted()
+  return value
 }
 
 export function isSqlTransaction(value: unknown): value is SqlTransaction {

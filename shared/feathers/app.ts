@@ -11,7 +11,7 @@ import { Bus } from '../bus/bus.ts'
 import { busMigrations } from '../bus/outbox-table.ts'
 import { OutboxRelay } from '../bus/outbox-relay.ts'
 import { InboxJanitor } from '../bus/inbox.ts'
-import type { BazaarSettings, HookContext, ServiceApp } from './declarations.ts'
+import type { HookContext, ServiceApp, StartStep } from './declarations.ts'
 import { errorBodies, mapErrors } from './errors.ts'
 import { requestId } from './request-id.ts'
 import { guardPrototypePaths } from './route-guard.ts'
@@ -36,8 +36,6 @@ export interface ServiceAppOptions {
    */
   beforeBody?: Middleware[]
 }
-
-type StartStep = (app: ServiceApp) => Promise<void>
 
 /**
  * The Feathers app every Bazaar service starts from: configuration (validated),
@@ -85,10 +83,15 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     before: { create: [externalOneRecord], update: [externalOneRecord], patch: [externalOneRecord] },
     error: { all: [mapErrors(logger)] }
   })
+  // the server serve() set the app up on: teardown closes it
+  let server: Server | undefined
   app.hooks({
     setup: [
       async (context: { server?: unknown }, next: () => Promise<void>) => {
-        if (context.server instanceof Server) answerExpectContinue(context.server, MAX_BODY_BYTES)
+        if (context.server instanceof Server) {
+          server = context.server
+          answerExpectContinue(server, MAX_BODY_BYTES)
+        }
         await checkDatabase(db, env.databaseUrl)
         await migrate(db, schema, [...busMigrations, ...options.migrations])
         await bus.start()
@@ -97,26 +100,26 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
         await bus.startConsumers()
         janitor.start()
         await next()
-        app.set('ready' as never, true as never)
+        app.set('ready', true)
         logger.info({ schema, namespace: env.namespace }, `${options.service} ready`)
       }
     ],
     teardown: [
       async (_context: unknown, next: () => Promise<void>) => {
-        app.set('ready' as never, false as never)
+        app.set('ready', false)
         // Stop accepting connections first: a client reconnecting while the rest shuts down (an SSE
         // stream, say) would otherwise hold server.close() open for ever.
-        const server = (app as unknown as { server?: import('node:http').Server }).server
-        const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()
-        ;(app as unknown as { server?: unknown }).server = undefined
-        server?.closeIdleConnections()
+        const listening = server
+        server = undefined
+        const closed = listening ? new Promise<void>((resolve) => listening.close(() => resolve())) : Promise.resolve()
+        listening?.closeIdleConnections()
         await next()
         janitor.stop()
         await Promise.all(bus.consumers.map((c) => c.stop()))
         await outbox.stop()
         await bus.stop()
         await db.destroy()
-        server?.closeAllConnections()
+        listening?.closeAllConnections()
         await closed
       }
     ]
@@ -130,10 +133,10 @@ export function onStart(app: ServiceApp, step: StartStep): void {
 }
 
 function startSteps(app: ServiceApp): StartStep[] {
-  let steps = app.get('startSteps' as keyof BazaarSettings) as unknown as StartStep[] | undefined
+  let steps = app.get('startSteps')
   if (!steps) {
     steps = []
-    app.set('startSteps' as keyof BazaarSettings, steps as never)
+    app.set('startSteps', steps)
   }
   return steps
 }

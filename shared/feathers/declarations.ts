@@ -6,6 +6,10 @@ import type { Bus } from '../bus/bus.ts'
 import type { OutboxRelay } from '../bus/outbox-relay.ts'
 import type { Logger } from '../log/logger.ts'
 import type { BazaarEnv } from '../config/env.ts'
+import type { RequestListener } from '../http/route.ts'
+
+/** Work to run at start, after migrations and the broker connection, before consuming (see onStart()). */
+export type StartStep = (app: ServiceApp) => Promise<void>
 
 /** What every Bazaar service app has in its settings. */
 export interface BazaarSettings {
@@ -20,7 +24,28 @@ export interface BazaarSettings {
   logger: Logger
   /** the service's own configuration, validated against its schema */
   config: Record<string, unknown>
+  /** true from the end of setup to the start of teardown: `/health` and the SSE endpoint answer 503 otherwise */
+  ready?: boolean
+  /** what onStart() registered, in order */
+  startSteps?: StartStep[]
+  /**
+   * The HTTP server's request listener, built around Koa's (see serve()); unset, Koa answers every
+   * request. A service that answers some paths outside Koa (the gateway's `/events`) sets it.
+   */
+  requestListener?: (koa: RequestListener) => RequestListener
 }
+
+/**
+ * Each service's own configuration type, by service name (validated against its schema at start,
+ * see createServiceApp's `config`; read it with serviceConfig()). A service's declarations.ts adds
+ * its entry by declaration merging.
+ */
+export interface ServiceConfigs {}
+
+/**
+ * A service adds its own settings by declaration merging, in its `declarations.ts`:
+ * `declare module '../../shared/feathers/declarations.ts' { interface BazaarSettings { ... } }`.
+ */
 
 export type ServiceApp = KoaApplication<any, BazaarSettings>
 export type HookContext<S = any> = FeathersHookContext<ServiceApp, S>

@@ -4,6 +4,7 @@ import type { HookContext } from './declarations.ts'
 import type { Logger } from '../log/logger.ts'
 import { errorForStatus } from './http-errors.ts'
 import { closeIfBodyHalfRead } from './body-limit.ts'
+import { errorBody } from '../http/front-door.ts'
 
 /** Where @feathersjs/knex keeps the database's own error when it converts one. */
 const KNEX_ORIGINAL = Symbol.for('@feathersjs/knex/error')
@@ -73,6 +74,21 @@ export function mapErrors(logger: Logger) {
 }
 
 /**
+ * What a client is told about an error that reached the edge of a request:
+ * its Feathers error (bad input found deep down is a 4xx, see toClientError),
+ * a status some reader raised named for that status (413 PayloadTooLarge, 415
+ * UnsupportedMediaType, ...), or a 500 without details, logged here once.
+ */
+export function publicError(raw: unknown, logger: Logger, path: string): FeathersError {
+  const error = toClientError(raw)
+  if (error instanceof FeathersError) return error
+  const status = (raw as { status?: number; statusCode?: number } | undefined)?.status ?? (raw as { statusCode?: number } | undefined)?.statusCode
+  if (status && status >= 400 && status < 500) return errorForStatus(status, (raw as Error).message || 'Bad request')
+  logger.error({ err: raw, path }, 'unhandled error')
+  return new GeneralError('Internal error')
+}
+
+/**
  * Koa-level error handler: every error leaves as a Feathers error body, 4xx
  * for bad input (malformed JSON, oversized body) and never a stack trace.
  */
@@ -81,26 +97,14 @@ export function errorBodies(logger: Logger): Middleware {
     try {
       await next()
       if (ctx.body === undefined && ctx.status === 404) {
-        const error = new NotFound(`Page not found: ${ctx.path}`)
         ctx.status = 404
-        ctx.body = error.toJSON()
+        ctx.body = errorBody(new NotFound(`Page not found: ${ctx.path}`))
       }
     } catch (raw) {
-      let error = toClientError(raw)
-      if (!(error instanceof FeathersError)) {
-        const status = (raw as { status?: number; statusCode?: number }).status ?? (raw as { statusCode?: number }).statusCode
-        if (status && status >= 400 && status < 500) {
-          // named for its own status (413 PayloadTooLarge, 415 UnsupportedMediaType, ...), not all BadRequest
-          error = errorForStatus(status, (raw as Error).message || 'Bad request')
-        } else {
-          logger.error({ err: raw, path: ctx.path }, 'unhandled error')
-          error = new GeneralError('Internal error')
-        }
-      }
-      const feathersError = error as FeathersError
+      const error = publicError(raw, logger, ctx.path)
       closeIfBodyHalfRead(ctx.req, ctx.res)
-      ctx.status = feathersError.code
-      ctx.body = feathersError.toJSON()
+      ctx.status = error.code
+      ctx.body = errorBody(error)
     }
   }
 }

@@ -17,7 +17,7 @@ export class HealthService {
     } catch {
       database = 'down'
     }
-    const ready = (app.get('ready' as never) as unknown) === true
+    const ready = app.get('ready') === true
     const report = { service: app.get('service'), status: broker === 'up' && database === 'up' && ready ? 'ok' : 'unavailable', broker, database }
     if (report.status !== 'ok') throw new Unavailable(`${report.service} is not ready`, report)
     return report

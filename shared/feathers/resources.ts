@@ -6,7 +6,7 @@ import { uuidId } from './validation.ts'
 
 /**
  * Small pieces of a Feathers resource that several services share: who may
- * read a user's records, and database timestamps as the contract's ISO strings.
+ * read a user's records (timestamps: see timestamps.ts).
  */
 
 /**
@@ -23,13 +23,6 @@ export function selfOrAdmin(ownerOf: (context: HookContext) => unknown = (contex
     }
   }
 }
-
-/** A timestamp as the contract's ISO string, whether the database gave a Date or a string. */
-export const toIsoString = (value: Date | string): string => new Date(value).toISOString()
-
-/** Property resolver: a database timestamp leaves as the contract's ISO string. */
-export const isoTimestamp = async <V>(value: V): Promise<V> =>
-  (value instanceof Date ? value.toISOString() : value) as V
 
 /**
  * The hooks of a resource addressed by a user's id (`GET /<path>/:userId`)

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http'
 import type { ServiceApp } from './declarations.ts'
+import { serve } from './serve.ts'
 
 /**
  * Runs a service as its own process: listens, and on SIGTERM or SIGINT tears
@@ -10,7 +11,7 @@ export async function runService(app: ServiceApp, port: number, host = '0.0.0.0'
   const logger = app.get('logger')
   let server: Server
   try {
-    server = await app.listen(port, host as never)
+    server = await serve(app, port, host)
   } catch (err) {
     process.stderr.write(`${app.get('service')}: ${(err as Error).message}\n`)
     process.exit(1)

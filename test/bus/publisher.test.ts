@@ -96,7 +96,7 @@ describe('publisher', () => {
   })
 
   it('waits for the channel to drain before publishing more once the socket buffer is full', async () => {
-    const channel = await waitFor(() => (bus.publisher as unknown as { channel?: ConfirmChannel }).channel, { what: 'a publisher channel' })
+    const channel = await waitFor(() => bus.publisher.channel, { what: 'a publisher channel' })
     const log: string[] = []
     const publish = channel.publish.bind(channel)
     channel.publish = ((...args: Parameters<ConfirmChannel['publish']>) => {

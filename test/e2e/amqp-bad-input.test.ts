@@ -64,16 +64,18 @@ describe('AMQP bad input from outside the services', function () {
     ...overrides
   })
 
-  it('dead-letters non-JSON, contract-invalid, oversized and wrong-content-type messages with their reasons, then processes a good one', async () => {
+  it('dead-letters non-JSON, contract-invalid, unstorable (NUL), oversized and wrong-content-type messages with their reasons, then processes a good one', async () => {
     const bad = {
       notJson: await publish('user.registered', Buffer.from('{this is not json')),
       invalid: await publish('user.registered', Buffer.from(JSON.stringify(registered({ role: 'pirate', email: 'nope' })))),
+      unstorable: await publish('user.registered', Buffer.from(JSON.stringify(registered({ name: 'nul\u0000byte' })))),
       oversized: await publish('user.registered', Buffer.from(JSON.stringify(registered({ name: 'x'.repeat(2 * 1024 * 1024) })))),
       wrongType: await publish('user.registered', Buffer.from(JSON.stringify(registered())), { contentType: 'text/plain' })
     }
     const expectedReason: Record<keyof typeof bad, RegExp> = {
       notJson: /not JSON/i,
       invalid: /does not match user\.registered/i,
+      unstorable: /does not match user\.registered: \/name must not contain a NUL/,
       oversized: /exceeds/i,
       wrongType: /content type text\/plain/i
     }
@@ -82,7 +84,7 @@ describe('AMQP bad input from outside the services', function () {
       await waitFor(async () => {
         for (const letter of await drainDeadLetters(queue)) letters.set(String(letter.properties.messageId), letter)
         return letters.size >= Object.keys(bad).length
-      }, { timeoutMs: 20_000, what: `4 dead letters in ${queue}.dlq` })
+      }, { timeoutMs: 20_000, what: `${Object.keys(bad).length} dead letters in ${queue}.dlq` })
       for (const [kind, id] of Object.entries(bad) as Array<[keyof typeof bad, string]>) {
         const letter = letters.get(id)
         expect(letter, `${kind} in ${queue}.dlq`).to.exist

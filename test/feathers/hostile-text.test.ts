@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { BadRequest } from '@feathersjs/errors'
 import { parseJson } from '../../shared/feathers/body.ts'
-import { findUnstorableText, unstorable } from '../../shared/feathers/storable-text.ts'
+import { findUnstorableText, unstorable } from '../../shared/text/storable.ts'
 
 /** What PostgreSQL cannot store, and bytes that are not the JSON they claim to be: found before any query runs. */
 describe('text PostgreSQL cannot store', () => {

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http'
 import type { Session } from 'better-sse'
 import type { Logger } from '../../../shared/log/logger.ts'
-import { render, type Principal, type RecordedEvent } from '../history/audiences.ts'
+import type { Principal, RecordedEvent } from '../history/audiences.ts'
+import { render } from './render.ts'
 
 /** What the gateway keeps per open stream: small, since there are tens of thousands. */
 export interface StreamState {

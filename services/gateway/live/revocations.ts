@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { Logger } from '../../../shared/log/logger.ts'
 import type { StreamHub } from './hub.ts'
-import { PgListener } from './pg-listener.ts'
+import { PgListener } from '../../../shared/db/listener.ts'
 
 /** The NOTIFY channel on which a revoked appliance's id is announced to every gateway instance. */
 export const revocationChannel = (schema: string) => `${schema}_revoked`
@@ -22,7 +22,7 @@ export class RevocationListener {
       databaseUrl: options.databaseUrl,
       channel: revocationChannel(options.schema),
       onNotification: (applianceId) => void options.hub.endAppliance(applianceId),
-      onReconnected: () => this.check(),
+      onListening: (reconnected) => (reconnected ? this.check() : undefined),
       logger: options.logger
     })
   }

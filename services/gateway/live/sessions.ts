@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { Logger } from '../../../shared/log/logger.ts'
 import type { StreamHub } from './hub.ts'
-import { PgListener } from './pg-listener.ts'
+import { PgListener } from '../../../shared/db/listener.ts'
 
 /** The NOTIFY channel on which `{ userId, sessionVersion }` of ended sessions reaches every gateway instance. */
 export const sessionsChannel = (schema: string) => `${schema}_sessions`
@@ -30,7 +30,7 @@ export class SessionRevocations {
       databaseUrl: options.databaseUrl,
       channel: sessionsChannel(options.schema),
       onNotification: (payload) => this.notified(payload),
-      onReconnected: () => this.check(),
+      onListening: (reconnected) => (reconnected ? this.check() : undefined),
       logger: options.logger
     })
   }

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseQuery } from 'node:querystring'
-import { FeathersError, GeneralError, MethodNotAllowed, NotAuthenticated, TooManyRequests, Unavailable } from '@feathersjs/errors'
-import type { Middleware } from '@feathersjs/koa'
+import { MethodNotAllowed, NotAuthenticated, TooManyRequests, Unavailable } from '@feathersjs/errors'
 import { createSession } from 'better-sse'
 import { bearerToken } from '../../../shared/feathers/auth.ts'
 import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
-import { toClientError } from '../../../shared/feathers/errors.ts'
+import { publicError } from '../../../shared/feathers/errors.ts'
+import { assignRequestId, sendError } from '../../../shared/http/front-door.ts'
+import type { RequestListener } from '../../../shared/http/route.ts'
 import { runWithContext } from '../../../shared/log/context.ts'
 import type { GatewayConfig } from '../config.ts'
 import { audiencesOf } from '../history/audiences.ts'
@@ -25,13 +25,9 @@ export function parseLastEventId(value: unknown): number | undefined {
 
 const firstString = (value: unknown): string | undefined => (typeof value === 'string' && value ? value : undefined)
 
-/** The X-Request-Id a client may choose (the same rule as shared/feathers/request-id.ts). */
-const acceptableRequestId = /^[\w.:@\-]{1,128}$/
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>
-
 /** Whether a request is for the stream: exactly `/events`, with or without a query. */
-export function isEventsRequest(url: string | undefined): boolean {
+export function isEventsRequest(req: Pick<IncomingMessage, 'url'>): boolean {
+  const url = req.url
   if (!url?.startsWith('/events')) return false
   return url.length === 7 || url[7] === '?'
 }
@@ -55,14 +51,14 @@ export function isEventsRequest(url: string | undefined): boolean {
 export function eventsHandler(
   app: ServiceApp,
   { hub, store, config, sessions, quota }: { hub: StreamHub; store: EventStore; config: GatewayConfig; sessions: SessionRevocations; quota: StreamQuota }
-): Handler {
+): RequestListener {
   const logger = app.get('logger')
   const revoked = (state: Pick<StreamState, 'principal' | 'sessionVersion'>) =>
     state.principal.kind === 'user' && sessions.isRevoked(state.principal.userId, state.sessionVersion ?? 0)
 
   const stream = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'GET') throw new MethodNotAllowed('GET /events only')
-    if ((app.get('ready' as never) as unknown) !== true) throw new Unavailable('gateway is starting')
+    if (app.get('ready') !== true) throw new Unavailable('gateway is starting')
     const url = req.url ?? '/events'
     const query = url.includes('?') ? parseQuery(url.slice(url.indexOf('?') + 1)) : {}
     const token = bearerToken(req.headers.authorization ?? '') ?? firstString(query.token)
@@ -131,52 +127,9 @@ export function eventsHandler(
   }
 
   return (req, res) => {
-    const given = req.headers['x-request-id']
-    const requestId = typeof given === 'string' && acceptableRequestId.test(given) ? given : randomUUID()
-    res.setHeader('X-Request-Id', requestId)
-    return runWithContext({ requestId, correlationId: requestId }, () =>
-      stream(req, res).catch((raw: unknown) => {
-        let error = toClientError(raw)
-        if (!(error instanceof FeathersError)) {
-          logger.error({ err: raw, path: '/events' }, 'unhandled error')
-          error = new GeneralError('Internal error')
-        }
-        if (res.headersSent) {
-          res.destroy()
-          return
-        }
-        const body = JSON.stringify((error as FeathersError).toJSON())
-        res.writeHead((error as FeathersError).code, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
-        res.end(body)
-      })
+    const requestId = assignRequestId(req.headers, res)
+    void runWithContext({ requestId, correlationId: requestId }, () =>
+      stream(req, res).catch((raw: unknown) => sendError(res, publicError(raw, logger, '/events')))
     )
-  }
-}
-
-/**
- * Puts `handler` in front of Koa on `server` for `/events`: a stream then
- * never passes through Koa, so it keeps none of its objects alive.
- */
-export function serveEventsBeforeKoa(server: Server, handler: Handler): void {
-  const koa = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>
-  server.removeAllListeners('request')
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (isEventsRequest(req.url)) {
-      void handler(req, res)
-      return
-    }
-    for (const listener of koa) listener.call(server, req, res)
-  })
-}
-
-/**
- * The same handler as Koa middleware, for a server the gateway did not get to
- * wrap (e.g. `app.callback()` mounted elsewhere): the response is left to it.
- */
-export function eventsRoute(handler: Handler): Middleware {
-  return async (ctx, next) => {
-    if (ctx.path !== '/events') return next()
-    ctx.respond = false
-    await handler(ctx.req, ctx.res)
   }
 }

@@ -9,6 +9,8 @@ import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
 import { messageIdOf, profileChangedMail, welcomeMail, type Mail } from '../mailer.ts'
 import { notificationService } from '../resources/notifications/notifications.ts'
 import { userEvents } from '../topology.ts'
+import { serviceConfig } from '../../../shared/feathers/service-config.ts'
+import { isoTimestamp } from '../../../shared/feathers/timestamps.ts'
 
 /**
  * Emails users about what happened to their account: a welcome on
@@ -18,12 +20,12 @@ import { userEvents } from '../topology.ts'
  * both back and the event is retried.
  */
 export function userEventsConsumer(app: ServiceApp, mailer: Transporter): void {
-  const from = app.get('config').mailFrom as string
+  const from = serviceConfig(app, 'notifications').mailFrom
   const inbox = { db: app.get('db'), schema: app.get('schema'), consumer: userEvents.purpose, logger: app.get('logger') }
 
   const send = async (mail: Mail, message: Envelope<RoutingKey>, userId: string, trx: Knex.Transaction) => {
     await notificationService(app)._create(
-      { id: randomUUID(), userId, kind: mail.kind, to: mail.to, subject: mail.subject, sentAt: new Date().toISOString() },
+      { id: randomUUID(), userId, kind: mail.kind, to: mail.to, subject: mail.subject, sentAt: isoTimestamp() },
       { transaction: { starting: false, trx } }
     )
     // Last, so that nothing after the send can roll the record back.

@@ -2,13 +2,13 @@ import { USER_REGISTERED } from '../../../shared/contracts/index.ts'
 import { idempotent } from '../../../shared/bus/inbox.ts'
 import { withConfiguredRetry } from '../../../shared/feathers/consumer-config.ts'
 import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
-import type { SegmentsConfig } from '../config.ts'
 import { segmentFor } from '../rules.ts'
 import { userRegistrations } from '../topology.ts'
+import { serviceConfig } from '../../../shared/feathers/service-config.ts'
 
 /** Assigns every new account its segment by the configured rules, once (a user keeps the segment first assigned). */
 export function userRegistrationsConsumer(app: ServiceApp): void {
-  const config = app.get('config') as SegmentsConfig
+  const config = serviceConfig(app, 'segments')
   const schema = app.get('schema')
   const assign = idempotent<typeof USER_REGISTERED>(
     { db: app.get('db'), schema, consumer: userRegistrations.purpose, logger: app.get('logger') },

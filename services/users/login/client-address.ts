@@ -14,9 +14,8 @@ declare module '@feathersjs/feathers' {
  * alone: whatever a client wrote into the header itself comes before it and is ignored.
  */
 export function trustTheGateway(app: ServiceApp): void {
-  const koa = app as unknown as { proxy: boolean; maxIpsCount: number }
-  koa.proxy = true
-  koa.maxIpsCount = 1
+  app.proxy = true
+  app.maxIpsCount = 1
 }
 
 /**

@@ -1,6 +1,7 @@
 import { USER_SESSIONS_REVOKED, type UserSessionsRevoked } from '../../../shared/contracts/index.ts'
 import type { HookContext } from '../../../shared/feathers/declarations.ts'
 import { emit } from '../../../shared/feathers/transaction.ts'
+import { isoTimestamp } from '../../../shared/feathers/timestamps.ts'
 
 /**
  * After hook (inside `transactional()`): ends every session of a user. Their session version is
@@ -15,6 +16,6 @@ export function endSessions(reason: UserSessionsRevoked['reason'], userId: (cont
     const id = userId(context)
     const [row] = await trx(`${context.app.get('schema')}.users`).where({ id }).increment('sessionVersion', 1).returning('sessionVersion')
     if (!row) return
-    await emit(context, USER_SESSIONS_REVOKED, { userId: id, sessionVersion: row.sessionVersion, reason, revokedAt: new Date().toISOString() })
+    await emit(context, USER_SESSIONS_REVOKED, { userId: id, sessionVersion: row.sessionVersion, reason, revokedAt: isoTimestamp() })
   }
 }

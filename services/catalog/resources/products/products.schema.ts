@@ -4,7 +4,7 @@ import { Type, getValidator, querySyntax, type Static } from '@feathersjs/typebo
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
 import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
 import type { ProductEvent } from '../../../../shared/contracts/product.ts'
-import type { ProductParams } from './products.class.ts'
+import { isoTimestamp, timestampField } from '../../../../shared/feathers/timestamps.ts'
 
 /** The largest price or stock PostgreSQL's integer column holds. */
 const MAX_INT = 2_147_483_647
@@ -37,12 +37,10 @@ export type Product = Static<typeof productSchema>
 /** The fields a parent shares with its children: patching them on the parent patches every child. */
 export const sharedFields = ['title', 'description', 'price', 'currency'] as const
 
-const toIso = (value: unknown) => (value instanceof Date ? value.toISOString() : (value as string))
-
 /** Rows come from PostgreSQL with Date objects; the API speaks ISO strings. */
 export const productResolver = resolve<Product, HookContext>({
-  createdAt: async (value) => toIso(value),
-  updatedAt: async (value) => toIso(value)
+  createdAt: timestampField,
+  updatedAt: timestampField
 })
 
 /** The count behind `available` stays inside. */
@@ -65,8 +63,8 @@ export const productDataResolver = resolve<Product, HookContext>({
   sellerId: async (_value, _product, context) => context.params.caller!.id,
   parentId: async (value) => value ?? null,
   version: async () => 1,
-  createdAt: async () => new Date().toISOString(),
-  updatedAt: async () => new Date().toISOString()
+  createdAt: async () => isoTimestamp(),
+  updatedAt: async () => isoTimestamp()
 })
 
 /** Patching: any of the seller's fields, at least one; the parent is fixed at creation. */
@@ -77,9 +75,8 @@ export const productPatchSchema = Type.Partial(
 export type ProductPatch = Static<typeof productPatchSchema>
 export const productPatchValidator = getValidator(productPatchSchema, dataValidator)
 export const productPatchResolver = resolve<Product, HookContext>({
-  // The row is locked by `lockForPatch`, so versions never collide.
-  version: async (_value, _product, context) => (context.params as ProductParams).current!.version + 1,
-  updatedAt: async () => new Date().toISOString()
+  // the version is the class's: one more than the row's
+  updatedAt: async () => isoTimestamp()
 })
 
 /**
@@ -107,6 +104,6 @@ export function toProductEvent(row: Product): ProductEvent {
     currency: row.currency,
     stock: row.stock,
     version: row.version,
-    updatedAt: toIso(row.updatedAt)
+    updatedAt: isoTimestamp(row.updatedAt)
   }
 }

@@ -8,7 +8,7 @@ import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
 import { requireManifestRole } from '../../../../shared/manifest/access.ts'
 import { serviceOptions } from '../../../../shared/manifest/resource.ts'
-import { ProductService, getOptions, type ProductParams } from './products.class.ts'
+import { ProductService, getOptions } from './products.class.ts'
 import {
   productDataResolver,
   productDataValidator,
@@ -87,7 +87,6 @@ async function lockForPatch(context: HookContext) {
   if (context.params.provider && current.sellerId !== context.params.caller?.id) {
     throw new Forbidden("Only the product's seller may change it")
   }
-  ;(context.params as ProductParams).current = current
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { resolve, virtual } from '@feathersjs/schema'
 import { Type, getValidator, type Static } from '@feathersjs/typebox'
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
-import { isoTimestamp } from '../../../../shared/feathers/resources.ts'
+import { isoTimestamp, timestampField } from '../../../../shared/feathers/timestamps.ts'
 import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
 
 /**
@@ -34,7 +34,7 @@ export type Chatroom = Static<typeof chatroomSchema>
 
 /** Members with their current names (for those who opened the room, and the caller), the creator first. */
 export const chatroomResolver = resolve<Chatroom, HookContext>({
-  createdAt: isoTimestamp,
+  createdAt: timestampField,
   members: virtual(async (room, context) =>
     context.app
       .get('db')
@@ -64,7 +64,7 @@ export const chatroomDataResolver = resolve<Omit<Chatroom, 'members'>, HookConte
     title: data.title,
     id: randomUUID(),
     createdBy: context.params.caller!.id,
-    createdAt: new Date().toISOString()
+    createdAt: isoTimestamp()
   }),
   properties: {}
 })

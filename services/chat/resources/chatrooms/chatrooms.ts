@@ -9,6 +9,7 @@ import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { knownUsers, learnNameFromToken } from '../../user-names.ts'
 import { ChatroomService, getOptions, type Chatroom, type ChatroomData, type ChatroomParams } from './chatrooms.class.ts'
 import { chatroomDataResolver, chatroomDataValidator, chatroomQueryValidator, chatroomResolver, chatroomSchema } from './chatrooms.schema.ts'
+import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { chatroomPath } from './chatrooms.shared.ts'
 import { chatroomManifest } from './chatrooms.manifest.ts'
 
@@ -63,7 +64,7 @@ const membersOnly = async (context: HookContext) => {
   const where = { chatroomId: (context.result as Chatroom).id, userId: caller.id }
   const membership = await members().where(where).first('joinedAt')
   if (!membership) throw new Forbidden('Only members may read this chatroom')
-  if (!membership.joinedAt) await members().where(where).whereNull('joinedAt').update({ joinedAt: new Date().toISOString() })
+  if (!membership.joinedAt) await members().where(where).whereNull('joinedAt').update({ joinedAt: isoTimestamp() })
 }
 
 /**

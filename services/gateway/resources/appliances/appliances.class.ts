@@ -8,6 +8,7 @@ import type { StreamHub } from '../../live/hub.ts'
 import { isUuid } from '../validators.ts'
 import { pageOf } from '../../../../shared/feathers/list-query.ts'
 import type { Appliance, ApplianceData, ApplianceQuery, CreatedAppliance } from './appliances.schema.ts'
+import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 
 interface ApplianceRow {
   id: string
@@ -20,7 +21,7 @@ const toAppliance = (row: ApplianceRow): Appliance => ({
   id: row.id,
   sellerId: row.seller_id,
   name: row.name,
-  createdAt: new Date(row.created_at).toISOString()
+  createdAt: isoTimestamp(row.created_at)
 })
 
 /** A seller's appliances: created with a one-time token (only its hash is kept), listed, revoked. */

@@ -4,6 +4,7 @@ import type { Params } from '@feathersjs/feathers'
 import { pageOf } from '../../../../shared/feathers/list-query.ts'
 import type { EventStore } from '../../history/store.ts'
 import type { MaintenanceNotice, MaintenanceNoticeData, MaintenanceNoticeQuery } from './maintenance-notices.schema.ts'
+import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 
 /**
  * Maintenance notices. Creating one only emits `maintenance.scheduled` (the
@@ -23,6 +24,6 @@ export class MaintenanceNoticeService {
     const startsAt = new Date(data.startsAt)
     const endsAt = new Date(data.endsAt)
     if (endsAt <= startsAt) throw new BadRequest('endsAt must be after startsAt', { endsAt: 'must be after startsAt' })
-    return { id: randomUUID(), message: data.message, startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString() }
+    return { id: randomUUID(), message: data.message, startsAt: isoTimestamp(startsAt), endsAt: isoTimestamp(endsAt) }
   }
 }

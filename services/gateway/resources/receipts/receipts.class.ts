@@ -3,6 +3,7 @@ import type { Params } from '@feathersjs/feathers'
 import type { EventStore } from '../../history/store.ts'
 import type { ApplianceRecord } from '../../sse/credentials.ts'
 import type { Receipt, ReceiptData } from './receipts.schema.ts'
+import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 
 declare module '@feathersjs/feathers' {
   interface Params {
@@ -19,6 +20,6 @@ export class ReceiptService {
     const appliance = params.appliance!
     const acked = await this.store.acknowledge(appliance, data.orderId)
     if (!acked) throw new NotFound(`No order ${data.orderId} for this appliance's seller`)
-    return { applianceId: appliance.id, orderId: data.orderId, ackedAt: acked.ackedAt.toISOString() }
+    return { applianceId: appliance.id, orderId: data.orderId, ackedAt: isoTimestamp(acked.ackedAt) }
   }
 }

@@ -1,7 +1,7 @@
 import { resolve } from '@feathersjs/schema'
 import { Type, getValidator, querySyntax, type Static } from '@feathersjs/typebox'
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
-import { isoTimestamp } from '../../../../shared/feathers/resources.ts'
+import { isoTimestamp, timestampField } from '../../../../shared/feathers/timestamps.ts'
 import { queryValidator } from '../../../../shared/feathers/validation.ts'
 
 export const notificationKind = Type.Union([Type.Literal('welcome'), Type.Literal('profile-changed')])
@@ -22,7 +22,7 @@ export const notificationSchema = Type.Object(
 export type Notification = Static<typeof notificationSchema>
 
 export const notificationResolver = resolve<Notification, HookContext>({
-  sentAt: isoTimestamp
+  sentAt: timestampField
 })
 
 export const notificationQuerySchema = querySyntax(Type.Pick(notificationSchema, ['userId', 'kind', 'sentAt']))

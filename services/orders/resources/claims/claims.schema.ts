@@ -3,6 +3,7 @@ import { resolve } from '@feathersjs/schema'
 import { Type, getValidator, type Static } from '@feathersjs/typebox'
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
 import { dataValidator } from '../../../../shared/feathers/validation.ts'
+import { isoTimestamp, timestampField } from '../../../../shared/feathers/timestamps.ts'
 
 /** A buyer's complaint about one of their orders. */
 export const claimSchema = Type.Object(
@@ -18,10 +19,8 @@ export const claimSchema = Type.Object(
 )
 export type Claim = Static<typeof claimSchema>
 
-const toIso = (value: unknown) => (value instanceof Date ? value.toISOString() : (value as string))
-
 export const claimResolver = resolve<Claim, HookContext>({
-  openedAt: async (value) => toIso(value)
+  openedAt: timestampField
 })
 
 export const claimDataSchema = Type.Pick(claimSchema, ['orderId', 'reason'], { $id: 'ClaimData', additionalProperties: false })
@@ -31,5 +30,5 @@ export const claimDataResolver = resolve<Claim, HookContext>({
   id: async () => randomUUID(),
   buyerId: async (_value, _claim, context) => context.params.caller!.id,
   status: async () => 'open' as const,
-  openedAt: async () => new Date().toISOString()
+  openedAt: async () => isoTimestamp()
 })

@@ -9,6 +9,7 @@ import { requireManifestRole } from '../../../../shared/manifest/access.ts'
 import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { ClaimService, getOptions } from './claims.class.ts'
 import { claimDataResolver, claimDataValidator, claimResolver, claimSchema, type Claim, type ClaimData } from './claims.schema.ts'
+import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { claimPath } from './claims.shared.ts'
 import { claimManifest } from './claims.manifest.ts'
 
@@ -32,13 +33,12 @@ export function claims(app: ServiceApp): void {
       create: [
         async (context: HookContext) => {
           const claim = context.result as Claim
-          const openedAt = claim.openedAt as unknown
           await emit(context, CLAIM_OPENED, {
             claimId: claim.id,
             orderId: claim.orderId,
             buyerId: claim.buyerId,
             reason: claim.reason,
-            openedAt: openedAt instanceof Date ? openedAt.toISOString() : String(openedAt)
+            openedAt: isoTimestamp(claim.openedAt)
           })
         }
       ]

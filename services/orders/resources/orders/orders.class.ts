@@ -1,19 +1,39 @@
+import { randomUUID } from 'node:crypto'
 import type { Params } from '@feathersjs/feathers'
 import { KnexService, type KnexAdapterOptions, type KnexAdapterParams } from '@feathersjs/knex'
 import type { ServiceApp } from '../../../../shared/feathers/declarations.ts'
-import type { OrderLine } from '../../../../shared/contracts/order.ts'
+import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import type { OrderData, OrderQuery, OrderRow } from './orders.schema.ts'
+import { priceAndReserve } from './pricing.ts'
 
-export type OrderParams = Params<OrderQuery> & Pick<KnexAdapterParams, 'paginate' | 'adapter' | 'knex'> & {
-  /** the lines priced from the projection, with stock already taken, by `reserveStock` */
-  priced?: { lines: OrderLine[]; currency: string }
-}
+export type OrderParams = Params<OrderQuery> & Pick<KnexAdapterParams, 'paginate' | 'adapter' | 'knex' | 'transaction'>
 
-/** Orders in the orders service's schema; the hooks in orders.ts decide who sees what. */
+/**
+ * Orders in the orders service's schema. Placing one prices it here: its
+ * lines, total, currency and sellers come from the product projection, whose
+ * stock it takes in the order's transaction. The hooks in orders.ts decide
+ * who may place and see what; the resolvers only shape what leaves.
+ */
 export class OrderService extends KnexService<OrderRow, OrderData, OrderParams> {
-  // The lines are a jsonb column: the pg driver would send a JS array as a PostgreSQL array.
   async _create(data: any, params?: OrderParams): Promise<any> {
-    return super._create({ ...data, items: JSON.stringify(data.items) }, params)
+    const trx = params?.transaction?.trx
+    if (!trx) throw new Error('an order is placed in a transaction (transactional())')
+    if (!params.caller) throw new Error('an order is placed by a buyer')
+    const { items } = data as OrderData
+    const priced = await priceAndReserve(trx, this.options.schema!, items)
+    const order: OrderRow = {
+      id: randomUUID(),
+      buyerId: params.caller.id,
+      status: 'created',
+      items: priced.lines,
+      total: priced.total,
+      currency: priced.currency,
+      sellerIds: [...new Set(priced.lines.map((line) => line.sellerId))],
+      createdAt: isoTimestamp()
+    }
+    // The lines are a jsonb column: the pg driver would send a JS array as a PostgreSQL array. What is
+    // stored is the priced row, not the client's OrderData the adapter's signature names.
+    return super._create({ ...order, items: JSON.stringify(order.items) } as never, params)
   }
 }
 

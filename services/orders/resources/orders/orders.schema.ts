@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto'
 import { resolve } from '@feathersjs/schema'
 import { Type, getValidator, querySyntax, type Static } from '@feathersjs/typebox'
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
 import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
 import { orderCreatedSchema, type OrderLine } from '../../../../shared/contracts/order.ts'
-import type { OrderParams } from './orders.class.ts'
+import { timestampField } from '../../../../shared/feathers/timestamps.ts'
+import { subtotal } from './pricing.ts'
 
 /**
  * An order as its buyer sees it: the order.created contract's fields, with its
@@ -27,11 +27,9 @@ export type Order = Static<typeof orderSchema>
  */
 export type OrderRow = Order & { sellerIds?: string[]; sellerId?: string }
 
-const toIso = (value: unknown) => (value instanceof Date ? value.toISOString() : (value as string))
-
 export const orderResolver = resolve<OrderRow, HookContext>({
   total: async (value) => Number(value), // bigint column: PostgreSQL sends it as text
-  createdAt: async (value) => toIso(value)
+  createdAt: timestampField
 })
 
 const sellerView = (context: HookContext) => context.params.caller?.role === 'seller'
@@ -42,12 +40,12 @@ const visibleLines = (order: OrderRow, context: HookContext): OrderLine[] =>
 export const orderExternalResolver = resolve<OrderRow, HookContext>({
   items: async (_value, order, context) => visibleLines(order, context),
   total: async (value, order, context) =>
-    sellerView(context) ? visibleLines(order, context).reduce((sum, l) => sum + l.unitPrice * l.quantity, 0) : value,
+    sellerView(context) ? subtotal(visibleLines(order, context)) : value,
   sellerIds: async () => undefined,
   sellerId: async () => undefined
 })
 
-/** Placing an order: products and quantities; prices, titles and sellers come from the projection. */
+/** Placing an order: products and quantities; prices, titles and sellers come from the projection (see OrderService). */
 export const MAX_QUANTITY = 10_000
 export const orderItemSchema = Type.Object(
   {
@@ -62,18 +60,6 @@ export const orderDataSchema = Type.Object(
 )
 export type OrderData = Static<typeof orderDataSchema>
 export const orderDataValidator = getValidator(orderDataSchema, dataValidator)
-
-const priced = (context: HookContext) => (context.params as OrderParams).priced!
-export const orderDataResolver = resolve<OrderRow, HookContext>({
-  id: async () => randomUUID(),
-  buyerId: async (_value, _order, context) => context.params.caller!.id,
-  status: async () => 'created' as const,
-  items: async (_value, _order, context) => priced(context).lines,
-  total: async (_value, _order, context) => priced(context).lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0),
-  currency: async (_value, _order, context) => priced(context).currency,
-  sellerIds: async (_value, _order, context) => [...new Set(priced(context).lines.map((l) => l.sellerId))],
-  createdAt: async () => new Date().toISOString()
-})
 
 export const orderQueryProperties = Type.Pick(orderSchema, ['status', 'createdAt', 'total', 'currency'])
 export const orderQuerySchema = querySyntax(orderQueryProperties)

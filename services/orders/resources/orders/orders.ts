@@ -1,4 +1,4 @@
-import { BadRequest, Conflict, Forbidden } from '@feathersjs/errors'
+import { Forbidden } from '@feathersjs/errors'
 import { hooks as schemaHooks } from '@feathersjs/schema'
 import { ORDER_CREATED, ORDER_PLACED, type OrderLine } from '../../../../shared/contracts/order.ts'
 import { authenticateUser } from '../../../../shared/feathers/auth.ts'
@@ -6,11 +6,12 @@ import type { HookContext, ServiceApp } from '../../../../shared/feathers/declar
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
+import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { requireManifestRole } from '../../../../shared/manifest/access.ts'
 import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { OrderService, getOptions, type OrderParams } from './orders.class.ts'
+import { subtotal } from './pricing.ts'
 import {
-  orderDataResolver,
   orderDataValidator,
   orderExternalResolver,
   orderQueryValidator,
@@ -49,9 +50,7 @@ export function orders(app: ServiceApp): void {
       get: [uuidId()],
       create: [
         requireManifestRole(orderManifest),
-        schemaHooks.validateData(orderDataValidator),
-        reserveStock,
-        schemaHooks.resolveData(orderDataResolver)
+        schemaHooks.validateData(orderDataValidator) // the class prices it
       ]
     },
     after: {
@@ -61,57 +60,11 @@ export function orders(app: ServiceApp): void {
   })
 }
 
-type Projected = { productId: string; sellerId: string; title: string; price: number; currency: string; stock: number; sold: number }
-
-/**
- * Prices the order from the projection and takes the stock, under row locks
- * (in product order, so concurrent orders never deadlock): two orders cannot
- * sell more than the projection holds. Refuses, naming the items: unknown
- * products, products listed twice, several currencies, too little stock.
- */
-async function reserveStock(context: HookContext) {
-  const { items } = context.data as OrderData
-  const trx = context.params.transaction!.trx
-  const products = () => trx.withSchema(context.app.get('schema')).table('products')
-  const problem = (index: number, productId: string, message: string, extra: object = {}) => ({ index, productId, message, ...extra })
-
-  const seen = new Set<string>()
-  const duplicates = items.flatMap((item, index) => (seen.has(item.productId) ? [problem(index, item.productId, 'listed more than once')] : (seen.add(item.productId), [])))
-  if (duplicates.length) throw new BadRequest('Each product may appear once in an order', { items: duplicates })
-
-  const rows: Projected[] = await products().whereIn('productId', [...seen].sort()).orderBy('productId').forUpdate()
-  const byId = new Map(rows.map((row) => [row.productId, row]))
-  const unknown = items.flatMap((item, index) => (byId.has(item.productId) ? [] : [problem(index, item.productId, 'no such product')]))
-  if (unknown.length) throw new BadRequest(`Unknown product: ${unknown.map((u) => u.productId).join(', ')}`, { items: unknown })
-
-  const currencies = [...new Set(rows.map((row) => row.currency))]
-  if (currencies.length > 1) {
-    throw new BadRequest(`An order is paid in one currency; these items are in ${currencies.join(', ')}`, {
-      items: items.map((item, index) => problem(index, item.productId, `priced in ${byId.get(item.productId)!.currency}`))
-    })
-  }
-
-  const short = items.flatMap((item, index) => {
-    const available = Math.max(0, byId.get(item.productId)!.stock - byId.get(item.productId)!.sold)
-    return item.quantity > available ? [problem(index, item.productId, 'not enough stock', { requested: item.quantity, available })] : []
-  })
-  if (short.length) throw new Conflict(`Not enough stock for ${short.map((s) => s.productId).join(', ')}`, { items: short })
-
-  for (const item of items) await products().where({ productId: item.productId }).increment('sold', item.quantity)
-  const lines: OrderLine[] = items.map((item) => {
-    const product = byId.get(item.productId)!
-    return { productId: product.productId, sellerId: product.sellerId, title: product.title, unitPrice: product.price, quantity: item.quantity }
-  })
-  ;(context.params as OrderParams).priced = { lines, currency: currencies[0]! }
-}
-
 const linesBySeller = (order: OrderRow) => {
   const bySeller = new Map<string, OrderLine[]>()
   for (const line of order.items) bySeller.set(line.sellerId, [...(bySeller.get(line.sellerId) ?? []), line])
   return bySeller
 }
-const subtotal = (lines: OrderLine[]) => lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0)
-const isoOf = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value))
 
 /** Each seller's share of the new order, in its transaction: what sellers' lists are read from. */
 async function recordSellerShares(context: HookContext) {
@@ -136,7 +89,7 @@ async function recordSellerShares(context: HookContext) {
  */
 async function emitOrderEvents(context: HookContext) {
   const order = context.result as OrderRow
-  const createdAt = isoOf(order.createdAt)
+  const createdAt = isoTimestamp(order.createdAt)
   await emit(context, ORDER_PLACED, {
     orderId: order.id,
     buyerId: order.buyerId,

@@ -16,6 +16,7 @@ import {
   authenticationSettings
 } from './authentication.class.ts'
 import { authenticationValidators } from './authentication.schema.ts'
+import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { authenticationPath, type AuthenticationResult } from './authentication.shared.ts'
 import { authenticationManifest } from './authentication.manifest.ts'
 
@@ -32,7 +33,7 @@ const validateAuthenticationRequest = async (context: HookContext) => {
 const stampLastLogin = async (context: HookContext) => {
   const result = context.result as AuthenticationResult
   if (result.authentication?.strategy !== 'local') return
-  result.user = await userService(context.app)._patch(result.user.id, { lastLoginAt: new Date().toISOString() })
+  result.user = await userService(context.app)._patch(result.user.id, { lastLoginAt: isoTimestamp() })
 }
 
 /** The user in a login result is shown as `GET /users/:id` shows it: without the password hash. */
@@ -46,7 +47,7 @@ const publicUser = async (context: HookContext) => {
  * (`remove`, which ends every session of the token's user).
  */
 export const authentication = (throttle: LoginThrottle) => (app: ServiceApp) => {
-  app.set('authentication' as never, authenticationSettings(app) as never)
+  app.set('authentication', authenticationSettings(app))
   const service = new UserAuthenticationService(app)
   service.register('jwt', new UserTokenStrategy())
   service.register('local', new EmailPasswordStrategy())

@@ -3,7 +3,7 @@ import { resolve } from '@feathersjs/schema'
 import { Type, getValidator, querySyntax, type Static } from '@feathersjs/typebox'
 import { passwordHash } from '@feathersjs/authentication-local'
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
-import { isoTimestamp } from '../../../../shared/feathers/resources.ts'
+import { isoTimestamp, timestampField } from '../../../../shared/feathers/timestamps.ts'
 import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
 
 const buyer = Type.Literal('buyer')
@@ -32,9 +32,9 @@ export const userSchema = Type.Object(
 export type User = Static<typeof userSchema>
 
 export const userResolver = resolve<User, HookContext>({
-  createdAt: isoTimestamp,
-  updatedAt: isoTimestamp,
-  lastLoginAt: isoTimestamp
+  createdAt: timestampField,
+  updatedAt: timestampField,
+  lastLoginAt: timestampField
 })
 
 export const userExternalResolver = resolve<User, HookContext>({
@@ -60,7 +60,7 @@ export const userAccountDataValidator = getValidator(userAccountDataSchema, data
 
 export const userDataResolver = resolve<User, HookContext>({
   converter: async (data) => {
-    const now = new Date().toISOString()
+    const now = isoTimestamp()
     return { ...data, createdAt: now, updatedAt: now }
   },
   properties: {
@@ -90,7 +90,7 @@ export const userPatchValidator = getValidator(userPatchSchema, dataValidator)
 export const profileFields: Array<'name' | 'bio'> = ['name', 'bio']
 
 export const userPatchResolver = resolve<User & { currentPassword?: string }, HookContext>({
-  updatedAt: async () => new Date().toISOString(),
+  updatedAt: async () => isoTimestamp(),
   password: passwordHash({ strategy: 'local' }),
   // checked against the stored hash before (passwords.ts), never written
   currentPassword: async () => undefined

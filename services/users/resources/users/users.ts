@@ -5,7 +5,8 @@ import { Type } from '@feathersjs/typebox'
 import { USER_REGISTERED, USER_UPDATED } from '../../../../shared/contracts/index.ts'
 import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
-import { selfOrAdmin, toIsoString } from '../../../../shared/feathers/resources.ts'
+import { selfOrAdmin } from '../../../../shared/feathers/resources.ts'
+import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
 import { publicQuery } from '../../../../shared/feathers/query.ts'
 import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
@@ -55,7 +56,7 @@ const emitRegistered = async (context: UserContext) => {
     email: user.email,
     name: user.name,
     role: user.role,
-    registeredAt: toIsoString(user.createdAt)
+    registeredAt: isoTimestamp(user.createdAt)
   })
 }
 
@@ -77,7 +78,7 @@ const emitUpdated = async (context: UserContext) => {
     name: user.name,
     role: user.role,
     changes,
-    updatedAt: toIsoString(user.updatedAt)
+    updatedAt: isoTimestamp(user.updatedAt)
   })
 }
 
