@@ -65,8 +65,10 @@ export class Coalescer<T> {
   private schedule(): void {
     if (this.scheduled || this.running >= this.concurrency || this.waiting.length === 0) return
     this.scheduled = true
-    // The next turn, so that what is delivered in the same burst shares the first batch.
-    setImmediate(() => {
+    // After the current task, so that what is delivered in the same burst shares the first batch: a
+    // client library hands over every message of one socket read in one task. Not the next loop turn
+    // (setImmediate): on a busy event loop that waits behind every other I/O callback of the turn.
+    queueMicrotask(() => {
       this.scheduled = false
       while (this.running < this.concurrency && this.waiting.length > 0) void this.flushOne(this.waiting.splice(0, this.maxBatch))
     })
