@@ -37,7 +37,6 @@ import { openapiDocument } from './docs/openapi.ts'
 import { apiMarkdown } from './docs/rest.ts'
 
 export { checkAsyncapi } from './docs/asyncapi.ts'
-export { topicMatches } from './docs/consumers.ts'
 export { openapiDocument } from './docs/openapi.ts'
 
 /** The generated files: name → content. */

@@ -12,7 +12,8 @@ import { requireManifestRole } from '../shared/manifest/access.ts'
 import { defineResource, externalMethodsOf, manifestOf, serviceOptions } from '../shared/manifest/resource.ts'
 import { serviceTable } from '../shared/services.ts'
 import { testEnv, uniqueNamespace } from '../shared/testing/index.ts'
-import { checkAsyncapi, topicMatches, writeDocs } from '../scripts/docs.ts'
+import { topicMatches } from '../shared/bus/topic.ts'
+import { checkAsyncapi, writeDocs } from '../scripts/docs.ts'
 import { loadManifests } from '../scripts/docs/manifests.ts'
 
 const docsDir = fileURLToPath(new URL('../docs/', import.meta.url))

@@ -113,8 +113,6 @@ export function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
   return true
 }
 
-export { topicMatches }
-
 export type Verdict = 'keep' | 'remove'
 
 export interface PassResult {

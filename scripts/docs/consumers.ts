@@ -5,11 +5,9 @@ import type { ConsumerManifest } from '../../shared/manifest/consumer.ts'
 import { names } from '../../shared/bus/names.ts'
 import { maxAttempts, type RetryPolicy } from '../../shared/bus/retry.ts'
 import { serviceTable } from '../../shared/services.ts'
-import { topicMatches } from '../../shared/bus/topic.ts'
 import { NS, root } from './common.ts'
 import { loadAudiences } from './sse.ts'
 
-export { topicMatches }
 
 export interface QueueInfo {
   service: string

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { EventPayload } from '../../../shared/contracts/index.ts'
 import { addressOf, audiencesOf, type Principal, type PushedKey, type RecordedEvent } from './audiences.ts'
-import { eventColumns, pageSize, toEvent } from './rows.ts'
+import { allPages, eventColumns, pageSize, toEvent } from './rows.ts'
 
 export interface EventToRecord {
   messageId: string
@@ -121,19 +121,8 @@ export class EventLog {
    */
   async replay(principal: Principal, since: number, cutoff: Date): Promise<RecordedEvent[]> {
     const audiences = principal.kind === 'user' ? audiencesOf(principal) : [audiencesOf(principal)[0]!]
-    const events: RecordedEvent[] = []
-    for (let cursor = since; ; ) {
-      const rows = await this.db(`${this.events} as e`)
-        .where('e.id', '>', cursor)
-        .where('e.created_at', '>', cutoff)
-        .whereRaw('e.audiences && ?::text[]', [audiences])
-        .orderBy('e.id')
-        .limit(pageSize)
-        .select(...eventColumns)
-      const page = rows.map(toEvent)
-      events.push(...page)
-      if (page.length < pageSize) return events
-      cursor = page[page.length - 1]!.id
-    }
+    return allPages(() =>
+      this.db(`${this.events} as e`).where('e.id', '>', since).where('e.created_at', '>', cutoff).whereRaw('e.audiences && ?::text[]', [audiences])
+    )
   }
 }

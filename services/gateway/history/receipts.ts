@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import { ident, statementName, withConnection } from '../../../shared/bus/sql.ts'
 import { ORDER_CREATED } from '../../../shared/contracts/index.ts'
 import type { RecordedEvent } from './audiences.ts'
-import { eventColumns, pageSize, toEvent } from './rows.ts'
+import { allPages } from './rows.ts'
 
 /**
  * Appliances' receipts of their sellers' orders: an order an appliance has not
@@ -34,22 +34,13 @@ export class ReceiptStore {
 
   /** The order.created events of the appliance's seller since `from` that it has not acknowledged, in id order. */
   async unacknowledged(appliance: { applianceId: string; sellerId: string }, from: Date): Promise<RecordedEvent[]> {
-    const events: RecordedEvent[] = []
-    for (let cursor = 0; ; ) {
-      const rows = await this.db(`${this.schema}.events as e`)
-        .where('e.id', '>', cursor)
+    return allPages(() =>
+      this.db(`${this.schema}.events as e`)
         .where('e.routing_key', ORDER_CREATED)
         .where('e.seller_id', appliance.sellerId)
         .where('e.created_at', '>=', from)
         .whereNotExists((r) => r.from(`${this.schema}.receipts`).where('appliance_id', appliance.applianceId).whereRaw('order_id = e.order_id'))
-        .orderBy('e.id')
-        .limit(pageSize)
-        .select(...eventColumns)
-      const page = rows.map(toEvent)
-      events.push(...page)
-      if (page.length < pageSize) return events
-      cursor = page[page.length - 1]!.id
-    }
+    )
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex'
 import type { PushedKey, RecordedEvent } from './audiences.ts'
 
 /** The columns every history query selects, and the event they make. */
@@ -9,3 +10,18 @@ export function toEvent(row: { id: string | number; routing_key: string; payload
 
 /** Pages of at most this many rows: a replay or catch-up never loads the whole history at once. */
 export const pageSize = 1_000
+
+/**
+ * Every event a query matches, in id order, read page by page on the id (keyset): `query` filters the
+ * events table aliased `e`; the id bound, order, page size and columns are added here.
+ */
+export async function allPages(query: () => Knex.QueryBuilder): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = []
+  for (let cursor = 0; ; ) {
+    const rows = await query().where('e.id', '>', cursor).orderBy('e.id').limit(pageSize).select(...eventColumns)
+    const page = rows.map(toEvent)
+    events.push(...page)
+    if (page.length < pageSize) return events
+    cursor = page[page.length - 1]!.id
+  }
+}

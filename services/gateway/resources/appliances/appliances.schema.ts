@@ -1,6 +1,6 @@
 import { Type, getValidator, type Static } from '@feathersjs/typebox'
 import { listQuerySchema } from '../../../../shared/feathers/list-query.ts'
-import { dataValidator, queryValidator } from '../validators.ts'
+import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
 
 /** A seller's warehouse receipt appliance, as the API shows it (never its token, except once at creation). */
 export const applianceSchema = Type.Object(

@@ -1,6 +1,6 @@
 import { Type, getValidator, type Static } from '@feathersjs/typebox'
 import { listQuerySchema } from '../../../../shared/feathers/list-query.ts'
-import { dataValidator, queryValidator } from '../validators.ts'
+import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
 
 /** A maintenance notice: what every client is told, and when. Same shape as `maintenance.scheduled`. */
 export const maintenanceNoticeSchema = Type.Object(

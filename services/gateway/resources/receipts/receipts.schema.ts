@@ -1,5 +1,5 @@
 import { Type, getValidator, type Static } from '@feathersjs/typebox'
-import { dataValidator } from '../validators.ts'
+import { dataValidator } from '../../../../shared/feathers/validation.ts'
 
 /** An appliance's acknowledgement that it printed an order: that order is never delivered to it again. */
 export const receiptSchema = Type.Object(
