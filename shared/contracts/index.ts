@@ -1,7 +1,20 @@
 import type { Static, TSchema } from '@feathersjs/typebox'
 import { USER_REGISTERED, USER_SESSIONS_REVOKED, USER_UPDATED, userRegisteredSchema, userSessionsRevokedSchema, userUpdatedSchema } from './user.ts'
 import { PRODUCT_CREATED, PRODUCT_UPDATED, productEventSchema } from './product.ts'
-import { ORDER_CREATED, ORDER_PLACED, CLAIM_OPENED, orderCreatedSchema, orderPlacedSchema, claimOpenedSchema } from './order.ts'
+import {
+  ORDER_CREATED,
+  ORDER_PLACED,
+  CLAIM_OPENED,
+  CLAIM_ANSWERED,
+  CLAIM_ESCALATED,
+  CLAIM_CLOSED,
+  orderCreatedSchema,
+  orderPlacedSchema,
+  claimOpenedSchema,
+  claimAnsweredSchema,
+  claimEscalatedSchema,
+  claimClosedSchema
+} from './order.ts'
 import {
   MAINTENANCE_SCHEDULED,
   MAINTENANCE_CANCELLED,
@@ -27,6 +40,9 @@ export const contracts = {
   [ORDER_CREATED]: orderCreatedSchema,
   [ORDER_PLACED]: orderPlacedSchema,
   [CLAIM_OPENED]: claimOpenedSchema,
+  [CLAIM_ANSWERED]: claimAnsweredSchema,
+  [CLAIM_ESCALATED]: claimEscalatedSchema,
+  [CLAIM_CLOSED]: claimClosedSchema,
   [MAINTENANCE_SCHEDULED]: maintenanceScheduledSchema,
   [MAINTENANCE_CANCELLED]: maintenanceCancelledSchema
 } as const satisfies Record<string, TSchema>

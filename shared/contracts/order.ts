@@ -3,6 +3,9 @@ import { Type, type Static } from '@feathersjs/typebox'
 export const ORDER_CREATED = 'order.created'
 export const ORDER_PLACED = 'order.placed'
 export const CLAIM_OPENED = 'claim.opened'
+export const CLAIM_ANSWERED = 'claim.answered'
+export const CLAIM_ESCALATED = 'claim.escalated'
+export const CLAIM_CLOSED = 'claim.closed'
 
 export const orderLineSchema = Type.Object(
   {
@@ -60,3 +63,43 @@ export const claimOpenedSchema = Type.Object(
   { $id: 'ClaimOpened', additionalProperties: false }
 )
 export type ClaimOpened = Static<typeof claimOpenedSchema>
+
+/** A seller of the claimed order answered it. */
+export const claimAnsweredSchema = Type.Object(
+  {
+    claimId: Type.String({ minLength: 1 }),
+    orderId: Type.String({ minLength: 1 }),
+    buyerId: Type.String({ minLength: 1 }),
+    sellerId: Type.String({ minLength: 1 }),
+    response: Type.String(),
+    answeredAt: Type.String({ format: 'date-time' })
+  },
+  { $id: 'ClaimAnswered', additionalProperties: false }
+)
+export type ClaimAnswered = Static<typeof claimAnsweredSchema>
+
+/** No seller answered within CLAIM_RESPONSE_TIMEOUT: the admins take it over. */
+export const claimEscalatedSchema = Type.Object(
+  {
+    claimId: Type.String({ minLength: 1 }),
+    orderId: Type.String({ minLength: 1 }),
+    buyerId: Type.String({ minLength: 1 }),
+    reason: Type.String(),
+    openedAt: Type.String({ format: 'date-time' }),
+    escalatedAt: Type.String({ format: 'date-time' })
+  },
+  { $id: 'ClaimEscalated', additionalProperties: false }
+)
+export type ClaimEscalated = Static<typeof claimEscalatedSchema>
+
+/** The buyer closed the claim. */
+export const claimClosedSchema = Type.Object(
+  {
+    claimId: Type.String({ minLength: 1 }),
+    orderId: Type.String({ minLength: 1 }),
+    buyerId: Type.String({ minLength: 1 }),
+    closedAt: Type.String({ format: 'date-time' })
+  },
+  { $id: 'ClaimClosed', additionalProperties: false }
+)
+export type ClaimClosed = Static<typeof claimClosedSchema>
