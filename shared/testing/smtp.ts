@@ -54,12 +54,13 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       })
     }
   })
-  await new Promise<void>((resolve, reject) => {
+  // listen() hands back the net.Server it listens on: its address is public, no need to look inside the SMTPServer.
+  const listening = await new Promise<{ address(): AddressInfo | string | null }>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    const netServer = server.listen(0, '127.0.0.1', () => resolve(netServer))
   })
   server.on('error', () => {})
-  const { port } = (server as unknown as { server: { address(): AddressInfo } }).server.address()
+  const { port } = listening.address() as AddressInfo
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
