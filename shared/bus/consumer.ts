@@ -166,7 +166,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
   async stop(): Promise<void> {
     this.stateNow = ConsumerState.Stopping
     const channel = this.slot.detach()
-    if (channel) for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => {})
+    // A partitioned consumer does not cancel: the broker would at once make a standby replica the active
+    // consumer of each partition and send it later messages while ours were still unsettled here. It
+    // finishes the messages its handlers are running, leaves the rest unacked, and closes the channel,
+    // which returns them, in order, to the next consumer.
+    if (channel && !this.partitioned) for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => {})
     // A message waiting out a blocking backoff goes back to the queue now rather than holding up shutdown.
     this.blocking.stop()
     // Cuts short in-place waits; the retrier finishes the parked message it has in hand.

@@ -42,7 +42,7 @@ export interface Replica {
 export async function startReplica(
   namespace: string,
   database: { db: Knex; schema: string },
-  options: { partitions: PartitionOptions; prefetch?: number; beforeCommit?: (key: string, seq: number) => void | Promise<void> }
+  options: { partitions?: PartitionOptions; prefetch?: number; batch?: boolean; beforeCommit?: (key: string, seq: number) => void | Promise<void> }
 ): Promise<Replica> {
   const bus = await startBus(namespace, SERVICE, { parking: database })
   const consumer = bus.consumer({
@@ -52,7 +52,7 @@ export async function startReplica(
     prefetch: options.prefetch,
     partitions: options.partitions,
     handlers: {
-      [CLAIM_OPENED]: idempotent({ ...database, consumer: PURPOSE }, async (message, trx) => {
+      [CLAIM_OPENED]: idempotent({ ...database, consumer: PURPOSE, batch: options.batch }, async (message, trx) => {
         const key = message.payload.claimId
         await trx.withSchema(database.schema).table('effects').insert({ key, seq: seqOf(message) })
         await options.beforeCommit?.(key, seqOf(message))
