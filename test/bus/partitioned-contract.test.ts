@@ -3,7 +3,7 @@ import type { Knex } from 'knex'
 import type { Envelope } from '../../shared/bus/envelope.ts'
 import { Headers } from '../../shared/bus/headers.ts'
 import { names } from '../../shared/bus/names.ts'
-import { partitionSlot } from '../../shared/bus/partition.ts'
+import { partitionSlot, slotHeader } from '../../shared/bus/partition.ts'
 import { CLAIM_OPENED } from '../../shared/contracts/order.ts'
 import { Management, nextEvent, uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
 import { claimdeskSchema, claimEvent, effectsByKey, PURPOSE, SERVICE, startReplica, type Replica } from './partitioned-support.ts'
@@ -33,7 +33,7 @@ describe('partitioned consumer: what reaches it from outside', function () {
 
   it('dead-letters an event whose payload breaks its contract, with the failing field, without running the handler', async () => {
     const { claimId: _dropped, ...withoutKey } = claimEvent('claim-bad', 0)
-    await raw.publishEvent(ns, CLAIM_OPENED, JSON.stringify(withoutKey), { contentType: 'application/json', headers: { [Headers.partitionMatch]: 7 } })
+    await raw.publishEvent(ns, CLAIM_OPENED, JSON.stringify(withoutKey), { contentType: 'application/json', headers: { [slotHeader(7)]: true } })
     const [letter] = await raw.takeExactly(names.deadLetterQueue(queue), 1)
     expect(headerOf(letter!, Headers.errorKind)).to.equal('contract')
     expect(String(headerOf(letter!, Headers.error))).to.contain('claimId')
