@@ -44,51 +44,57 @@ export function registerKeys(program: Command): void {
       )
     })
 
-  keys
-    .command('retry')
-    .description('retry a parked key\'s head message now, instead of at its next backoff')
-    .argument('<consumer>', 'the consumer: <service>.<purpose> (namespace prefix optional)')
-    .argument('<key>', 'the parked key')
-    .option('--json', 'print the result as JSON')
+  keyCommand(keys, 'retry', 'retry a parked key\'s head message now, instead of at its next backoff')
     .action(async (consumer: string, key: string, options: OutputOptions, command: Command) => {
       const context = contextOf(command)
       const ref = consumerRef(context, consumer)
-      const retried = await withDatabase(context.env.databaseUrl, async (db) => {
-        await requireParkingTables(db, ref)
-        return new ParkStore({ db, schema: ref.schema }).retryNow(ref.queue, key)
-      })
+      const retried = await withParkStore(context, ref, (store) => store.retryNow(ref.queue, key))
       if (!retried) throw notParked(ref, key)
       if (options.json) printJson({ consumer: ref.queue, key, retryDue: true })
       else process.stdout.write(`retry due now: ${key} of ${ref.queue} (a running consumer takes it within its poll interval)\n`)
     })
 
-  keys
-    .command('skip')
-    .description('move a parked key\'s head message to the consumer\'s dead-letter queue ("skipped by operator"), then let the rest of the key drain in order')
-    .argument('<consumer>', 'the consumer: <service>.<purpose> (namespace prefix optional)')
-    .argument('<key>', 'the parked key')
-    .option('--json', 'print the result as JSON')
+  const skipDescription = 'move a parked key\'s head message to the consumer\'s dead-letter queue ("skipped by operator"), then let the rest of the key drain in order'
+  keyCommand(keys, 'skip', skipDescription)
     .action(async (consumer: string, key: string, options: OutputOptions, command: Command) => {
       const context = contextOf(command)
       const ref = consumerRef(context, consumer)
       const dlq = names.deadLetterQueue(ref.queue)
-      const result = await withDatabase(context.env.databaseUrl, async (db) => {
-        await requireParkingTables(db, ref)
-        return withBroker(context, async (broker) => {
+      const result = await withParkStore(context, ref, (store) =>
+        withBroker(context, async (broker) => {
           const publisher = await broker.publisher()
-          return new ParkStore({ db, schema: ref.schema }).skipHead(ref.queue, key, async (head, parked) => {
+          return store.skipHead(ref.queue, key, async (head, parked) => {
             const { routed } = await publisher.publishRaw(skippedLetter(ref.queue, head, parked))
             // Not routed: the message stays parked (the transaction rolls back), nothing is lost.
             if (!routed) throw new CliError(`dead-letter queue ${dlq} does not exist; nothing skipped`)
           })
         })
-      })
+      )
       if (!result) throw notParked(ref, key)
       const summary = { consumer: ref.queue, key, skipped: result.skipped, deadLetterQueue: dlq, remaining: result.remaining, unparked: result.unparked }
       if (options.json) return printJson(summary)
       const then = result.unparked ? 'the key is unparked' : `${result.remaining} message(s) of the key drain next, in order`
       process.stdout.write(`skipped: message ${result.skipped ?? '(none)'} of ${key} moved to ${dlq}; ${then}\n`)
     })
+}
+
+/** A command on one parked key: `<consumer> <key> [--json]`. */
+function keyCommand(keys: Command, name: string, description: string): Command {
+  return keys
+    .command(name)
+    .description(description)
+    .argument('<consumer>', 'the consumer: <service>.<purpose> (namespace prefix optional)')
+    .argument('<key>', 'the parked key')
+    .option('--json', 'print the result as JSON')
+}
+
+/** The parked keys of the consumer's service, or one line saying the service has none. */
+function withParkStore<T>(context: CliContext, ref: ConsumerRef, work: (store: ParkStore) => Promise<T>): Promise<T> {
+  return withDatabase(context.env.databaseUrl, async (db) => {
+    const { rows } = await db.raw<{ rows: Array<{ t: string | null }> }>('select to_regclass(?) as t', [`"${ref.schema}".parked_keys`])
+    if (!rows[0]?.t) throw new CliError(`service ${ref.service} has no parked keys table in schema ${ref.schema}: is it a service of this namespace, started at least once?`)
+    return work(new ParkStore({ db, schema: ref.schema }))
+  })
 }
 
 function consumerRef(context: CliContext, input: string): ConsumerRef {
@@ -99,11 +105,6 @@ function consumerRef(context: CliContext, input: string): ConsumerRef {
     throw usageError(`consumer must be <service>.<purpose>, e.g. notifications.claims (got ${JSON.stringify(input)})`)
   }
   return { queue: names.queue(ns, service, purpose.join('.')), service, schema: schemaName(ns, service) }
-}
-
-async function requireParkingTables(db: Knex, ref: ConsumerRef): Promise<void> {
-  const { rows } = await db.raw<{ rows: Array<{ t: string | null }> }>('select to_regclass(?) as t', [`"${ref.schema}".parked_keys`])
-  if (!rows[0]?.t) throw new CliError(`service ${ref.service} has no parked keys table in schema ${ref.schema}: is it a service of this namespace, started at least once?`)
 }
 
 const notParked = (ref: ConsumerRef, key: string) => new CliError(`no parked key ${JSON.stringify(key)} for consumer ${ref.queue}`)

@@ -9,6 +9,7 @@ import { redactUrl } from '../../shared/config/env.ts'
 export async function withDatabase<T>(databaseUrl: string, work: (db: Knex) => Promise<T>): Promise<T> {
   // Loaded on use: most commands never touch the database.
   const { default: knex } = await import('knex')
+  // Knex would print "Acquire connection error" with a stack trace on stdout (breaking --json); the failure is reported once, below.
   const quiet = () => {}
   const db = knex({
     client: 'pg',

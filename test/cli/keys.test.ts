@@ -85,10 +85,16 @@ describe('bazaar keys: parked keys listed, retried and skipped by an operator', 
     await waitFor(async () => (await new ParkStore(database).list(queue)).length === 0, { what: 'the key unparked' })
   })
 
-  it('explains itself with --help', async () => {
+  it('explains itself with --help, and the topology shows the partitions', async () => {
     const help = await runCli(['keys', '--help'], cli)
     expect(help.code).to.equal(0)
     for (const command of ['list', 'retry', 'skip']) expect(help.stdout).to.match(new RegExp(`^  ${command}\\b`, 'm'))
     expect(help.stdout.replace(/\s+/g, ' ')).to.contain('skipped by operator')
+    // and `bazaar topology show` shows a partitioned consumer's partition queues and exchanges
+    const shown = await runJson<{ queues: Array<{ name: string }>; exchanges: Array<{ name: string; type: string }> }>(
+      ['--declarations', 'test/bus/partitioned-support.ts', 'topology', 'show'], cli
+    )
+    expect(shown.queues.map((q) => q.name)).to.include.members([names.partitionQueue(queue, 0), names.partitionQueue(queue, 1), names.deadLetterQueue(queue)])
+    expect(shown.exchanges).to.deep.include({ name: names.partitionExchange(queue), type: 'headers', arguments: { 'alternate-exchange': names.unpartitionedExchange(queue) } })
   })
 })
