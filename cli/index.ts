@@ -3,6 +3,7 @@ import { registerAppliance } from './commands/appliance.ts'
 import { registerConsumerSkip } from './commands/consumer-skip.ts'
 import { registerDlq } from './commands/dlq/index.ts'
 import { registerJobs } from './commands/jobs.ts'
+import { registerKeys } from './commands/keys.ts'
 import { registerMaintenance } from './commands/maintenance.ts'
 import { registerSchedules } from './commands/schedules.ts'
 import { registerStatus } from './commands/status.ts'
@@ -15,7 +16,7 @@ import { exitCodeOf, oneLine } from './lib/errors.ts'
  */
 export function createProgram(): Command {
   const program = new Command('bazaar')
-    .description('Operate a Bazaar deployment: status, topology, dead-letter queues, jobs and schedules, maintenance notices')
+    .description('Operate a Bazaar deployment: status, topology, dead-letter queues, jobs and schedules, parked keys, maintenance notices')
     .option('-n, --namespace <namespace>', 'deployment namespace (default: BAZAAR_NAMESPACE or "bazaar")')
     .option('--management-url <url>', 'RabbitMQ management API (default: RABBITMQ_MANAGEMENT_URL, or AMQP_URL\'s host on port 15672)')
     .option('--declarations <module>', 'also read consumer declarations (export consumers) from this module; repeatable', collect, [])
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   registerConsumerSkip(program)
   registerJobs(program)
   registerSchedules(program)
+  registerKeys(program)
   registerMaintenance(program)
   registerAppliance(program)
   return program

@@ -10,6 +10,7 @@ import { jobCounts, withJobSchemas, type JobCounts } from '../lib/jobs.ts'
 import { outboxBacklogs, type OutboxBacklog } from '../lib/outbox.ts'
 import { groupQueues, shortName, type QueueGroup } from '../lib/queues.ts'
 import { loadDeclarations } from '../topology/registry.ts'
+import { parkedCounts } from './keys.ts'
 
 interface StatusOptions extends OutputOptions {
   peekWork?: boolean
@@ -54,7 +55,6 @@ export function registerStatus(program: Command): void {
         outboxError = oneLine(err)
       }
       // Jobs per service (shared/jobs): due, late (due for over 5 s) and failed.
-      // Parked keys (shared/bus, per-key order) belong beside them: add their counts to the same database pass here.
       let jobs: JobCounts[] | undefined
       let jobsError: string | undefined
       if (outbox) {
@@ -64,8 +64,11 @@ export function registerStatus(program: Command): void {
           jobsError = oneLine(err)
         }
       }
-      if (options.json) printJson({ namespace: context.namespace, queues, outbox: outbox ?? null, outboxError, jobs: jobs ?? null, jobsError })
-      else printHuman(context, queues, outbox, jobs)
+      // Parked keys of partitioned consumers (`bazaar keys list` for each one).
+      const parked = outbox ? await parkedCounts(context.env.databaseUrl, context.namespace) : undefined
+      if (options.json)
+        printJson({ namespace: context.namespace, queues, outbox: outbox ?? null, outboxError, jobs: jobs ?? null, jobsError, parked: parked ?? null })
+      else printHuman(context, queues, outbox, jobs, parked)
       // The queues are still worth showing, but a status with a part unknown is a failed status: non-zero, one line.
       if (outboxError) throw new CliError(`outbox backlog unknown: ${outboxError}`)
       if (jobsError) throw new CliError(`job counts unknown: ${jobsError}`)
@@ -108,7 +111,13 @@ async function queueStatuses(broker: Broker, groups: QueueGroup[], unacked: Map<
   return result
 }
 
-function printHuman(context: CliContext, queues: QueueStatus[], outbox: OutboxBacklog[] | undefined, jobs: JobCounts[] | undefined): void {
+function printHuman(
+  context: CliContext,
+  queues: QueueStatus[],
+  outbox: OutboxBacklog[] | undefined,
+  jobs: JobCounts[] | undefined,
+  parked: Array<{ service: string; keys: number; messages: number }> = []
+): void {
   const ns = context.namespace
   printTable(
     ['service', 'queue', 'ready', 'unacked', 'consumers', 'oldest', 'retrying', 'dead letters', 'oldest dead letter'],
@@ -131,10 +140,11 @@ function printHuman(context: CliContext, queues: QueueStatus[], outbox: OutboxBa
     (outbox ?? []).map((o) => [o.service, o.schema, o.backlog, formatAge(ageSince(o.oldestAt))]),
     { title: 'Outbox backlog' }
   )
-  if (!jobs) return
-  printTable(
-    ['service', 'schema', 'due jobs', 'late', 'failed', 'oldest due'],
-    jobs.map((j) => [j.service, j.schema, j.due, j.late, j.failed, formatAge(ageSince(j.oldestDueAt))]),
-    { title: 'Jobs', empty: '(no service has jobs tables)' }
-  )
+  if (jobs)
+    printTable(
+      ['service', 'schema', 'due jobs', 'late', 'failed', 'oldest due'],
+      jobs.map((j) => [j.service, j.schema, j.due, j.late, j.failed, formatAge(ageSince(j.oldestDueAt))]),
+      { title: 'Jobs', empty: '(no service has jobs tables)' }
+    )
+  printTable(['service', 'parked keys', 'messages waiting'], parked.map((p) => [p.service, p.keys, p.messages]), { title: 'Parked keys', empty: '(none)' })
 }

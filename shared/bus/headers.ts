@@ -7,6 +7,10 @@ export const Headers = {
   correlationId: 'x-correlation-id',
   causationId: 'x-causation-id',
   namespace: 'x-namespace',
+  /** the hash slot (0..255) of the event's partition key, on events whose routing key has one */
+  partition: 'x-bazaar-partition',
+  /** `bazaar-slot-<slot>: true`, the same slot as a header a headers exchange can match (see partition.ts) */
+  partitionMatchPrefix: 'bazaar-slot-',
 
   /** how many times a handler has failed on this message so far */
   attempts: 'x-bazaar-attempts',
