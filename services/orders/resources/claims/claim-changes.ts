@@ -3,13 +3,15 @@ import { CLAIM_ANSWERED, CLAIM_CLOSED } from '../../../../shared/contracts/order
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
 import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { emit } from '../../../../shared/feathers/transaction.ts'
+import { cancelClaimDeadline } from '../../jobs/claim-deadline.ts'
 import type { Claim, ClaimPatch } from './claims.schema.ts'
 
 /**
  * Before `patch`: one change at a time (answer or close), on a claim that exists (404), by the party
  * whose change it is (403: a seller of the order answers, its buyer closes), in a state that allows it
- * (409: only an open claim is answered; a closed claim stays closed). The claim's row is locked for the
- * rest of the transaction, so a deadline firing at the same moment waits and then sees the change.
+ * (409: only an open claim is answered; a closed claim stays closed). Answering or closing drops the
+ * claim's deadline. The claim's row is locked for the rest of the transaction, so a deadline firing at
+ * the same moment either escalated it before (409 for an answer) or finds it no longer open.
  */
 export async function checkClaimChange(context: HookContext) {
   const patch = context.data as ClaimPatch
@@ -18,6 +20,10 @@ export async function checkClaimChange(context: HookContext) {
   }
   const trx = context.params.transaction!.trx
   const schema = context.app.get('schema')
+  // The deadline job first, the claim second: the job runner locks in that order (it holds the job while
+  // its handler locks the claim), so taking them the other way round could deadlock with a deadline that
+  // is due. A refused change rolls the cancellation back with the rest.
+  await cancelClaimDeadline(context.app, trx, String(context.id))
   const claim = await trx.withSchema(schema).table('claims').where({ id: context.id }).forUpdate().first('status', 'orderId', 'buyerId')
   if (!claim) throw new NotFound(`No claim ${String(context.id)}`)
   const caller = context.params.caller!

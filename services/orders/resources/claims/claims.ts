@@ -20,6 +20,7 @@ import {
 } from './claims.schema.ts'
 import { checkClaimChange, emitClaimChange } from './claim-changes.ts'
 import { uuidId } from '../../../../shared/feathers/validation.ts'
+import { scheduleClaimDeadline } from '../../jobs/claim-deadline.ts'
 import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { claimPath } from './claims.shared.ts'
 import { claimManifest } from './claims.manifest.ts'
@@ -27,6 +28,7 @@ import { claimManifest } from './claims.manifest.ts'
 /**
  * `POST /claims`: the buyer of an order opens a claim on it; emits claim.opened.
  * `PATCH /claims/:id`: a seller of the order answers it (claim.answered), or its buyer closes it (claim.closed).
+ * Opening a claim sets its deadline (CLAIM_RESPONSE_TIMEOUT, jobs/claim-deadline.ts); answering or closing drops it (claim-changes.ts).
  */
 export function claims(app: ServiceApp): void {
   app.use(claimPath, new ClaimService(getOptions(app)), serviceOptions(claimManifest))
@@ -62,7 +64,8 @@ export function claims(app: ServiceApp): void {
             reason: claim.reason,
             openedAt: isoTimestamp(claim.openedAt)
           })
-        }
+        },
+        async (context: HookContext) => scheduleClaimDeadline(context.app, context.params.transaction!.trx, (context.result as Claim).id)
       ],
       patch: [emitClaimChange]
     }
