@@ -5,6 +5,7 @@ import type { ConsumerKind } from './consumer-kind.ts'
 import { ControlListener, controlExchangeSpec } from './control.ts'
 import { LiveConsumer, type LiveConsumerSpec } from './live-consumer.ts'
 import type { RoutingKey } from '../contracts/index.ts'
+import type { ParkingDatabase } from './park-store.ts'
 import { Publisher } from './publisher.ts'
 import { mergeTopologies, type Topology } from './topology.ts'
 
@@ -16,6 +17,8 @@ export interface BusOptions {
   logger?: Logger
   confirmTimeoutMs?: number
   initialRetries?: number
+  /** the service's database and schema: where partitioned consumers park keys */
+  parking?: ParkingDatabase
 }
 
 /**
@@ -61,7 +64,8 @@ export class Bus {
   consumer(spec: ConsumerSpec): Consumer {
     const consumer = new Consumer(this.connection, this.publisher, spec, {
       namespace: this.options.namespace,
-      logger: this.options.logger
+      logger: this.options.logger,
+      parking: this.options.parking
     })
     this.consumers.push(consumer)
     return consumer

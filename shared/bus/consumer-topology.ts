@@ -1,4 +1,5 @@
 import { names } from './names.ts'
+import { partitionTopology, type PartitionOptions } from './partition-topology.ts'
 import { defaultRetryPolicy, delayQueueDelays, type RetryPolicy } from './retry.ts'
 import { quorum, type Topology } from './topology.ts'
 
@@ -16,6 +17,13 @@ export interface ConsumerDeclaration {
   /** unacknowledged messages in flight at once; forced to 1 by a blocking retry policy */
   prefetch?: number
   retry?: RetryPolicy
+  /**
+   * Per-key order (shared/contracts/partition-keys.ts): `count` partition
+   * queues instead of one work queue; a key whose handler keeps failing is
+   * parked in PostgreSQL with its later events while other keys flow. `retry`
+   * does not apply: failures are retried in place, then parked.
+   */
+  partitions?: PartitionOptions
 }
 
 /**
@@ -38,6 +46,12 @@ export function consumerTopology(namespace: string, spec: ConsumerDeclaration): 
   const dlq = names.deadLetterQueue(queue)
   const exchange = names.eventsExchange(namespace)
   const policy = spec.retry ?? defaultRetryPolicy
+  const deadLetterQueue = { name: dlq, service: spec.service, purpose: 'dead-letter' as const, arguments: quorum({ 'x-delivery-limit': DEAD_LETTER_DELIVERY_LIMIT }) }
+  if (spec.partitions) {
+    const work = { 'x-delivery-limit': BROKER_DELIVERY_LIMIT, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq }
+    const partitioned = partitionTopology(namespace, { ...spec, partitions: spec.partitions }, queue, work)
+    return { ...partitioned, queues: [...partitioned.queues, deadLetterQueue] }
+  }
   return {
     exchanges: [{ name: exchange, type: 'topic' }],
     queues: [
@@ -67,7 +81,7 @@ export function consumerTopology(namespace: string, spec: ConsumerDeclaration): 
           'x-overflow': 'reject-publish'
         })
       })),
-      { name: dlq, service: spec.service, purpose: 'dead-letter', arguments: quorum({ 'x-delivery-limit': DEAD_LETTER_DELIVERY_LIMIT }) }
+      deadLetterQueue
     ],
     bindings: spec.bindings.map((routingKey) => ({ exchange, queue, routingKey }))
   }

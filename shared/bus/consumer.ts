@@ -10,11 +10,16 @@ import type { BusConnection } from './connection.ts'
 import { ConsumerState, type ConsumerKind } from './consumer-kind.ts'
 import { consumerTopology, type ConsumerDeclaration } from './consumer-topology.ts'
 import { deadLetterOf, retryOf, type FailureRecord } from './dead-letter.ts'
-import { originOf, parseBody, toEnvelope, type DeliveryOrigin } from './delivery.ts'
+import { messageIdOf, originOf, parseBody, toEnvelope, type DeliveryOrigin, type HandlerOutcome } from './delivery.ts'
 import type { Envelope } from './envelope.ts'
 import { PoisonMessageError } from './errors.ts'
 import type { DeadLetterKind } from './headers.ts'
 import { names } from './names.ts'
+import { partitionedDeadLetter } from './park-letters.ts'
+import { ParkStore, type ParkingDatabase } from './park-store.ts'
+import type { ParkedInfo } from './park-retrier.ts'
+import { PartitionProcessing } from './partition-processing.ts'
+import { partitionQueues } from './partition-topology.ts'
 import type { Publisher, RawPublish } from './publisher.ts'
 import { blockingDelay, defaultRetryPolicy, maxAttempts, type RetryPolicy } from './retry.ts'
 import { declareTopology, type Topology } from './topology.ts'
@@ -33,6 +38,8 @@ export interface ConsumerSpec extends ConsumerDeclaration {
 export interface ConsumerOptions {
   namespace: string
   logger?: Logger
+  /** the service's database, where a partitioned consumer parks keys (required with `partitions`) */
+  parking?: ParkingDatabase
 }
 
 
@@ -42,6 +49,10 @@ export interface ConsumerEvents {
   /** a handler succeeded */
   handled: [envelope: Envelope]
   'dead-lettered': [letter: FailureRecord & { messageId: unknown }]
+  /** partitioned: a key's handler kept failing; the key is parked with this message, its later ones wait behind it */
+  parked: [info: ParkedInfo]
+  /** partitioned: every parked message of the key is handled (or skipped); it flows again */
+  unparked: [info: { queue: string; key: string }]
 }
 
 /**
@@ -58,7 +69,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
   private readonly policy: RetryPolicy
   private readonly prefetch: number
   private readonly slot: ChannelSlot
-  private consumerTag?: string
+  private consumerTags: string[] = []
+  /** the channel delivering now; work queued from an earlier one is left to its redelivery */
+  private channelNow?: Channel
+  /** per-key order and parking, for a consumer declared with `partitions` */
+  private readonly partitioned?: PartitionProcessing
   private inFlight = new Set<Promise<void>>()
   private stateNow = ConsumerState.Idle
   private readonly blocking = new BlockingRetry()
@@ -73,9 +88,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     this.queue = names.queue(options.namespace, spec.service, spec.purpose)
     this.topology = consumerTopology(options.namespace, spec)
     this.policy = spec.retry ?? defaultRetryPolicy
-    this.prefetch = this.policy.kind === 'blocking' ? 1 : (spec.prefetch ?? 20)
+    this.prefetch = this.policy.kind === 'blocking' && !spec.partitions ? 1 : (spec.prefetch ?? 20)
+    if (spec.partitions) this.partitioned = this.partitionProcessing(spec.partitions, options)
     this.slot = new ChannelSlot(connection, { label: `consumer ${this.queue}`, mode: 'plain', logger: options.logger, setup: (channel) => this.consume(channel) })
     this.slot.on('lost', () => {
+      this.channelNow = undefined
       if (this.stateNow === ConsumerState.Consuming) this.stateNow = ConsumerState.Reattaching
     })
   }
@@ -91,19 +108,54 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
   async start(): Promise<void> {
     this.stateNow = ConsumerState.Starting
     await this.slot.start()
+    this.partitioned?.start()
+  }
+
+  /** The queues it consumes: its work queue, or its partition queues. */
+  get consumedQueues(): string[] {
+    return this.spec.partitions ? partitionQueues(this.queue, this.spec.partitions.count) : [this.queue]
   }
 
   private async consume(channel: Channel): Promise<void> {
     await declareTopology(channel, this.topology)
+    // Per consumer, so with partitions each partition queue has this many in flight.
     await channel.prefetch(this.prefetch, false)
-    const { consumerTag } = await channel.consume(this.queue, (message) => {
-      if (message) return this.track(this.process(channel, message))
-      // The broker cancelled us (queue deleted): a new channel re-declares the queue and consumes again.
-      if (this.stateNow !== ConsumerState.Stopping) void channel.close().catch(() => {})
-    })
-    this.consumerTag = consumerTag
+    this.channelNow = channel
+    const tags: string[] = []
+    for (const queue of this.consumedQueues) {
+      const { consumerTag } = await channel.consume(queue, (message) => {
+        if (message) return this.track(this.process(channel, message, queue))
+        // The broker cancelled us (queue deleted): a new channel re-declares the queue and consumes again.
+        if (this.stateNow !== ConsumerState.Stopping) void channel.close().catch(() => {})
+      })
+      tags.push(consumerTag)
+    }
+    this.consumerTags = tags
     this.stateNow = ConsumerState.Consuming
     this.emit('consuming')
+  }
+
+  private partitionProcessing(partitions: NonNullable<ConsumerSpec['partitions']>, options: ConsumerOptions): PartitionProcessing {
+    if (!options.parking) throw new Error(`${this.queue} has partitions but its bus has no database to park keys in (BusOptions.parking)`)
+    const isStopping = () => this.stateNow === ConsumerState.Stopping
+    return new PartitionProcessing(
+      {
+        queue: this.queue,
+        logger: options.logger,
+        isCurrent: (channel) => channel === this.channelNow && this.stateNow !== ConsumerState.Stopping,
+        get stopping() {
+          return isStopping()
+        },
+        handlerFor: (routingKey) => this.spec.handlers[routingKey as RoutingKey] as ((m: Envelope) => Promise<void>) | undefined,
+        runHandler: (handler, envelope) => this.runHandler(handler, envelope),
+        deadLetter: (channel, message, failure) => this.deadLetter(channel, message, failure),
+        ack: (channel, message) => this.settle(channel, message, 'ack'),
+        deadLetterParked: (message, failure) => this.deadLetterParked(message, failure),
+        emit: { parked: (info) => this.emit('parked', info), unparked: (info) => this.emit('unparked', info) }
+      },
+      partitions,
+      new ParkStore(options.parking)
+    )
   }
 
   /**
@@ -114,9 +166,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
   async stop(): Promise<void> {
     this.stateNow = ConsumerState.Stopping
     const channel = this.slot.detach()
-    if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => {})
+    if (channel) for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => {})
     // A message waiting out a blocking backoff goes back to the queue now rather than holding up shutdown.
     this.blocking.stop()
+    // Cuts short in-place waits; the retrier finishes the parked message it has in hand.
+    const stoppingPartitions = this.partitioned?.stop()
     const timeout = this.spec.shutdownTimeoutMs ?? 10_000
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
@@ -124,7 +178,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
       new Promise((resolve) => { timer = setTimeout(resolve, timeout) })
     ])
     clearTimeout(timer)
-    this.consumerTag = undefined
+    await stoppingPartitions
+    this.consumerTags = []
     await closeChannel(channel)
     this.stateNow = ConsumerState.Stopped
   }
@@ -156,16 +211,20 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     this.inFlight.add(tracked)
   }
 
-  private process(channel: Channel, message: ConsumeMessage): Promise<void> {
+  /** `from`: the queue it was delivered from (a partition queue, for a partitioned consumer): where a replay sends it back. */
+  private process(channel: Channel, message: ConsumeMessage, from: string): Promise<void> {
     const origin = originOf(message)
     const { routingKey, previousAttempts } = origin
     const parsed = parseBody(message)
-    if (!parsed.ok) return this.deadLetter(channel, message, this.failure(origin, 'malformed', parsed.reason, previousAttempts))
+    if (!parsed.ok) return this.deadLetter(channel, message, this.failure(origin, 'malformed', parsed.reason, previousAttempts, from))
     const check = checkContract(routingKey, parsed.value)
-    if (!check.ok) return this.deadLetter(channel, message, this.failure(origin, 'contract', check.reason, previousAttempts))
+    if (!check.ok) return this.deadLetter(channel, message, this.failure(origin, 'contract', check.reason, previousAttempts, from))
     const handler = this.spec.handlers[routingKey as RoutingKey] as ((m: Envelope) => Promise<void>) | undefined
     if (!handler) {
-      return this.deadLetter(channel, message, this.failure(origin, 'contract', `${this.queue} has no handler for ${routingKey}`, previousAttempts))
+      return this.deadLetter(channel, message, this.failure(origin, 'contract', `${this.queue} has no handler for ${routingKey}`, previousAttempts, from))
+    }
+    if (this.partitioned) {
+      return this.partitioned.submit(channel, message, origin, handler, check.payload, messageIdOf(message, routingKey))
     }
     // The usual case, a handler that succeeds at once, runs through no async function of its own:
     // at thousands of messages a second every promise counts (each one runs the work context's hooks).
@@ -218,8 +277,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     }
   }
 
-  private failure(origin: DeliveryOrigin, kind: DeadLetterKind, error: string, attempts: number): FailureRecord {
-    return { kind, error, attempts, queue: this.queue, routingKey: origin.routingKey, exchange: origin.exchange }
+  private failure(origin: DeliveryOrigin, kind: DeadLetterKind, error: string, attempts: number, from = this.queue): FailureRecord {
+    return { kind, error, attempts, queue: from, routingKey: origin.routingKey, exchange: origin.exchange }
   }
 
   /** The handler's outcome; not an async function, so a message costs one promise less (each one runs the context's hooks). */
@@ -236,12 +295,26 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     }, failed)
   }
 
+  /**
+   * A parked message to the dead-letter queue (no channel to settle it on):
+   * rejects unless the broker confirmed and routed it, so the caller keeps it parked.
+   */
+  private async deadLetterParked(message: ConsumeMessage, failure: FailureRecord): Promise<void> {
+    const letter = partitionedDeadLetter(this.queue, message, failure)
+    const { routed } = await this.publisher.publishRaw(letter)
+    if (!routed) throw new Error(`queue ${letter.routingKey} does not exist`)
+    this.options.logger?.error({ queue: this.queue, messageId: message.properties.messageId, kind: failure.kind, reason: failure.error }, 'parked message dead-lettered')
+    this.emit('dead-lettered', { messageId: message.properties.messageId, ...failure })
+  }
+
   private async deadLetter(channel: Channel, message: ConsumeMessage, failure: FailureRecord): Promise<void> {
     this.options.logger?.error(
       { queue: this.queue, messageId: message.properties.messageId, kind: failure.kind, reason: failure.error },
       'message dead-lettered'
     )
-    if (await this.forward(channel, message, deadLetterOf(message, failure))) {
+    // A partitioned consumer has one dead-letter queue for all its partitions.
+    const letter = this.partitioned ? partitionedDeadLetter(this.queue, message, failure) : deadLetterOf(message, failure)
+    if (await this.forward(channel, message, letter)) {
       this.emit('dead-lettered', { messageId: message.properties.messageId, ...failure })
     }
   }
@@ -276,6 +349,5 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
   }
 }
 
-type HandlerOutcome = { ok: true } | { ok: false; error: Error }
 const succeeded: HandlerOutcome = { ok: true }
 const failed = (err: unknown): HandlerOutcome => ({ ok: false, error: err instanceof Error ? err : new Error(String(err)) })

@@ -51,8 +51,7 @@ export function toEnvelope(message: ConsumeMessage, routingKey: RoutingKey, payl
   const str = (value: unknown) => (typeof value === 'string' && value ? value : undefined)
   const timestamp = message.properties.timestamp as number | undefined
   return {
-    // A message from outside without an id gets one from its content, stable across redeliveries.
-    id: str(message.properties.messageId) ?? `sha256:${createHash('sha256').update(routingKey).update(message.content).digest('hex')}`,
+    id: messageIdOf(message, routingKey),
     routingKey,
     payload: payload as Envelope['payload'],
     requestId: str(headers[Headers.requestId]),
@@ -67,6 +66,16 @@ export function toEnvelope(message: ConsumeMessage, routingKey: RoutingKey, payl
   }
 }
 
+/** The message's id; one from outside without an id gets one from its content, stable across redeliveries. */
+export function messageIdOf(message: ConsumeMessage, routingKey: string): string {
+  const id = message.properties.messageId as unknown
+  if (typeof id === 'string' && id) return id
+  return `sha256:${createHash('sha256').update(routingKey).update(message.content).digest('hex')}`
+}
+
 function headersOf(message: ConsumeMessage): Record<string, unknown> {
   return (message.properties.headers ?? {}) as Record<string, unknown>
 }
+
+/** What one run of a handler came to. */
+export type HandlerOutcome = { ok: true } | { ok: false; error: Error }

@@ -7,6 +7,10 @@ export const Headers = {
   correlationId: 'x-correlation-id',
   causationId: 'x-causation-id',
   namespace: 'x-namespace',
+  /** the hash slot (0..255) of the event's partition key, on events whose routing key has one */
+  partition: 'x-bazaar-partition',
+  /** the same slot under a name a headers exchange matches on (it ignores `x-` headers) */
+  partitionMatch: 'bazaar-partition',
 
   /** how many times a handler has failed on this message so far */
   attempts: 'x-bazaar-attempts',

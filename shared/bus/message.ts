@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Options } from 'amqplib'
 import { currentContext } from '../log/context.ts'
 import { Headers } from './headers.ts'
+import { partitionHeaders } from './partition.ts'
 
 /** What an emitter may say about a message beyond its payload; the rest comes from the work context. */
 export interface MessageMeta {
@@ -12,18 +13,22 @@ export interface MessageMeta {
   headers?: Record<string, unknown>
 }
 
-/** The AMQP properties of contract.md, filled from the work in progress (HTTP request or message). */
+/**
+ * The AMQP properties of contract.md, filled from the work in progress (HTTP request or message).
+ * Given the payload, an event whose routing key has a partition key also gets its partition headers.
+ */
 export function eventProperties(
   routingKey: string,
   meta: MessageMeta,
-  identity: { appId: string; namespace: string }
+  identity: { appId: string; namespace: string },
+  payload?: unknown
 ): Options.Publish & { messageId: string; headers: Record<string, unknown> } {
   const context = currentContext()
   const messageId = meta.messageId ?? randomUUID()
   const requestId = meta.requestId ?? context.requestId
   const correlationId = meta.correlationId ?? context.correlationId ?? requestId ?? messageId
   const causationId = meta.causationId ?? context.messageId
-  const headers: Record<string, unknown> = { ...meta.headers, [Headers.namespace]: identity.namespace }
+  const headers: Record<string, unknown> = { ...meta.headers, ...partitionHeaders(routingKey, payload), [Headers.namespace]: identity.namespace }
   if (requestId) headers[Headers.requestId] = requestId
   if (correlationId) headers[Headers.correlationId] = correlationId
   if (causationId) headers[Headers.causationId] = causationId

@@ -11,6 +11,12 @@ export const names = {
   queue: (namespace: string, service: string, purpose: string) => `${namespace}.${service}.${purpose}`,
   retryQueue: (queue: string, delayMs: number) => `${queue}.retry.${formatDelay(delayMs)}`,
   deadLetterQueue: (queue: string) => `${queue}.dlq`,
+  /** a partitioned consumer's headers exchange, bound from the events exchange with its bindings */
+  partitionExchange: (queue: string) => `${queue}.partitions`,
+  /** where its partition exchange sends an event without a partition header (alternate exchange) */
+  unpartitionedExchange: (queue: string) => `${queue}.unpartitioned`,
+  /** partition `index` of a partitioned consumer: `<queue>.p<index>` */
+  partitionQueue: (queue: string, index: number) => `${queue}.p${index}`,
   isDeadLetterQueue: (queue: string) => queue.endsWith('.dlq'),
   /** the consuming queue a dead-letter queue belongs to */
   queueOfDeadLetterQueue: (dlq: string) => dlq.replace(/\.dlq$/, '')

@@ -1,4 +1,5 @@
 import type { Migration } from '../db/migrations.ts'
+import { parkMigrations } from './park-table.ts'
 
 /** Tables every publishing or consuming service has in its own schema. */
 export const busMigrations: Migration[] = [
@@ -30,5 +31,6 @@ export const busMigrations: Migration[] = [
       // of a table that is nearly always empty, so its dead rows are cleared on every autovacuum round.
       await db.raw('alter table outbox set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 1000)')
     }
-  }
+  },
+  ...parkMigrations
 ]

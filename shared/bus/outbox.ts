@@ -57,7 +57,7 @@ export async function writeOutbox<K extends RoutingKey>(
 ): Promise<string> {
   const check = checkContract(routingKey, payload)
   if (!check.ok) throw new BusError('CONTRACT_VIOLATION', check.reason)
-  const properties = eventProperties(routingKey, meta, identity)
+  const properties = eventProperties(routingKey, meta, identity, payload)
   const { name, text } = insertStatement(identity.schema)
   const values = [properties.messageId, routingKey, JSON.stringify(payload), JSON.stringify(properties)]
   if (isSqlTransaction(trx)) {

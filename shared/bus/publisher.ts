@@ -118,7 +118,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     // Not an async function: the promise of publishRaw is returned as it is, without a second one around it.
     const check = checkContract(routingKey, payload)
     if (!check.ok) return Promise.reject(new BusError('CONTRACT_VIOLATION', check.reason))
-    const properties = eventProperties(routingKey, meta, this.options)
+    const properties = eventProperties(routingKey, meta, this.options, payload)
     return this.publishRaw({
       exchange: names.eventsExchange(this.options.namespace),
       routingKey,

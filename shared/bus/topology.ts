@@ -7,7 +7,7 @@ import type { Channel } from 'amqplib'
  */
 export interface ExchangeSpec {
   name: string
-  type: 'topic' | 'fanout' | 'direct'
+  type: 'topic' | 'fanout' | 'direct' | 'headers'
   arguments?: Record<string, unknown>
 }
 
@@ -23,8 +23,13 @@ export interface QueueSpec {
 
 export interface BindingSpec {
   exchange: string
+  /** the destination: a queue, or an exchange when `toExchange` is set */
   queue: string
   routingKey: string
+  /** binding arguments (a headers exchange matches on them) */
+  arguments?: Record<string, unknown>
+  /** the destination is an exchange (exchange-to-exchange binding) */
+  toExchange?: boolean
 }
 
 export interface Topology {
@@ -63,6 +68,7 @@ export async function declareTopology(channel: Channel, topology: Topology): Pro
     await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments })
   }
   for (const binding of topology.bindings) {
-    await channel.bindQueue(binding.queue, binding.exchange, binding.routingKey)
+    if (binding.toExchange) await channel.bindExchange(binding.queue, binding.exchange, binding.routingKey, binding.arguments)
+    else await channel.bindQueue(binding.queue, binding.exchange, binding.routingKey, binding.arguments)
   }
 }

@@ -69,7 +69,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   const db = createKnex(env.databaseUrl, schema)
   app.set('db', db)
-  const bus = new Bus({ url: env.amqpUrl, namespace: env.namespace, service: options.service, logger })
+  const bus = new Bus({ url: env.amqpUrl, namespace: env.namespace, service: options.service, logger, parking: { db, schema } })
   app.set('bus', bus)
   const outbox = new OutboxRelay({ db, databaseUrl: env.databaseUrl, schema, namespace: env.namespace, publisher: bus.publisher, logger })
   app.set('outbox', outbox)
