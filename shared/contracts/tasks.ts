@@ -23,7 +23,8 @@ export const sendEmailTaskSchema = Type.Object(
     to: Type.String({ format: 'email' }),
     subject: Type.String({ minLength: 1, maxLength: 255 }),
     text: Type.String({ minLength: 1 }),
-    messageId: Type.String({ pattern: '^<[^<>\\s]+@[^<>\\s]+>$' })
+    /** `<...@...>`, as the mail's Message-ID header carries it */
+    messageId: Type.String({ minLength: 3, maxLength: 255 })
   },
   { $id: 'SendEmailTask', additionalProperties: false }
 )
