@@ -9,6 +9,7 @@ import { ageSince, formatAge, printJson, printTable, type OutputOptions } from '
 import { outboxBacklogs, type OutboxBacklog } from '../lib/outbox.ts'
 import { groupQueues, shortName, type QueueGroup } from '../lib/queues.ts'
 import { loadDeclarations } from '../topology/registry.ts'
+import { parkedCounts } from './keys.ts'
 
 interface StatusOptions extends OutputOptions {
   peekWork?: boolean
@@ -52,8 +53,10 @@ export function registerStatus(program: Command): void {
       } catch (err) {
         outboxError = oneLine(err)
       }
-      if (options.json) printJson({ namespace: context.namespace, queues, outbox: outbox ?? null, outboxError })
-      else printHuman(context, queues, outbox)
+      // Parked keys of partitioned consumers (`bazaar keys list` for each one).
+      const parked = outbox ? await parkedCounts(context.env.databaseUrl, context.namespace) : undefined
+      if (options.json) printJson({ namespace: context.namespace, queues, outbox: outbox ?? null, outboxError, parked: parked ?? null })
+      else printHuman(context, queues, outbox, parked)
       // The queues are still worth showing, but a status with a part unknown is a failed status: non-zero, one line.
       if (outboxError) throw new CliError(`outbox backlog unknown: ${outboxError}`)
     })
@@ -95,7 +98,12 @@ async function queueStatuses(broker: Broker, groups: QueueGroup[], unacked: Map<
   return result
 }
 
-function printHuman(context: CliContext, queues: QueueStatus[], outbox: OutboxBacklog[] | undefined): void {
+function printHuman(
+  context: CliContext,
+  queues: QueueStatus[],
+  outbox: OutboxBacklog[] | undefined,
+  parked: Array<{ service: string; keys: number; messages: number }> = []
+): void {
   const ns = context.namespace
   printTable(
     ['service', 'queue', 'ready', 'unacked', 'consumers', 'oldest', 'retrying', 'dead letters', 'oldest dead letter'],
@@ -118,4 +126,5 @@ function printHuman(context: CliContext, queues: QueueStatus[], outbox: OutboxBa
     (outbox ?? []).map((o) => [o.service, o.schema, o.backlog, formatAge(ageSince(o.oldestAt))]),
     { title: 'Outbox backlog' }
   )
+  printTable(['service', 'parked keys', 'messages waiting'], parked.map((p) => [p.service, p.keys, p.messages]), { title: 'Parked keys', empty: '(none)' })
 }

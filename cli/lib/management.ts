@@ -58,7 +58,8 @@ export class ManagementClient {
 
   async bindings(namespace: string): Promise<BrokerBinding[]> {
     const all = await this.get<BrokerBinding[]>(`/api/bindings/${this.vh}`)
-    return all.filter((b) => b.source.startsWith(`${namespace}.`) && b.destination_type === 'queue')
+    // Exchange destinations too: a partitioned consumer's events exchange binds to its partition exchange.
+    return all.filter((b) => b.source.startsWith(`${namespace}.`) && (b.destination_type === 'queue' || b.destination_type === 'exchange'))
   }
 
   private get vh(): string {

@@ -26,8 +26,14 @@ export function groupQueues(namespace: string, declared: Topology, onBroker: Bro
     }
     return g
   }
+  // A partitioned consumer has partition queues <q>.p0, <q>.p1... and one <q>.dlq: shown with partition 0.
+  const partitioned = new Set(declared.queues.filter((q) => q.purpose === 'work' && q.name.endsWith('.p0')).map((q) => q.name.slice(0, -'.p0'.length)))
+  const workQueueOf = (dlq: string) => {
+    const queue = names.queueOfDeadLetterQueue(dlq)
+    return partitioned.has(queue) ? names.partitionQueue(queue, 0) : queue
+  }
   const place = (name: string, service?: string) => {
-    if (names.isDeadLetterQueue(name)) group(names.queueOfDeadLetterQueue(name), service).dlq = name
+    if (names.isDeadLetterQueue(name)) group(workQueueOf(name), service).dlq = name
     else if (/\.retry\.[^.]+$/.test(name)) {
       const g = group(name.replace(/\.retry\.[^.]+$/, ''), service)
       if (!g.retryQueues.includes(name)) g.retryQueues.push(name)

@@ -16,6 +16,8 @@ export const contractHeaderMeaning: Record<string, string> = {
 
 /** What each bookkeeping header of the bus means, by its key in `Headers`. */
 export const bookkeepingMeaning: Record<string, string> = {
+  partition: 'on every event whose routing key has a partition key (`shared/contracts/partition-keys.ts`, e.g. `claimId` for `claim.*`): the hash slot (0 to 255) of the key; a partitioned consumer handles one key\'s events in order (docs/keyed-order.md)',
+  partitionMatchPrefix: '`bazaar-slot-<slot>: true`, beside `x-bazaar-partition`: the same slot as a header the partition exchanges can match (a headers exchange ignores `x-` headers)',
   attempts: 'how many times a handler has failed on this message so far',
   originalRoutingKey: 'the routing key the message was first published with',
   originalExchange: 'the exchange the message was first published with',

@@ -122,9 +122,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     await channel.prefetch(this.prefetch, false)
     this.channelNow = channel
     const tags: string[] = []
-    for (const queue of this.consumedQueues) {
+    for (const [partition, queue] of this.consumedQueues.entries()) {
       const { consumerTag } = await channel.consume(queue, (message) => {
-        if (message) return this.track(this.process(channel, message, queue))
+        if (message) return this.track(this.process(channel, message, queue, partition))
         // The broker cancelled us (queue deleted): a new channel re-declares the queue and consumes again.
         if (this.stateNow !== ConsumerState.Stopping) void channel.close().catch(() => {})
       })
@@ -166,7 +166,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
   async stop(): Promise<void> {
     this.stateNow = ConsumerState.Stopping
     const channel = this.slot.detach()
-    if (channel) for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => {})
+    // A partitioned consumer does not cancel: the broker would at once make a standby replica the active
+    // consumer of each partition and send it later messages while ours were still unsettled here. It
+    // finishes the messages its handlers are running, leaves the rest unacked, and closes the channel,
+    // which returns them, in order, to the next consumer.
+    if (channel && !this.partitioned) for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => {})
     // A message waiting out a blocking backoff goes back to the queue now rather than holding up shutdown.
     this.blocking.stop()
     // Cuts short in-place waits; the retrier finishes the parked message it has in hand.
@@ -211,8 +215,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     this.inFlight.add(tracked)
   }
 
-  /** `from`: the queue it was delivered from (a partition queue, for a partitioned consumer): where a replay sends it back. */
-  private process(channel: Channel, message: ConsumeMessage, from: string): Promise<void> {
+  /**
+   * `from`: the queue it was delivered from (a partition queue, for a partitioned consumer): where a replay
+   * sends it back; `partition`: that queue's index.
+   */
+  private process(channel: Channel, message: ConsumeMessage, from: string, partition: number): Promise<void> {
     const origin = originOf(message)
     const { routingKey, previousAttempts } = origin
     const parsed = parseBody(message)
@@ -224,7 +231,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
       return this.deadLetter(channel, message, this.failure(origin, 'contract', `${this.queue} has no handler for ${routingKey}`, previousAttempts, from))
     }
     if (this.partitioned) {
-      return this.partitioned.submit(channel, message, origin, handler, check.payload, messageIdOf(message, routingKey))
+      return this.partitioned.submit(channel, message, { ...origin, partition }, handler, check.payload, messageIdOf(message, routingKey))
     }
     // The usual case, a handler that succeeds at once, runs through no async function of its own:
     // at thousands of messages a second every promise counts (each one runs the work context's hooks).

@@ -9,8 +9,8 @@ export const Headers = {
   namespace: 'x-namespace',
   /** the hash slot (0..255) of the event's partition key, on events whose routing key has one */
   partition: 'x-bazaar-partition',
-  /** the same slot under a name a headers exchange matches on (it ignores `x-` headers) */
-  partitionMatch: 'bazaar-partition',
+  /** `bazaar-slot-<slot>: true`, the same slot as a header a headers exchange can match (see partition.ts) */
+  partitionMatchPrefix: 'bazaar-slot-',
 
   /** how many times a handler has failed on this message so far */
   attempts: 'x-bazaar-attempts',

@@ -5,6 +5,7 @@ import type { FailureRecord } from './dead-letter.ts'
 import { parseBody, toEnvelope, type HandlerOutcome } from './delivery.ts'
 import type { Envelope } from './envelope.ts'
 import { PoisonMessageError } from './errors.ts'
+import { names } from './names.ts'
 import { asDelivery, type HeadOutcome, type ParkedMessage, type ParkStore } from './park-store.ts'
 import type { ConsumeMessage } from 'amqplib'
 
@@ -25,7 +26,6 @@ export interface ParkEvents {
 
 export interface ParkRetrierOptions {
   queue: string
-  partitionQueueOf(key: string): string
   parkAfterAttempts: number
   retryDelaysMs: readonly number[]
   pollMs: number
@@ -92,7 +92,7 @@ export class ParkRetrier {
   private async pass(): Promise<void> {
     const { queue, host } = this.options
     while (!this.stopped) {
-      const done = await this.store.withDueKey(queue, ({ key, attempts, head }) => this.retryHead(key, attempts, head))
+      const done = await this.store.withDueKey(queue, ({ key, partition, attempts, head }) => this.retryHead(key, partition, attempts, head))
       if (!done) return
       if (done.outcome === 'unparked') {
         host.logger?.info({ queue, key: done.key }, 'key unparked: its parked messages are all handled')
@@ -101,12 +101,12 @@ export class ParkRetrier {
     }
   }
 
-  private async retryHead(key: string, attempts: number, head: ParkedMessage | undefined): Promise<HeadOutcome> {
+  private async retryHead(key: string, partition: number, attempts: number, head: ParkedMessage | undefined): Promise<HeadOutcome> {
     if (!head) return { kind: 'missing' }
     const { host, parkAfterAttempts, retryDelaysMs } = this.options
     const delivery = asDelivery(head)
     const failure = (kind: FailureRecord['kind'], error: string, attempt: number): FailureRecord => ({
-      kind, error, attempts: attempt, queue: this.options.partitionQueueOf(key), routingKey: head.routingKey, exchange: head.exchange
+      kind, error, attempts: attempt, queue: names.partitionQueue(this.options.queue, partition), routingKey: head.routingKey, exchange: head.exchange
     })
     const attempt = parkAfterAttempts + attempts + 1
     // It was valid when parked; the contract may have changed since (a deploy), and the handler may be gone.

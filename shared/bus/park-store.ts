@@ -59,10 +59,10 @@ export class ParkStore {
     return db.withSchema(this.database.schema).table(name)
   }
 
-  /** Whether the key is parked now; only the process consuming its partition parks it, so "no" stays true for it. */
-  async isParked(consumer: string, key: string): Promise<boolean> {
-    const row = await this.table(this.database.db, 'parked_keys').where({ consumer, key }).first('key')
-    return row !== undefined
+  /** The keys parked now on one partition of the consumer. */
+  async parkedIn(consumer: string, partition: number): Promise<Set<string>> {
+    const rows = (await this.table(this.database.db, 'parked_keys').where({ consumer, partition }).select('key')) as Array<{ key: string }>
+    return new Set(rows.map((r) => r.key))
   }
 
   /** Parks the key with its failing message (or, already parked, appends it), in one transaction. */
@@ -108,7 +108,7 @@ export class ParkStore {
    */
   async withDueKey(
     consumer: string,
-    work: (due: { key: string; attempts: number; head: ParkedMessage | undefined }, trx: Knex.Transaction) => Promise<HeadOutcome>
+    work: (due: { key: string; partition: number; attempts: number; head: ParkedMessage | undefined }, trx: Knex.Transaction) => Promise<HeadOutcome>
   ): Promise<{ key: string; outcome: HeadOutcome | 'unparked' } | undefined> {
     return this.database.db.transaction(async (trx) => {
       const due = await this.table(trx, 'parked_keys')
@@ -117,11 +117,11 @@ export class ParkStore {
         .orderBy('next_retry_at')
         .forUpdate()
         .skipLocked()
-        .first('key', 'attempts')
+        .first('key', 'partition', 'attempts')
       if (!due) return undefined
       const key = due.key as string
       const head = await this.head(trx, consumer, key)
-      const outcome = await work({ key, attempts: Number(due.attempts), head }, trx)
+      const outcome = await work({ key, partition: Number(due.partition), attempts: Number(due.attempts), head }, trx)
       if (outcome.kind === 'failed') {
         await this.table(trx, 'parked_keys')
           .where({ consumer, key })

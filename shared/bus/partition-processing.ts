@@ -7,13 +7,15 @@ import { toEnvelope, type DeliveryOrigin, type HandlerOutcome } from './delivery
 import type { Envelope } from './envelope.ts'
 import { PoisonMessageError } from './errors.ts'
 import { names } from './names.ts'
-import { partitionOfSlot, partitionSlot } from './partition.ts'
 import { KeyLanes } from './partition-lanes.ts'
 import { partitionDefaults, type PartitionOptions } from './partition-topology.ts'
 import { ParkRetrier, type ParkEvents } from './park-retrier.ts'
 import type { ParkStore } from './park-store.ts'
 
 export type Handler = (message: Envelope) => Promise<void>
+
+/** Where a delivery comes from, and the index of the partition queue it came on. */
+export type PartitionOrigin = DeliveryOrigin & { partition: number }
 
 /** What the consumer lends its partitioned processing: its handler runs, dead letters and acks. */
 export interface PartitionHost {
@@ -56,7 +58,6 @@ export class PartitionProcessing {
     this.retryDelaysMs = options.parkRetryDelaysMs ?? partitionDefaults.parkRetryDelaysMs
     this.retrier = new ParkRetrier(store, {
       queue: host.queue,
-      partitionQueueOf: (key) => this.partitionQueueOf(key),
       parkAfterAttempts: this.parkAfterAttempts,
       retryDelaysMs: this.retryDelaysMs,
       pollMs: options.parkPollMs ?? partitionDefaults.parkPollMs,
@@ -64,9 +65,25 @@ export class PartitionProcessing {
     })
   }
 
-  /** The partition queue a key's events arrive on (where a replayed dead letter goes back to). */
-  partitionQueueOf(key: string): string {
-    return names.partitionQueue(this.host.queue, partitionOfSlot(partitionSlot(key), this.options.count))
+  /**
+   * The keys parked on a partition, as this process knows them: read from the
+   * database at the first delivery of each subscription (the moment this
+   * process became the partition's active consumer), then kept up to date
+   * here, since only the active consumer parks a key of its partition. A key
+   * unparked since by a retrier (any process) is found out at the append,
+   * which checks the database under the key's lock.
+   */
+  private readonly parkedKeys = new WeakMap<Channel, Map<number, Promise<Set<string> | undefined>>>()
+
+  private parkedOn(channel: Channel, partition: number): Promise<Set<string> | undefined> {
+    let byPartition = this.parkedKeys.get(channel)
+    if (!byPartition) this.parkedKeys.set(channel, (byPartition = new Map()))
+    let parked = byPartition.get(partition)
+    if (!parked) {
+      parked = this.durably(() => this.store.parkedIn(this.host.queue, partition))
+      byPartition.set(partition, parked)
+    }
+    return parked
   }
 
   start(): void {
@@ -79,24 +96,29 @@ export class PartitionProcessing {
   }
 
   /** Queues a valid message in its key's lane; resolves once it is settled (or left for redelivery). */
-  submit(channel: Channel, message: ConsumeMessage, origin: DeliveryOrigin, handler: Handler, payload: unknown, messageId: string): Promise<void> {
+  submit(channel: Channel, message: ConsumeMessage, origin: PartitionOrigin, handler: Handler, payload: unknown, messageId: string): Promise<void> {
     // Without a partition key a message has no order to keep: a lane of its own.
     const key = partitionKeyOf(origin.routingKey, payload) ?? `message:${messageId}`
-    return this.lanes.run(key, () => this.inLane(channel, message, origin, handler, payload, key, messageId))
+    // Asked now, in delivery order, so the first delivery of a subscription reads the parked keys before any lane runs.
+    const parked = this.parkedOn(channel, origin.partition)
+    return this.lanes.run(key, () => this.inLane(channel, message, origin, handler, payload, key, messageId, parked))
   }
 
   private async inLane(
-    channel: Channel, message: ConsumeMessage, origin: DeliveryOrigin, handler: Handler, payload: unknown, key: string, messageId: string
+    channel: Channel, message: ConsumeMessage, origin: PartitionOrigin, handler: Handler, payload: unknown, key: string, messageId: string,
+    parkedOnPartition: Promise<Set<string> | undefined>
   ): Promise<void> {
     // Queued behind work on a channel that has since gone: the broker redelivers it, in order, on the next.
     if (!this.host.isCurrent(channel)) return
     const { queue } = this.host
+    const parkedKeys = await parkedOnPartition
+    if (!parkedKeys) return // stopped before the parked keys could be read: left for redelivery
     const toPark = { messageId, routingKey: origin.routingKey, exchange: origin.exchange, message }
-    const parkedBehind = await this.durably(async () => (await this.store.isParked(queue, key)) && this.store.appendIfParked(queue, key, toPark))
-    if (parkedBehind === undefined) return
-    if (parkedBehind) {
-      this.host.ack(channel, message)
-      return
+    if (parkedKeys.has(key)) {
+      const parkedBehind = await this.durably(() => this.store.appendIfParked(queue, key, toPark))
+      if (parkedBehind === undefined) return
+      if (parkedBehind) return this.host.ack(channel, message)
+      parkedKeys.delete(key) // unparked by a retrier meanwhile: it flows again
     }
     let attempt = origin.previousAttempts + 1
     let error: Error
@@ -106,7 +128,7 @@ export class PartitionProcessing {
       error = outcome.error
       this.host.logger?.warn({ err: error.message, queue, key, messageId, attempt }, 'handler failed')
       if (error instanceof PoisonMessageError) {
-        return this.host.deadLetter(channel, message, this.failure(key, origin, 'handler', error.message, attempt))
+        return this.host.deadLetter(channel, message, this.failure(origin, 'handler', error.message, attempt))
       }
       if (run >= this.parkAfterAttempts) break
       if (!(await this.pause(this.inPlaceDelaysMs[Math.min(run - 1, this.inPlaceDelaysMs.length - 1)] ?? 0))) return
@@ -114,20 +136,20 @@ export class PartitionProcessing {
       attempt++
     }
     if (!this.host.isCurrent(channel)) return
-    const partition = partitionOfSlot(partitionSlot(key), this.options.count)
     const retryInMs = this.retryDelaysMs[0] ?? partitionDefaults.parkRetryDelaysMs[0]
     const parked = await this.durably(async () => {
-      await this.store.park(queue, key, partition, toPark, error.message, retryInMs)
+      await this.store.park(queue, key, origin.partition, toPark, error.message, retryInMs)
       return true
     })
     if (!parked) return
+    parkedKeys.add(key)
     this.host.ack(channel, message)
     this.host.logger?.warn({ queue, key, messageId, err: error.message }, 'key parked: its later messages wait behind this one')
     this.host.emit.parked({ queue, key, messageId, error: error.message, attempts: attempt })
   }
 
-  failure(key: string, origin: DeliveryOrigin, kind: FailureRecord['kind'], error: string, attempts: number): FailureRecord {
-    return { kind, error, attempts, queue: this.partitionQueueOf(key), routingKey: origin.routingKey, exchange: origin.exchange }
+  private failure(origin: PartitionOrigin, kind: FailureRecord['kind'], error: string, attempts: number): FailureRecord {
+    return { kind, error, attempts, queue: names.partitionQueue(this.host.queue, origin.partition), routingKey: origin.routingKey, exchange: origin.exchange }
   }
 
   /**

@@ -1,6 +1,5 @@
-import { Headers } from './headers.ts'
 import { names } from './names.ts'
-import { PARTITION_SLOTS } from './partition.ts'
+import { PARTITION_SLOTS, slotHeader } from './partition.ts'
 import { quorum, type BindingSpec, type QueueSpec, type Topology } from './topology.ts'
 
 /**
@@ -47,7 +46,8 @@ export const partitionQueues = (queue: string, count: number): string[] =>
  * the consumer's patterns) to a headers exchange of its own, which sends slot
  * s to partition s % count; an event that carries no slot (a routing key
  * without a partition key, or published from outside) goes through the
- * alternate exchange to partition 0 rather than nowhere. Partition queues are
+ * alternate exchange to partition 0 rather than nowhere. (Slot s is matched by its
+ * own header, partition.ts says why.) Partition queues are
  * quorum queues with a single active consumer; their dead letters (delivery
  * limit) go to the consumer's one dead-letter queue.
  */
@@ -71,14 +71,11 @@ export function partitionTopology(
     ...spec.bindings.map((routingKey) => ({ exchange: events, queue: router, routingKey, toExchange: true })),
     { exchange: unpartitioned, queue: names.partitionQueue(queue, 0), routingKey: '' }
   ]
-  for (let slot = 0; slot < PARTITION_SLOTS; slot++) {
-    bindings.push({
-      exchange: router,
-      queue: names.partitionQueue(queue, slot % spec.partitions.count),
-      // A headers exchange ignores the routing key; it is here to tell the 256 bindings apart (and to read them).
-      routingKey: `slot.${slot}`,
-      arguments: { 'x-match': 'all', [Headers.partitionMatch]: slot }
-    })
+  for (let index = 0; index < spec.partitions.count; index++) {
+    const slots: Record<string, unknown> = { 'x-match': 'any' }
+    for (let slot = index; slot < PARTITION_SLOTS; slot += spec.partitions.count) slots[slotHeader(slot)] = true
+    // A headers exchange ignores the routing key; it names the binding for people (and `bazaar topology verify`).
+    bindings.push({ exchange: router, queue: names.partitionQueue(queue, index), routingKey: `partition.${index}`, arguments: slots })
   }
   return {
     exchanges: [

@@ -20,16 +20,22 @@ export function partitionSlot(key: string): number {
 /** The partition queue index a slot goes to, for a consumer with `count` partitions. */
 export const partitionOfSlot = (slot: number, count: number): number => slot % count
 
+/** The header a partition exchange matches slot `slot` on. */
+export const slotHeader = (slot: number): string => `${Headers.partitionMatchPrefix}${slot}`
+
 /**
  * The headers routing an event to its partition, for every event whose routing
  * key declares a partition key (shared/contracts/partition-keys.ts); none otherwise.
- * Both carry the slot: `x-bazaar-partition` is the contract's header, and
- * `bazaar-partition` is the one the partition exchanges match on, because a
- * RabbitMQ headers exchange ignores every header whose name starts with `x-`.
+ * `x-bazaar-partition` is the contract's header, the slot as a number. The
+ * partition exchanges cannot match on it (a RabbitMQ headers exchange ignores
+ * every header whose name starts with `x-`), so the slot also comes as a header
+ * of its own, `bazaar-slot-<slot>: true`: then each partition queue needs one
+ * `x-match: any` binding listing its slots, rather than one binding per slot
+ * (256 bindings made publishing through the exchange 2.5 to 4 times slower here).
  */
-export function partitionHeaders(routingKey: string, payload: unknown): Record<string, number> {
+export function partitionHeaders(routingKey: string, payload: unknown): Record<string, number | boolean> {
   const key = partitionKeyOf(routingKey, payload)
   if (key === undefined) return {}
   const slot = partitionSlot(key)
-  return { [Headers.partition]: slot, [Headers.partitionMatch]: slot }
+  return { [Headers.partition]: slot, [slotHeader(slot)]: true }
 }

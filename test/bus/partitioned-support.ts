@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex'
 import type { Bus } from '../../shared/bus/bus.ts'
-import type { Consumer } from '../../shared/bus/consumer.ts'
+import type { Consumer, ConsumerDeclaration } from '../../shared/bus/consumer.ts'
 import type { Envelope } from '../../shared/bus/envelope.ts'
 import { idempotent } from '../../shared/bus/inbox.ts'
 import type { PartitionOptions } from '../../shared/bus/partition-topology.ts'
@@ -14,6 +14,17 @@ import { busSchema, startBus } from './support.ts'
 
 export const SERVICE = 'claimdesk'
 export const PURPOSE = 'claims'
+
+/** The test service's partitioned consumer, as a service's topology.ts declares it. */
+export const claimdeskDeclaration = (partitions?: PartitionOptions): ConsumerDeclaration => ({
+  service: SERVICE,
+  purpose: PURPOSE,
+  bindings: ['claim.#'],
+  ...(partitions ? { partitions } : {})
+})
+
+/** For `bazaar --declarations`: what the CLI reads from a service's topology.ts. */
+export const consumers: ConsumerDeclaration[] = [claimdeskDeclaration({ count: 2 })]
 
 /** claim.opened for `key`, its sequence number in `reason`. */
 export function claimEvent(key: string, seq: number): ClaimOpened {
@@ -42,17 +53,14 @@ export interface Replica {
 export async function startReplica(
   namespace: string,
   database: { db: Knex; schema: string },
-  options: { partitions: PartitionOptions; prefetch?: number; beforeCommit?: (key: string, seq: number) => void | Promise<void> }
+  options: { partitions?: PartitionOptions; prefetch?: number; batch?: boolean; beforeCommit?: (key: string, seq: number) => void | Promise<void> }
 ): Promise<Replica> {
   const bus = await startBus(namespace, SERVICE, { parking: database })
   const consumer = bus.consumer({
-    service: SERVICE,
-    purpose: PURPOSE,
-    bindings: ['claim.#'],
+    ...claimdeskDeclaration(options.partitions),
     prefetch: options.prefetch,
-    partitions: options.partitions,
     handlers: {
-      [CLAIM_OPENED]: idempotent({ ...database, consumer: PURPOSE }, async (message, trx) => {
+      [CLAIM_OPENED]: idempotent({ ...database, consumer: PURPOSE, batch: options.batch }, async (message, trx) => {
         const key = message.payload.claimId
         await trx.withSchema(database.schema).table('effects').insert({ key, seq: seqOf(message) })
         await options.beforeCommit?.(key, seqOf(message))
