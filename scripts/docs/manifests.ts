@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { maintenanceCommandsManifest } from '../../cli/commands/maintenance.manifest.ts'
+import { claimDeadlineManifest } from '../../services/orders/jobs/claim-deadline.manifest.ts'
 import { routingKeys, type RoutingKey } from '../../shared/contracts/index.ts'
 import type { ConsumerManifest } from '../../shared/manifest/consumer.ts'
 import type { ResourceManifest } from '../../shared/manifest/resource.ts'
@@ -11,7 +12,7 @@ import { root } from './common.ts'
 import { specialRoutes } from './notes.ts'
 
 /** Publishers that are not resources: their manifests, listed here because they are few. */
-const publishers: PublisherManifest[] = [maintenanceCommandsManifest]
+const publishers: PublisherManifest[] = [maintenanceCommandsManifest, claimDeadlineManifest]
 
 export interface ResourceEntry {
   service: string

@@ -1,6 +1,6 @@
 import type { ConsumerDeclaration } from '../../shared/bus/consumer.ts'
 import { USER_SESSIONS_REVOKED } from '../../shared/contracts/index.ts'
-import { pushedRoutingKeys } from './history/audiences.ts'
+import { claimRoutingKeys, pushedRoutingKeys } from './history/audiences.ts'
 
 /**
  * The gateway's durable queue: `<ns>.gateway.history`, a quorum queue that
@@ -14,9 +14,23 @@ import { pushedRoutingKeys } from './history/audiences.ts'
 export const historyConsumer: ConsumerDeclaration = {
   service: 'gateway',
   purpose: 'history',
-  bindings: [...pushedRoutingKeys],
+  bindings: pushedRoutingKeys.filter((key) => !(claimRoutingKeys as readonly string[]).includes(key)),
   // handled together and recorded in one round trip per batch (consumers/history.ts), in the queue's order
   prefetch: 200
+}
+
+/**
+ * `<ns>.gateway.claim-history.p<i>`: a claim's events, recorded in their order. The history queue
+ * alone would not keep it: its competing instances (and a failed recording retried later) can record
+ * claim.escalated before the claim.opened another instance holds, and replay follows recorded order.
+ * Partition queues with a single active consumer each, and one lane per claim in it, record a
+ * claim's next event only once the one before it is recorded; other claims flow meanwhile.
+ */
+export const claimHistoryConsumer: ConsumerDeclaration = {
+  service: 'gateway',
+  purpose: 'claim-history',
+  bindings: [...claimRoutingKeys],
+  partitions: { count: 4 }
 }
 
 /**
@@ -29,4 +43,4 @@ export const sessionsConsumer: ConsumerDeclaration = {
   bindings: [USER_SESSIONS_REVOKED]
 }
 
-export const consumers: ConsumerDeclaration[] = [historyConsumer, sessionsConsumer]
+export const consumers: ConsumerDeclaration[] = [historyConsumer, claimHistoryConsumer, sessionsConsumer]

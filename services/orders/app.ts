@@ -1,16 +1,24 @@
 import type { BazaarEnv } from '../../shared/config/env.ts'
 import { createServiceApp } from '../../shared/feathers/app.ts'
 import type { ServiceApp } from '../../shared/feathers/declarations.ts'
+import { ordersConfigSchema, ordersConfigValues, type OrdersConfig } from './config.ts'
 import { productEventsConsumer } from './consumers/product-events.ts'
+import { claimDeadlines } from './jobs/claim-deadline.ts'
 import { migrations } from './migrations/index.ts'
 import { claims } from './resources/claims/claims.ts'
 import { orders } from './resources/orders/orders.ts'
 
 /** Orders: buyers' orders and claims, priced from its own projection of the catalog. */
-export function createApp(env?: BazaarEnv): ServiceApp {
-  const app = createServiceApp({ service: 'orders', migrations, env })
+export function createApp(env?: BazaarEnv, config: Partial<OrdersConfig> = {}): ServiceApp {
+  const app = createServiceApp({
+    service: 'orders',
+    migrations,
+    env,
+    config: { schema: ordersConfigSchema, values: { ...ordersConfigValues(process.env), ...config } }
+  })
   app.configure(orders)
   app.configure(claims)
+  app.configure(claimDeadlines)
   app.configure(productEventsConsumer)
   return app
 }

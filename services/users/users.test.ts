@@ -93,7 +93,7 @@ describe('users: registration, login and profiles', () => {
       return found.length > 0 && found
     }, { what: 'user.registered' })
     expect(event!.payload).to.deep.equal({
-      userId: answer.body.id, email: 'dora.explorer@example.com', name: 'Dora', role: 'buyer', registeredAt: answer.body.createdAt
+      userId: answer.body.id, email: 'dora.explorer@example.com', name: 'Dora', role: 'buyer', timeZone: 'UTC', registeredAt: answer.body.createdAt
     })
     expect(event!.appId).to.equal('users')
   })
@@ -150,6 +150,21 @@ describe('users: registration, login and profiles', () => {
     expect(updates[1]!.payload).to.include({ userId: ann.id, email: ann.email, name: 'Annie', role: 'buyer' })
   })
 
+  it('a user starts in UTC and may choose their IANA time zone; user.updated carries it', async () => {
+    const read = await call(users.url, 'GET', `/users/${bob.id}`, { token: bob.token })
+    expect(read.body.timeZone).to.equal('UTC')
+    const moved = await call(users.url, 'PATCH', `/users/${bob.id}`, { token: bob.token, body: { timeZone: 'Asia/Tokyo' } })
+    expect(moved.status, JSON.stringify(moved.body)).to.equal(200)
+    expect(moved.body.timeZone).to.equal('Asia/Tokyo')
+    const update = await waitFor(() => userEvents.find((e) => e.routingKey === 'user.updated' && (e.payload as { userId: string }).userId === bob.id), {
+      what: "Bob's user.updated"
+    })
+    expect(update.payload).to.include({ timeZone: 'Asia/Tokyo' })
+    expect((update.payload as { changes: string[] }).changes).to.deep.equal(['timeZone'])
+    const registered = userEvents.find((e) => e.routingKey === 'user.registered' && (e.payload as { userId: string }).userId === bob.id)
+    expect(registered?.payload).to.include({ timeZone: 'UTC' })
+  })
+
   describe('who may read and change a profile', () => {
     const cases: Array<{ who: string; token: () => string | undefined; status: number }> = [
       { who: 'no token', token: () => undefined, status: 401 },
@@ -189,6 +204,10 @@ describe('users: registration, login and profiles', () => {
       { what: 'a patch of the email', method: 'PATCH', path: () => `/users/${ann.id}`, body: { email: 'new@example.com' }, token: () => ann.token, status: 400, fields: ['email'] },
       { what: 'a password change without the current password', method: 'PATCH', path: () => `/users/${ann.id}`, body: { password: 'new-password' }, token: () => ann.token, status: 400, fields: ['currentPassword'] },
       { what: 'a too short new password', method: 'PATCH', path: () => `/users/${ann.id}`, body: () => ({ password: 'short', currentPassword: ann.password }), token: () => ann.token, status: 400, fields: ['password'] },
+      { what: 'a time zone Intl does not know', method: 'PATCH', path: () => `/users/${ann.id}`, body: { timeZone: 'Mars/Olympus_Mons' }, token: () => ann.token, status: 400, fields: ['timeZone'] },
+      { what: 'a UTC offset for a time zone', method: 'PATCH', path: () => `/users/${ann.id}`, body: { timeZone: '+01:00' }, token: () => ann.token, status: 400, fields: ['timeZone'] },
+      { what: 'a time zone that is not a string', method: 'PATCH', path: () => `/users/${ann.id}`, body: { timeZone: 1 }, token: () => ann.token, status: 400, fields: ['timeZone'] },
+      { what: 'registration in an unknown time zone', method: 'POST', path: () => '/users', body: { ...good, timeZone: 'Nowhere' }, status: 400, fields: ['timeZone'] },
       { what: 'a too long bio', method: 'PATCH', path: () => `/users/${ann.id}`, body: { bio: 'x'.repeat(501) }, token: () => ann.token, status: 400, fields: ['bio'] },
       { what: 'a patch of every user at once', method: 'PATCH', path: () => '/users', body: { name: 'All' }, token: () => adminToken, status: 405 },
       { what: 'a user id that is not a UUID', method: 'GET', path: () => '/users/42', token: () => adminToken, status: 404 },

@@ -21,11 +21,14 @@ import {
   maintenanceScheduledSchema,
   maintenanceCancelledSchema
 } from './maintenance.ts'
+import { TASK_NOTIFICATIONS_SEND_EMAIL, sendEmailTaskSchema } from './tasks.ts'
 
 export * from './user.ts'
 export * from './product.ts'
 export * from './order.ts'
 export * from './maintenance.ts'
+export * from './tasks.ts'
+export * from './time-zone.ts'
 
 /**
  * Every event Bazaar publishes: routing key to payload schema. Publisher and
@@ -44,7 +47,8 @@ export const contracts = {
   [CLAIM_ESCALATED]: claimEscalatedSchema,
   [CLAIM_CLOSED]: claimClosedSchema,
   [MAINTENANCE_SCHEDULED]: maintenanceScheduledSchema,
-  [MAINTENANCE_CANCELLED]: maintenanceCancelledSchema
+  [MAINTENANCE_CANCELLED]: maintenanceCancelledSchema,
+  [TASK_NOTIFICATIONS_SEND_EMAIL]: sendEmailTaskSchema
 } as const satisfies Record<string, TSchema>
 
 export type RoutingKey = keyof typeof contracts

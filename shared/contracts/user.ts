@@ -1,9 +1,15 @@
 import { Type, type Static } from '@feathersjs/typebox'
+import { timeZoneField } from './time-zone.ts'
 
 export const USER_REGISTERED = 'user.registered'
 export const USER_UPDATED = 'user.updated'
 
 const role = Type.Union([Type.Literal('buyer'), Type.Literal('seller'), Type.Literal('admin')])
+/**
+ * The user's IANA time zone (a seller's digest is sent in it). Optional in the contract so that events
+ * written before users had one still pass: a consumer reads a missing zone as DEFAULT_TIME_ZONE.
+ */
+const timeZone = Type.Optional(timeZoneField)
 
 export const userRegisteredSchema = Type.Object(
   {
@@ -11,6 +17,7 @@ export const userRegisteredSchema = Type.Object(
     email: Type.String({ format: 'email' }),
     name: Type.String(),
     role,
+    timeZone,
     registeredAt: Type.String({ format: 'date-time' })
   },
   { $id: 'UserRegistered', additionalProperties: false }
@@ -23,6 +30,7 @@ export const userUpdatedSchema = Type.Object(
     email: Type.String({ format: 'email' }),
     name: Type.String(),
     role,
+    timeZone,
     /** names of the fields that changed */
     changes: Type.Array(Type.String()),
     updatedAt: Type.String({ format: 'date-time' })

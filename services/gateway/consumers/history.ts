@@ -5,7 +5,7 @@ import { Coalescer } from '../../../shared/batch/coalescer.ts'
 import { pushedRoutingKeys, type PushedKey } from '../history/audiences.ts'
 import type { EventToRecord } from '../history/event-log.ts'
 import type { EventStore } from '../history/store.ts'
-import { historyConsumer as declaration } from '../topology.ts'
+import { claimHistoryConsumer, historyConsumer as declaration } from '../topology.ts'
 
 /**
  * Records every event clients are pushed into the shared history, from the
@@ -13,7 +13,8 @@ import { historyConsumer as declaration } from '../topology.ts'
  * instance records the same rows, and is usually first), so this consumer
  * needs no inbox. Messages handled together (up to the queue's prefetch) are
  * recorded together, in the order they were handed over: one round trip,
- * which only reads when the live feeds were first.
+ * which only reads when the live feeds were first. A claim's events come
+ * through their own partitioned queue, so that they are recorded in order.
  */
 export function historyConsumer(store: EventStore) {
   return (app: ServiceApp) => {
@@ -22,5 +23,7 @@ export function historyConsumer(store: EventStore) {
     const handlers: HandlerMap = {}
     for (const key of pushedRoutingKeys) (handlers as Record<string, unknown>)[key] = record
     app.get('bus').consumer({ ...declaration, handlers })
+    // A claim's events, one claim at a time in its order (see topology.ts); recorded by the same batches.
+    app.get('bus').consumer({ ...claimHistoryConsumer, handlers })
   }
 }

@@ -1,4 +1,7 @@
 import {
+  CLAIM_ANSWERED,
+  CLAIM_CLOSED,
+  CLAIM_ESCALATED,
   CLAIM_OPENED,
   MAINTENANCE_CANCELLED,
   MAINTENANCE_SCHEDULED,
@@ -22,9 +25,17 @@ export const pushedRoutingKeys = [
   MAINTENANCE_SCHEDULED,
   MAINTENANCE_CANCELLED,
   USER_UPDATED,
-  CLAIM_OPENED
+  CLAIM_OPENED,
+  CLAIM_ANSWERED,
+  CLAIM_ESCALATED,
+  CLAIM_CLOSED
 ] as const satisfies readonly RoutingKey[]
 export type PushedKey = (typeof pushedRoutingKeys)[number]
+
+/** A claim's events: each is a notice to the claim's buyer, and they are recorded in their order (topology.ts). */
+export const claimRoutingKeys = [CLAIM_OPENED, CLAIM_ANSWERED, CLAIM_ESCALATED, CLAIM_CLOSED] as const satisfies readonly PushedKey[]
+export type ClaimKey = (typeof claimRoutingKeys)[number]
+export const isClaimKey = (key: PushedKey): key is ClaimKey => (claimRoutingKeys as readonly PushedKey[]).includes(key)
 
 export const everyone = 'all'
 export const applianceAudience = (sellerId: string) => `appliances:${sellerId}`
@@ -69,7 +80,10 @@ export function addressOf<K extends PushedKey>(routingKey: K, payload: EventPayl
     case USER_UPDATED:
       return { audiences: [userAudience((payload as EventPayload<typeof USER_UPDATED>).userId)] }
     case CLAIM_OPENED:
-      return { audiences: [userAudience((payload as EventPayload<typeof CLAIM_OPENED>).buyerId)] }
+    case CLAIM_ANSWERED:
+    case CLAIM_ESCALATED:
+    case CLAIM_CLOSED:
+      return { audiences: [userAudience((payload as EventPayload<ClaimKey>).buyerId)] }
     default:
       return { audiences: [everyone] }
   }

@@ -1,5 +1,4 @@
 import {
-  CLAIM_OPENED,
   MAINTENANCE_CANCELLED,
   MAINTENANCE_SCHEDULED,
   ORDER_CREATED,
@@ -7,16 +6,21 @@ import {
   USER_UPDATED,
   type EventPayload
 } from '../../../shared/contracts/index.ts'
-import type { Principal, RecordedEvent } from '../history/audiences.ts'
+import { isClaimKey, type ClaimKey, type Principal, type RecordedEvent } from '../history/audiences.ts'
 
 /**
  * What one stream sees of an event: its SSE name and data, or nothing.
  * Appliances get `order` with the order.created payload; users get `notice`s
  * about themselves: a buyer one `order.placed` per order (the whole order), a
- * seller one `order.received` per order with their part; everyone gets
- * `maintenance` (and `maintenance-cancelled`).
+ * seller one `order.received` per order with their part, a buyer each step of
+ * their claims (`claim.opened`, `claim.answered`, `claim.escalated`,
+ * `claim.closed`); everyone gets `maintenance` (and `maintenance-cancelled`).
  */
 export function render(event: RecordedEvent, principal: Principal): { name: string; data: unknown } | undefined {
+  if (isClaimKey(event.routingKey)) {
+    const claim = event.payload as EventPayload<ClaimKey>
+    return principal.kind === 'user' && principal.userId === claim.buyerId ? { name: 'notice', data: { kind: event.routingKey, ...claim } } : undefined
+  }
   switch (event.routingKey) {
     case MAINTENANCE_SCHEDULED:
       return { name: 'maintenance', data: event.payload }
@@ -35,10 +39,6 @@ export function render(event: RecordedEvent, principal: Principal): { name: stri
     case USER_UPDATED: {
       const update = event.payload as EventPayload<typeof USER_UPDATED>
       return principal.kind === 'user' && principal.userId === update.userId ? { name: 'notice', data: { kind: 'user.updated', ...update } } : undefined
-    }
-    case CLAIM_OPENED: {
-      const claim = event.payload as EventPayload<typeof CLAIM_OPENED>
-      return principal.kind === 'user' && principal.userId === claim.buyerId ? { name: 'notice', data: { kind: 'claim.opened', ...claim } } : undefined
     }
   }
   return undefined

@@ -79,5 +79,17 @@ export const migrations: Migration[] = [
         from orders o, jsonb_array_elements(o.items) with ordinality as l(line, position)
         group by o.id, line->>'sellerId'`)
     }
+  },
+  {
+    name: '004_claim_handling',
+    async up(db) {
+      // Claims are answered by a seller, escalated after CLAIM_RESPONSE_TIMEOUT, closed by the buyer.
+      await db.schema.alterTable('claims', (t) => {
+        t.text('response').nullable()
+        t.timestamp('answeredAt', { useTz: true }).nullable()
+        t.timestamp('escalatedAt', { useTz: true }).nullable()
+        t.timestamp('closedAt', { useTz: true }).nullable()
+      })
+    }
   }
 ]

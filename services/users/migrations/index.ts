@@ -37,5 +37,14 @@ export const migrations: Migration[] = [
         t.bigInteger('expire')
       })
     }
+  },
+  {
+    name: '004_time_zones',
+    async up(db) {
+      // Every account starts in UTC until its user says otherwise (PATCH /users/:id { timeZone }).
+      await db.schema.alterTable('users', (t) => {
+        t.string('timeZone', 64).notNullable().defaultTo('UTC')
+      })
+    }
   }
 ]

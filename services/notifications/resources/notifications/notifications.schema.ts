@@ -3,9 +3,10 @@ import { Type, getValidator, querySyntax, type Static } from '@feathersjs/typebo
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
 import { isoTimestamp, timestampField } from '../../../../shared/feathers/timestamps.ts'
 import { queryValidator } from '../../../../shared/feathers/validation.ts'
+import { emailKindSchema, type EmailKind } from '../../../../shared/contracts/tasks.ts'
 
-export const notificationKind = Type.Union([Type.Literal('welcome'), Type.Literal('profile-changed')])
-export type NotificationKind = Static<typeof notificationKind>
+export const notificationKind = emailKindSchema
+export type NotificationKind = EmailKind
 
 /** An email notifications sent, as recorded in the transaction that sent it. */
 export const notificationSchema = Type.Object(

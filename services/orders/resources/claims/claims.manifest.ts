@@ -1,4 +1,4 @@
-import { CLAIM_OPENED } from '../../../../shared/contracts/index.ts'
+import { CLAIM_ANSWERED, CLAIM_CLOSED, CLAIM_OPENED } from '../../../../shared/contracts/index.ts'
 import { defineResource } from '../../../../shared/manifest/resource.ts'
 import { claimMethods, claimPath } from './claims.shared.ts'
 
@@ -7,7 +7,8 @@ export const claimManifest = defineResource({
   path: claimPath,
   methods: claimMethods,
   access: {
-    create: { who: "the order's buyer", roles: ['buyer'] }
+    create: { who: "the order's buyer", roles: ['buyer'] },
+    patch: { who: "a seller of the claim's order (`{ response }`: answers it); its buyer (`{ status: 'closed' }`: closes it)", roles: ['buyer', 'seller'] }
   },
-  emits: { create: [CLAIM_OPENED] }
+  emits: { create: [CLAIM_OPENED], patch: [CLAIM_ANSWERED, CLAIM_CLOSED] }
 })

@@ -1,7 +1,7 @@
-import type { Claim, ClaimData } from './claims.schema.ts'
+import type { Claim, ClaimData, ClaimPatch } from './claims.schema.ts'
 
-export type { Claim, ClaimData }
+export type { Claim, ClaimData, ClaimPatch }
 
-/** Claims are opened; handling them is a later issue's work. */
+/** Buyers open claims; a seller of the order answers one, its buyer closes it (PATCH). */
 export const claimPath = 'claims'
-export const claimMethods = ['create'] as const
+export const claimMethods = ['create', 'patch'] as const

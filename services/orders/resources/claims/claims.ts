@@ -8,18 +8,35 @@ import { emit, transactional } from '../../../../shared/feathers/transaction.ts'
 import { requireManifestRole } from '../../../../shared/manifest/access.ts'
 import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { ClaimService, getOptions } from './claims.class.ts'
-import { claimDataResolver, claimDataValidator, claimResolver, claimSchema, type Claim, type ClaimData } from './claims.schema.ts'
+import {
+  claimDataResolver,
+  claimDataValidator,
+  claimPatchResolver,
+  claimPatchValidator,
+  claimResolver,
+  claimSchema,
+  type Claim,
+  type ClaimData
+} from './claims.schema.ts'
+import { checkClaimChange, emitClaimChange } from './claim-changes.ts'
+import { uuidId } from '../../../../shared/feathers/validation.ts'
+import { scheduleClaimDeadline } from '../../jobs/claim-deadline.ts'
 import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { claimPath } from './claims.shared.ts'
 import { claimManifest } from './claims.manifest.ts'
 
-/** `POST /claims`: the buyer of an order opens a claim on it; emits claim.opened. */
+/**
+ * `POST /claims`: the buyer of an order opens a claim on it; emits claim.opened.
+ * `PATCH /claims/:id`: a seller of the order answers it (claim.answered), or its buyer closes it (claim.closed).
+ * Opening a claim sets its deadline (CLAIM_RESPONSE_TIMEOUT, jobs/claim-deadline.ts); answering or closing drops it (claim-changes.ts).
+ */
 export function claims(app: ServiceApp): void {
   app.use(claimPath, new ClaimService(getOptions(app)), serviceOptions(claimManifest))
   app.service(claimPath).hooks({
     around: {
       all: [authenticateUser(), publicQuery(claimSchema), schemaHooks.resolveResult(claimResolver)],
-      create: [transactional()]
+      create: [transactional()],
+      patch: [transactional()]
     },
     before: {
       create: [
@@ -27,6 +44,13 @@ export function claims(app: ServiceApp): void {
         schemaHooks.validateData(claimDataValidator),
         checkOrder,
         schemaHooks.resolveData(claimDataResolver)
+      ],
+      patch: [
+        requireManifestRole(claimManifest),
+        uuidId(),
+        schemaHooks.validateData(claimPatchValidator),
+        checkClaimChange,
+        schemaHooks.resolveData(claimPatchResolver)
       ]
     },
     after: {
@@ -40,8 +64,10 @@ export function claims(app: ServiceApp): void {
             reason: claim.reason,
             openedAt: isoTimestamp(claim.openedAt)
           })
-        }
-      ]
+        },
+        async (context: HookContext) => scheduleClaimDeadline(context.app, context.params.transaction!.trx, (context.result as Claim).id)
+      ],
+      patch: [emitClaimChange]
     }
   })
 }

@@ -5,6 +5,7 @@ import { passwordHash } from '@feathersjs/authentication-local'
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
 import { isoTimestamp, timestampField } from '../../../../shared/feathers/timestamps.ts'
 import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
+import { DEFAULT_TIME_ZONE, timeZoneField } from '../../../../shared/contracts/time-zone.ts'
 
 const buyer = Type.Literal('buyer')
 const seller = Type.Literal('seller')
@@ -21,6 +22,8 @@ export const userSchema = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
     role: Type.Union([buyer, seller, admin]),
     bio: Type.Union([Type.String({ maxLength: 500 }), Type.Null()]),
+    /** IANA name (checked with Intl by the hooks); a seller's daily digest follows it */
+    timeZone: timeZoneField,
     createdAt: timestamp,
     updatedAt: timestamp,
     lastLoginAt: Type.Union([timestamp, Type.Null()]),
@@ -44,7 +47,11 @@ export const userExternalResolver = resolve<User, HookContext>({
 
 /** Registration: anyone may open a buyer or seller account; admins are only bootstrapped. */
 export const userDataSchema = Type.Object(
-  { ...Type.Pick(userSchema, ['email', 'password', 'name']).properties, role: Type.Union([buyer, seller]) },
+  {
+    ...Type.Pick(userSchema, ['email', 'password', 'name']).properties,
+    role: Type.Union([buyer, seller]),
+    timeZone: Type.Optional(timeZoneField)
+  },
   { $id: 'UserData', additionalProperties: false }
 )
 export type UserData = Static<typeof userDataSchema>
@@ -68,6 +75,7 @@ export const userDataResolver = resolve<User, HookContext>({
     email: async (value) => value?.toLowerCase(),
     password: passwordHash({ strategy: 'local' }),
     bio: async () => null,
+    timeZone: async (value) => value ?? DEFAULT_TIME_ZONE,
     lastLoginAt: async () => null
   }
 })
@@ -79,7 +87,7 @@ export const userDataResolver = resolve<User, HookContext>({
  */
 export const userPatchSchema = Type.Partial(
   Type.Object({
-    ...Type.Pick(userSchema, ['name', 'bio', 'password']).properties,
+    ...Type.Pick(userSchema, ['name', 'bio', 'timeZone', 'password']).properties,
     currentPassword: Type.String({ minLength: 1, maxLength: 72 })
   }),
   { $id: 'UserPatch', additionalProperties: false, minProperties: 1 }
@@ -87,7 +95,7 @@ export const userPatchSchema = Type.Partial(
 export type UserPatch = Static<typeof userPatchSchema>
 export const userPatchValidator = getValidator(userPatchSchema, dataValidator)
 /** The fields of the profile, whose changes `user.updated` names (not the password). */
-export const profileFields: Array<'name' | 'bio'> = ['name', 'bio']
+export const profileFields: Array<'name' | 'bio' | 'timeZone'> = ['name', 'bio', 'timeZone']
 
 export const userPatchResolver = resolve<User & { currentPassword?: string }, HookContext>({
   updatedAt: async () => isoTimestamp(),

@@ -1,8 +1,9 @@
-import { Conflict } from '@feathersjs/errors'
+import { BadRequest, Conflict } from '@feathersjs/errors'
 import { ERROR } from '@feathersjs/knex'
 import { hooks as schemaHooks } from '@feathersjs/schema'
 import { Type } from '@feathersjs/typebox'
 import { USER_REGISTERED, USER_UPDATED } from '../../../../shared/contracts/index.ts'
+import { isTimeZone } from '../../../../shared/contracts/time-zone.ts'
 import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { selfOrAdmin } from '../../../../shared/feathers/resources.ts'
@@ -41,6 +42,14 @@ type UserContext = HookContext
 const validateNewUser = (context: UserContext) =>
   schemaHooks.validateData(context.params.provider ? userDataValidator : userAccountDataValidator)(context)
 
+/** A time zone the schema let through (a string) must also be one Intl knows: 400 naming timeZone otherwise. */
+const knownTimeZone = async (context: UserContext) => {
+  const { timeZone } = (context.data ?? {}) as { timeZone?: unknown }
+  if (timeZone !== undefined && !isTimeZone(timeZone)) {
+    throw new BadRequest('Unknown time zone', { timeZone: 'must be an IANA time zone name, e.g. Europe/Berlin' })
+  }
+}
+
 /** The unique index on email, not a read before the insert, is what refuses a second account (no race). */
 const emailTaken = async (context: UserContext) => {
   const cause = (context.error as Record<symbol, { code?: string; constraint?: string } | undefined>)?.[ERROR]
@@ -56,6 +65,7 @@ const emitRegistered = async (context: UserContext) => {
     email: user.email,
     name: user.name,
     role: user.role,
+    timeZone: user.timeZone,
     registeredAt: isoTimestamp(user.createdAt)
   })
 }
@@ -77,6 +87,7 @@ const emitUpdated = async (context: UserContext) => {
     email: user.email,
     name: user.name,
     role: user.role,
+    timeZone: user.timeZone,
     changes,
     updatedAt: isoTimestamp(user.updatedAt)
   })
@@ -101,13 +112,14 @@ export const users = (throttle: LoginThrottle) => (app: ServiceApp) => {
     },
     before: {
       all: [schemaHooks.validateQuery(userQueryValidator)],
-      create: [validateNewUser, schemaHooks.resolveData(userDataResolver)],
+      create: [validateNewUser, knownTimeZone, schemaHooks.resolveData(userDataResolver)],
       get: [refuseEndedSession, uuidId(), selfOrAdmin()],
       patch: [
         refuseEndedSession,
         uuidId(),
         selfOrAdmin(),
         schemaHooks.validateData(userPatchValidator),
+        knownTimeZone,
         rememberProfile,
         checkCurrentPassword(throttle),
         schemaHooks.resolveData(userPatchResolver)

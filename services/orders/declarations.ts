@@ -1,0 +1,7 @@
+import type { OrdersConfig } from './config.ts'
+
+declare module '../../shared/feathers/declarations.ts' {
+  interface ServiceConfigs {
+    orders: OrdersConfig
+  }
+}
