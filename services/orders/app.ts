@@ -5,10 +5,12 @@ import { productEventsConsumer } from './consumers/product-events.ts'
 import { migrations } from './migrations/index.ts'
 import { claims } from './resources/claims/claims.ts'
 import { orders } from './resources/orders/orders.ts'
+import { referenceData } from '../../shared/kv/reference.ts'
 
 /** Orders: buyers' orders and claims, priced from its own projection of the catalog. */
 export function createApp(env?: BazaarEnv): ServiceApp {
   const app = createServiceApp({ service: 'orders', migrations, env })
+  referenceData(app) // countries and flags, in memory: shipTo.country must be enabled, flag claims switches claims
   app.configure(orders)
   app.configure(claims)
   app.configure(productEventsConsumer)

@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.ts'
 import { ChannelSlot } from './channel-slot.ts'
 import type { BusConnection } from './connection.ts'
 import { ConsumerState, type ConsumerKind } from './consumer-kind.ts'
-import { declareTopology, type QueueSpec } from './topology.ts'
+import { declareTopology, type QueueSpec, type Topology } from './topology.ts'
 
 /**
  * Where a stream reader starts: the stream's first retained message, the
@@ -32,6 +32,8 @@ export interface StreamReaderSpec {
   label: string
   /** the stream queue, declared (idempotently) on every channel: see `streamQueue()` in topology.ts */
   stream: QueueSpec
+  /** topic exchanges (declared durable) and routing keys to bind the stream to, e.g. the events exchange */
+  bindings?: Array<{ exchange: string; routingKey: string }>
   /** where the first attach starts; later attaches resume after the last handled offset */
   from: StreamOffset
   /**
@@ -167,7 +169,7 @@ export class StreamReader extends EventEmitter<StreamReaderEvents> implements Co
   }
 
   private async consume(channel: Channel): Promise<void> {
-    await declareTopology(channel, { exchanges: [], queues: [this.spec.stream], bindings: [] })
+    await declareTopology(channel, streamTopology(this.spec.stream, this.spec.bindings))
     await channel.prefetch(this.spec.prefetch ?? 1000, false)
     const from = this.startingPoint()
     this.expected = typeof from !== 'object' ? undefined : 'offset' in from ? from.offset : 'after' in from ? from.after : undefined
@@ -217,6 +219,12 @@ export class StreamReader extends EventEmitter<StreamReaderEvents> implements Co
       await channel.close().catch(() => {})
     }
   }
+}
+
+/** A stream with its bindings, as topology data (also for `bazaar topology show`). */
+export function streamTopology(stream: QueueSpec, bindings: StreamReaderSpec['bindings'] = []): Topology {
+  const exchanges = [...new Set(bindings.map((b) => b.exchange))].map((name) => ({ name, type: 'topic' as const }))
+  return { exchanges, queues: [stream], bindings: bindings.map((b) => ({ ...b, queue: stream.name })) }
 }
 
 function ack(channel: Channel, message: ConsumeMessage): void {

@@ -21,11 +21,13 @@ import {
   maintenanceScheduledSchema,
   maintenanceCancelledSchema
 } from './maintenance.ts'
+import { COUNTRY_CHANGED, CURRENCY_CHANGED, FLAG_CHANGED, countryChangedSchema, currencyChangedSchema, flagChangedSchema } from './reference.ts'
 
 export * from './user.ts'
 export * from './product.ts'
 export * from './order.ts'
 export * from './maintenance.ts'
+export * from './reference.ts'
 
 /**
  * Every event Bazaar publishes: routing key to payload schema. Publisher and
@@ -44,7 +46,10 @@ export const contracts = {
   [CLAIM_ESCALATED]: claimEscalatedSchema,
   [CLAIM_CLOSED]: claimClosedSchema,
   [MAINTENANCE_SCHEDULED]: maintenanceScheduledSchema,
-  [MAINTENANCE_CANCELLED]: maintenanceCancelledSchema
+  [MAINTENANCE_CANCELLED]: maintenanceCancelledSchema,
+  [COUNTRY_CHANGED]: countryChangedSchema,
+  [CURRENCY_CHANGED]: currencyChangedSchema,
+  [FLAG_CHANGED]: flagChangedSchema
 } as const satisfies Record<string, TSchema>
 
 export type RoutingKey = keyof typeof contracts

@@ -79,5 +79,14 @@ export const migrations: Migration[] = [
         from orders o, jsonb_array_elements(o.items) with ordinality as l(line, position)
         group by o.id, line->>'sellerId'`)
     }
+  },
+  {
+    name: '004_ship_to',
+    async up(db) {
+      // contract.md "Checkout": where an order is delivered; null for a pickup (and for every order before this)
+      await db.schema.alterTable('orders', (t) => {
+        t.jsonb('shipTo').nullable()
+      })
+    }
   }
 ]

@@ -12,6 +12,7 @@ import { claimDataResolver, claimDataValidator, claimResolver, claimSchema, type
 import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { claimPath } from './claims.shared.ts'
 import { claimManifest } from './claims.manifest.ts'
+import { claimsSwitchedOn } from './claims-flag.ts'
 
 /** `POST /claims`: the buyer of an order opens a claim on it; emits claim.opened. */
 export function claims(app: ServiceApp): void {
@@ -23,6 +24,7 @@ export function claims(app: ServiceApp): void {
     },
     before: {
       create: [
+        claimsSwitchedOn,
         requireManifestRole(claimManifest),
         schemaHooks.validateData(claimDataValidator),
         checkOrder,
