@@ -79,6 +79,8 @@ export class KvSnapshotter<S extends Record<string, KvChangeKey>> {
     if (this.running) return this.running
     this.running = this.write(reason).finally(() => {
       this.running = undefined
+      // changes that came while this one was written may already call for the next
+      setImmediate(() => this.maybe())
     })
     return this.running
   }
