@@ -16,11 +16,11 @@ export const flagNamePattern = '^[a-z][a-z0-9-]{0,39}$'
 
 export const countrySchema = Type.Object(
   {
-    code: Type.String({ pattern: countryCodePattern }),
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    code: Type.String({ pattern: countryCodePattern, examples: ['DE'] }),
+    name: Type.String({ minLength: 1, maxLength: 100, examples: ['Germany'] }),
     enabled: Type.Boolean(),
     /** the currencies used there */
-    currencies: Type.Array(Type.String({ pattern: currencyCodePattern }), { maxItems: 10, uniqueItems: true })
+    currencies: Type.Array(Type.String({ pattern: currencyCodePattern, examples: ['EUR'] }), { maxItems: 10, uniqueItems: true })
   },
   { $id: 'Country', additionalProperties: false }
 )
@@ -28,8 +28,8 @@ export type Country = Static<typeof countrySchema>
 
 export const currencySchema = Type.Object(
   {
-    code: Type.String({ pattern: currencyCodePattern }),
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    code: Type.String({ pattern: currencyCodePattern, examples: ['EUR'] }),
+    name: Type.String({ minLength: 1, maxLength: 100, examples: ['Euro'] }),
     /** digits after the decimal point (EUR 2, JPY 0) */
     exponent: Type.Integer({ minimum: 0, maximum: 4 }),
     enabled: Type.Boolean()
@@ -40,7 +40,7 @@ export type Currency = Static<typeof currencySchema>
 
 export const flagSchema = Type.Object(
   {
-    name: Type.String({ pattern: flagNamePattern }),
+    name: Type.String({ pattern: flagNamePattern, examples: ['claims'] }),
     enabled: Type.Boolean()
   },
   { $id: 'Flag', additionalProperties: false }
