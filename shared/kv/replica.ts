@@ -35,6 +35,8 @@ export interface KvReplicaEvents {
   /** a message of the data stream that is neither a change of a store nor a snapshot part: left alone */
   ignored: [offset: number, reason: string]
   pointer: [pointer: SnapshotPointer]
+  /** a change event was applied (newer than what was held): for measuring propagation from its `changedAt` */
+  changed: [store: string, key: string, version: number, changedAt: string]
 }
 
 /**
@@ -219,8 +221,8 @@ export class KvReplica<S extends Record<string, KvChangeKey>> extends EventEmitt
     if (!store) return void this.emit('ignored', message.offset, `no store of this feed has routing key ${message.routingKey}`)
     const check = checkContract<KvChangeKey>(message.routingKey, parse(message.content))
     if (!check.ok) return void this.emit('ignored', message.offset, check.reason)
-    const change: { key: string; version: number; value: unknown } = check.payload
-    store.apply(change.key, change.version, change.value)
+    const change: { key: string; version: number; value: unknown; changedAt: string } = check.payload
+    if (store.apply(change.key, change.version, change.value)) this.emit('changed', store.name, change.key, change.version, change.changedAt)
     this.emit('applied', message.offset)
   }
 }
