@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <bus|sse>`; without an argument, both, one after the other.
+ * `npm run bench -- <bus|sse|kv|storefront>`; without an argument, all of them, one after the other.
  * Each benchmark prints its table and writes bench/results/<name>.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -16,6 +16,14 @@ const benchmarks: Record<string, () => Promise<Benchmark | undefined>> = {
     const module = (await import('./sse.ts' as string)) as { runSseBenchmark?: Benchmark }
     if (typeof module.runSseBenchmark !== 'function') throw new Error('bench/sse.ts does not export runSseBenchmark()')
     return module.runSseBenchmark
+  },
+  kv: async () => (await import('./kv.ts')).runKvBenchmark,
+  // The storefront read model's figure (issue 13's other half) lands as bench/storefront.ts; until then, say so.
+  storefront: async () => {
+    if (!existsSync(fileURLToPath(new URL('./storefront.ts', import.meta.url)))) return undefined
+    const module = (await import('./storefront.ts' as string)) as { runStorefrontBenchmark?: Benchmark }
+    if (typeof module.runStorefrontBenchmark !== 'function') throw new Error('bench/storefront.ts does not export runStorefrontBenchmark()')
+    return module.runStorefrontBenchmark
   }
 }
 
@@ -33,7 +41,7 @@ async function main(args: string[]): Promise<number> {
   }
   // All of them: the SSE benchmark first. It measures latency, and the bus benchmark's 150,000 quorum-queue
   // messages leave RabbitMQ 3.10 holding hundreds of MB for a while, which doubles the SSE latencies after it.
-  const chosen = args.length ? args : ['sse', 'bus']
+  const chosen = args.length ? args : ['sse', 'kv', 'storefront', 'bus']
   let missing = 0
   for (const name of chosen) {
     const run = await benchmarks[name]!()

@@ -31,6 +31,8 @@ const baseTime = '2025-06-01T09:30:00.000Z'
 
 export function example(schema: Schema, name = ''): Json {
   if ('const' in schema) return schema.const
+  // a schema that carries its own example (a code with a pattern, say) is shown with it
+  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0]
   if (Array.isArray(schema.enum)) return schema.enum[0]
   if (Array.isArray(schema.anyOf)) return example(schema.anyOf.find((m: Schema) => m.type !== 'null') ?? schema.anyOf[0], name)
   switch (schema.type) {

@@ -6,6 +6,7 @@ import { ORDER_CREATED, type OrderCreated } from '../../shared/contracts/index.t
 import { dropNamespaceSchemas, identity, Management, startApp, testEnv, uniqueNamespace, waitFor, type RunningApp } from '../../shared/testing/index.ts'
 import { call } from '../../shared/testing/http.ts'
 import { createApp } from './app.ts'
+import { createApp as createReference } from '../reference/app.ts'
 
 const ns = uniqueNamespace('catalog-available')
 
@@ -13,11 +14,13 @@ const ns = uniqueNamespace('catalog-available')
 describe('catalog: what a buyer can still buy', function () {
   const env = testEnv(ns)
   let running: RunningApp
+  let reference: RunningApp
   let orders: Bus
   const handled: Envelope[] = []
   const seller = identity('seller')
 
   before(async () => {
+    reference = await startApp(createReference(env)) // the countries, currencies and flags it keeps in memory
     running = await startApp(createApp(env))
     running.app.get('bus').consumers[0]!.on('handled', (message: Envelope) => handled.push(message))
     orders = new Bus({ url: env.amqpUrl, namespace: ns, service: 'orders' })
@@ -27,6 +30,7 @@ describe('catalog: what a buyer can still buy', function () {
   after(async () => {
     await orders?.stop()
     await running?.stop()
+    await reference?.stop()
     await new Management().deleteNamespace(ns)
     await dropNamespaceSchemas(ns)
   })

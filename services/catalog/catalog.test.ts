@@ -4,11 +4,13 @@ import { dropNamespaceSchemas, identity, Management, startApp, testEnv, uniqueNa
 import { EventTap } from '../../shared/testing/event-tap.ts'
 import { call as callApi, type JsonRequest } from '../../shared/testing/http.ts'
 import { createApp } from './app.ts'
+import { createApp as createReference } from '../reference/app.ts'
 
 const ns = uniqueNamespace('catalog')
 
 describe('catalog: sellers and their products', function () {
   let running: RunningApp
+  let reference: RunningApp
   let tap: EventTap
   const seller = identity('seller')
   const otherSeller = identity('seller')
@@ -31,6 +33,7 @@ describe('catalog: sellers and their products', function () {
   const call = (method: string, path: string, request?: JsonRequest) => callApi(running.url, method, path, request)
 
   before(async function () {
+    reference = await startApp(createReference(testEnv(ns))) // the countries, currencies and flags it keeps in memory
     running = await startApp(createApp(testEnv(ns)))
     tap = await EventTap.open(ns, ['product.#'])
   })
@@ -38,6 +41,7 @@ describe('catalog: sellers and their products', function () {
   after(async function () {
     await tap?.close()
     await running?.stop()
+    await reference?.stop()
     await new Management().deleteNamespace(ns)
     await dropNamespaceSchemas(ns)
   })

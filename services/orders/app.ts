@@ -7,6 +7,7 @@ import { claimDeadlines } from './jobs/claim-deadline.ts'
 import { migrations } from './migrations/index.ts'
 import { claims } from './resources/claims/claims.ts'
 import { orders } from './resources/orders/orders.ts'
+import { referenceData } from '../../shared/kv/reference.ts'
 
 /** Orders: buyers' orders and claims, priced from its own projection of the catalog. */
 export function createApp(env?: BazaarEnv, config: Partial<OrdersConfig> = {}): ServiceApp {
@@ -16,6 +17,7 @@ export function createApp(env?: BazaarEnv, config: Partial<OrdersConfig> = {}): 
     env,
     config: { schema: ordersConfigSchema, values: { ...ordersConfigValues(process.env), ...config } }
   })
+  referenceData(app) // countries and flags, in memory: shipTo.country must be enabled, flag claims switches claims
   app.configure(orders)
   app.configure(claims)
   app.configure(claimDeadlines)

@@ -8,11 +8,13 @@ import { names } from '../../shared/bus/names.ts'
 import type { Consumer } from '../../shared/bus/consumer.ts'
 import { createApp as createCatalog } from '../catalog/app.ts'
 import { createApp } from './app.ts'
+import { createApp as createReference } from '../reference/app.ts'
 
 const ns = uniqueNamespace('orders')
 
 describe('orders: buyers order from the projection of the catalog', function () {
   let catalog: RunningApp
+  let reference: RunningApp
   let orders: RunningApp
   let tap: EventTap
   const sellerA = identity('seller', 'Ada Seller')
@@ -48,6 +50,7 @@ describe('orders: buyers order from the projection of the catalog', function () 
   }
 
   before(async function () {
+    reference = await startApp(createReference(testEnv(ns))) // the countries, currencies and flags it keeps in memory
     catalog = await startApp(createCatalog(testEnv(ns)))
     orders = await startApp(createApp(testEnv(ns)))
     tap = await EventTap.open(ns, ['order.created', 'claim.opened'])
@@ -57,6 +60,7 @@ describe('orders: buyers order from the projection of the catalog', function () 
     await tap?.close()
     await orders?.stop()
     await catalog?.stop()
+    await reference?.stop()
     await new Management().deleteNamespace(ns)
     await dropNamespaceSchemas(ns)
   })
@@ -73,7 +77,7 @@ describe('orders: buyers order from the projection of the catalog', function () 
       { productId: bulb.id, quantity: 4 }
     ], { 'x-request-id': requestId })
     expect(placed).to.include({ buyerId: buyer.id, status: 'created', total: 2_500 + 2 * 9_900 + 4 * 300, currency: 'EUR' })
-    expect(placed).to.have.all.keys('id', 'buyerId', 'status', 'items', 'total', 'currency', 'createdAt')
+    expect(placed).to.have.all.keys('id', 'buyerId', 'status', 'items', 'total', 'currency', 'createdAt', 'shipTo')
     expect(placed.items).to.deep.equal([
       { productId: lamp.id, sellerId: sellerA.id, title: 'Lamp', unitPrice: 2_500, quantity: 1 },
       { productId: rug.id, sellerId: sellerB.id, title: 'Rug', unitPrice: 9_900, quantity: 2 },

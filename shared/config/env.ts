@@ -1,3 +1,5 @@
+import { durationMs } from './duration.ts'
+
 /**
  * The process environment of contract.md, read in one place with its defaults,
  * so every service, the CLI and the tests agree on what a variable means.
@@ -12,6 +14,12 @@ export interface BazaarEnv {
   jwtSecretIsDefault: boolean
   adminEmail?: string
   adminPassword?: string
+  /**
+   * retention of the streams that carry in-memory KV stores (shared/kv): KV_STREAM_MAX_AGE
+   * (duration, default 7d) and KV_STREAM_MAX_BYTES (default 1 GB). Every service declares those
+   * streams with the same arguments, so every service reads them here.
+   */
+  kvStream: { maxAgeMs: number; maxLengthBytes: number }
 }
 
 export const DEFAULT_JWT_SECRET = 'bazaar-development-secret-change-me'
@@ -32,8 +40,20 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): BazaarEnv {
     jwtSecret: env.JWT_SECRET || DEFAULT_JWT_SECRET,
     jwtSecretIsDefault: !env.JWT_SECRET,
     adminEmail: env.ADMIN_EMAIL || undefined,
-    adminPassword: env.ADMIN_PASSWORD || undefined
+    adminPassword: env.ADMIN_PASSWORD || undefined,
+    kvStream: {
+      maxAgeMs: positiveSetting('KV_STREAM_MAX_AGE', durationMs(env.KV_STREAM_MAX_AGE), 7 * 86_400_000),
+      maxLengthBytes: positiveSetting('KV_STREAM_MAX_BYTES', env.KV_STREAM_MAX_BYTES || undefined, 1_000_000_000)
+    }
   }
+}
+
+/** A positive whole number from the environment, or its default; anything else is one clear line. */
+function positiveSetting(name: string, value: number | string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const number = Number(value)
+  if (!Number.isSafeInteger(number) || number <= 0) throw new Error(`${name} must be a positive whole number${name.endsWith('AGE') ? ' or a duration such as 7d' : ''} (got ${JSON.stringify(value)})`)
+  return number
 }
 
 /** Strips credentials from a URL so it can be printed in an error line. */

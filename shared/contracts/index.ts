@@ -22,6 +22,7 @@ import {
   maintenanceCancelledSchema
 } from './maintenance.ts'
 import { TASK_NOTIFICATIONS_SEND_EMAIL, sendEmailTaskSchema } from './tasks.ts'
+import { COUNTRY_CHANGED, CURRENCY_CHANGED, FLAG_CHANGED, countryChangedSchema, currencyChangedSchema, flagChangedSchema } from './reference.ts'
 
 export * from './user.ts'
 export * from './product.ts'
@@ -29,6 +30,7 @@ export * from './order.ts'
 export * from './maintenance.ts'
 export * from './tasks.ts'
 export * from './time-zone.ts'
+export * from './reference.ts'
 
 /**
  * Every event Bazaar publishes: routing key to payload schema. Publisher and
@@ -48,7 +50,10 @@ export const contracts = {
   [CLAIM_CLOSED]: claimClosedSchema,
   [MAINTENANCE_SCHEDULED]: maintenanceScheduledSchema,
   [MAINTENANCE_CANCELLED]: maintenanceCancelledSchema,
-  [TASK_NOTIFICATIONS_SEND_EMAIL]: sendEmailTaskSchema
+  [TASK_NOTIFICATIONS_SEND_EMAIL]: sendEmailTaskSchema,
+  [COUNTRY_CHANGED]: countryChangedSchema,
+  [CURRENCY_CHANGED]: currencyChangedSchema,
+  [FLAG_CHANGED]: flagChangedSchema
 } as const satisfies Record<string, TSchema>
 
 export type RoutingKey = keyof typeof contracts

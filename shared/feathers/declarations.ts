@@ -29,6 +29,8 @@ export interface BazaarSettings {
   config: Record<string, unknown>
   /** true from the end of setup to the start of teardown: `/health` and the SSE endpoint answer 503 otherwise */
   ready?: boolean
+  /** what else `/health` waits for (see readiness() in health.ts) */
+  readiness?: ReadinessCheck[]
   /** what onStart() registered, in order */
   startSteps?: StartStep[]
   /**
@@ -36,6 +38,12 @@ export interface BazaarSettings {
    * request. A service that answers some paths outside Koa (the gateway's `/events`) sets it.
    */
   requestListener?: (koa: RequestListener) => RequestListener
+}
+
+/** Something a service must have before it is ready, e.g. its in-memory stores caught up. */
+export interface ReadinessCheck {
+  name: string
+  ready(): boolean
 }
 
 /**

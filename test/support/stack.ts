@@ -5,6 +5,7 @@ import { createApp as createSegments } from '../../services/segments/app.ts'
 import { createApp as createChat } from '../../services/chat/app.ts'
 import { createApp as createCatalog } from '../../services/catalog/app.ts'
 import { createApp as createOrders } from '../../services/orders/app.ts'
+import { createApp as createReference } from '../../services/reference/app.ts'
 import { createApp as createGateway } from '../../services/gateway/app.ts'
 import { TestApps } from '../../shared/testing/apps.ts'
 import { testEnv } from '../../shared/testing/env.ts'
@@ -35,6 +36,7 @@ export async function startStack(namespace: string, overrides: { adminEmail?: st
   }
   try {
     const factories: Array<[string, () => ReturnType<typeof createUsers>]> = [
+      ['reference', () => createReference(env)],
       ['users', () => createUsers(env)],
       ['notifications', () => createNotifications(env)],
       ['benefits', () => createBenefits(env)],

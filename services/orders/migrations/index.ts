@@ -91,5 +91,14 @@ export const migrations: Migration[] = [
         t.timestamp('closedAt', { useTz: true }).nullable()
       })
     }
+  },
+  {
+    name: '005_ship_to',
+    async up(db) {
+      // contract.md "Checkout": where an order is delivered; null for a pickup (and for every order before this)
+      await db.schema.alterTable('orders', (t) => {
+        t.jsonb('shipTo').nullable()
+      })
+    }
   }
 ]

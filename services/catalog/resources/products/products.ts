@@ -26,6 +26,7 @@ import {
 } from './products.schema.ts'
 import { productPath } from './products.shared.ts'
 import { productManifest } from './products.manifest.ts'
+import { enabledCurrency } from './enabled-currency.ts'
 
 /**
  * `/products`: anyone reads, sellers create, only a product's seller patches
@@ -49,6 +50,7 @@ export function products(app: ServiceApp): void {
       create: [
         requireManifestRole(productManifest),
         schemaHooks.validateData(productDataValidator),
+        enabledCurrency,
         checkParent,
         schemaHooks.resolveData(productDataResolver)
       ],
@@ -56,6 +58,7 @@ export function products(app: ServiceApp): void {
         requireManifestRole(productManifest),
         uuidId(),
         schemaHooks.validateData(productPatchValidator),
+        enabledCurrency,
         lockForPatch,
         schemaHooks.resolveData(productPatchResolver)
       ]

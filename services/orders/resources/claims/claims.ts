@@ -24,6 +24,7 @@ import { scheduleClaimDeadline } from '../../jobs/claim-deadline.ts'
 import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { claimPath } from './claims.shared.ts'
 import { claimManifest } from './claims.manifest.ts'
+import { claimsSwitchedOn } from './claims-flag.ts'
 
 /**
  * `POST /claims`: the buyer of an order opens a claim on it; emits claim.opened.
@@ -40,6 +41,7 @@ export function claims(app: ServiceApp): void {
     },
     before: {
       create: [
+        claimsSwitchedOn,
         requireManifestRole(claimManifest),
         schemaHooks.validateData(claimDataValidator),
         checkOrder,

@@ -19,7 +19,7 @@ export class OrderService extends KnexService<OrderRow, OrderData, OrderParams> 
     const trx = params?.transaction?.trx
     if (!trx) throw new Error('an order is placed in a transaction (transactional())')
     if (!params.caller) throw new Error('an order is placed by a buyer')
-    const { items } = data as OrderData
+    const { items, shipTo } = data as OrderData
     const priced = await priceAndReserve(trx, this.options.schema!, items)
     const order: OrderRow = {
       id: randomUUID(),
@@ -29,11 +29,12 @@ export class OrderService extends KnexService<OrderRow, OrderData, OrderParams> 
       total: priced.total,
       currency: priced.currency,
       sellerIds: [...new Set(priced.lines.map((line) => line.sellerId))],
-      createdAt: isoTimestamp()
+      createdAt: isoTimestamp(),
+      shipTo: shipTo ?? null
     }
     // The lines are a jsonb column: the pg driver would send a JS array as a PostgreSQL array. What is
     // stored is the priced row, not the client's OrderData the adapter's signature names.
-    return super._create({ ...order, items: JSON.stringify(order.items) } as never, params)
+    return super._create({ ...order, items: JSON.stringify(order.items), shipTo: order.shipTo && JSON.stringify(order.shipTo) } as never, params)
   }
 }
 

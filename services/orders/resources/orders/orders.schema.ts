@@ -6,6 +6,19 @@ import { orderCreatedSchema, type OrderLine } from '../../../../shared/contracts
 import { timestampField } from '../../../../shared/feathers/timestamps.ts'
 import { subtotal } from './pricing.ts'
 
+/** Where an order is delivered (contract.md "Checkout"); an order without one is a pickup. */
+export const shipToSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    line1: Type.String({ minLength: 1, maxLength: 200 }),
+    city: Type.String({ minLength: 1, maxLength: 100 }),
+    postalCode: Type.String({ minLength: 1, maxLength: 20 }),
+    country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2, one the platform has enabled' })
+  },
+  { $id: 'ShipTo', additionalProperties: false }
+)
+export type ShipTo = Static<typeof shipToSchema>
+
 /**
  * An order as its buyer sees it: the order.created contract's fields, with its
  * own id and status (a seller sees only their own lines and their subtotal).
@@ -14,7 +27,8 @@ export const orderSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     status: Type.Literal('created'),
-    ...Type.Pick(orderCreatedSchema, ['buyerId', 'items', 'total', 'currency', 'createdAt']).properties
+    ...Type.Pick(orderCreatedSchema, ['buyerId', 'items', 'total', 'currency', 'createdAt']).properties,
+    shipTo: Type.Union([shipToSchema, Type.Null()])
   },
   { $id: 'Order', additionalProperties: false }
 )
@@ -55,7 +69,7 @@ export const orderItemSchema = Type.Object(
   { $id: 'OrderItem', additionalProperties: false }
 )
 export const orderDataSchema = Type.Object(
-  { items: Type.Array(orderItemSchema, { minItems: 1, maxItems: 100 }) },
+  { items: Type.Array(orderItemSchema, { minItems: 1, maxItems: 100 }), shipTo: Type.Optional(shipToSchema) },
   { $id: 'OrderData', additionalProperties: false }
 )
 export type OrderData = Static<typeof orderDataSchema>

@@ -22,6 +22,7 @@ import {
 } from './orders.schema.ts'
 import { orderPath } from './orders.shared.ts'
 import { orderManifest } from './orders.manifest.ts'
+import { enabledShipToCountry } from './ship-to.ts'
 
 /**
  * `/orders`: buyers place orders and read their own; sellers read the orders
@@ -50,7 +51,8 @@ export function orders(app: ServiceApp): void {
       get: [uuidId()],
       create: [
         requireManifestRole(orderManifest),
-        schemaHooks.validateData(orderDataValidator) // the class prices it
+        schemaHooks.validateData(orderDataValidator), // the class prices it
+        enabledShipToCountry
       ]
     },
     after: {

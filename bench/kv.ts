@@ -1,0 +1,202 @@
+/**
+ * `npm run bench -- kv`: the in-memory KV stores of shared/kv (docs/kv-stores.md).
+ *
+ * 1. Read: a replica's `get` against the same lookup by primary key in PostgreSQL.
+ * 2. Propagation: the reference service takes admin PUTs at a steady rate
+ *    (KV_BENCH_RATE, default 1,000/s, for KV_BENCH_SECONDS, default 5 s);
+ *    time from the change's commit (its `changedAt`, written in the
+ *    transaction) to applied in each of 3 replicas.
+ * 3. Bootstrap: KV_BENCH_KEYS keys (default 100,000) updated
+ *    KV_BENCH_UPDATES times in all (default 1,000,000) straight into the
+ *    stream; an owner replica snapshots as it goes; then a new replica's time
+ *    to ready, against reading the whole history from the first offset.
+ */
+import amqp from 'amqplib'
+import { Bus } from '../shared/bus/bus.ts'
+import { names } from '../shared/bus/names.ts'
+import { StreamReader } from '../shared/bus/stream-reader.ts'
+import { FLAG_CHANGED } from '../shared/contracts/reference.ts'
+import { referenceFeed } from '../shared/kv/reference.ts'
+import { KvReplica } from '../shared/kv/replica.ts'
+import { KvSnapshotter } from '../shared/kv/snapshots.ts'
+import { KvStore } from '../shared/kv/store.ts'
+import { createKnex, schemaName } from '../shared/db/database.ts'
+import { dropNamespaceSchemas, identity, Management, startApp, testEnv, waitFor } from '../shared/testing/index.ts'
+import { call } from '../shared/testing/http.ts'
+import { createApp as createReference } from '../services/reference/app.ts'
+import { intFromEnv } from './lib/env.ts'
+import { paced } from './lib/pace.ts'
+import { now, percentile } from './lib/stats.ts'
+
+type Replica = KvReplica<typeof referenceFeed.stores>
+
+const round = (n: number, digits = 1) => Number(n.toFixed(digits))
+
+export async function runKvBenchmark(): Promise<object> {
+  const ns = `bench_kv_${Date.now().toString(36)}`
+  const env = testEnv(ns)
+  const buses: Bus[] = []
+  const replicas: Replica[] = []
+  const newBus = async (service: string) => {
+    const bus = new Bus({ url: env.amqpUrl, namespace: ns, service })
+    buses.push(bus)
+    await bus.start()
+    return bus
+  }
+  const newReplica = async (service: string, owner = false) => {
+    const replica = new KvReplica({ feed: referenceFeed, bus: await newBus(service), env, owner, catchUpTimeoutMs: 300_000 })
+    replicas.push(replica)
+    await replica.start()
+    return replica
+  }
+  const reference = await startApp(createReference(env))
+  try {
+    const propagation = await measurePropagation(reference.url, [await newReplica('r1'), await newReplica('r2'), await newReplica('r3')])
+    const read = await measureRead(replicas[0]!, reference.app.get('db'), schemaName(ns, 'reference'))
+    for (const replica of replicas.splice(0)) await replica.stop()
+    await reference.stop()
+    const bootstrap = await measureBootstrap(ns, env, newReplica, newBus)
+    const result = { read, propagation, bootstrap }
+    printTable(result)
+    return result
+  } finally {
+    for (const replica of replicas) await replica.stop().catch(() => {})
+    for (const bus of buses) await bus.stop().catch(() => {})
+    await reference.stop().catch(() => {})
+    await new Management().deleteNamespace(ns).catch(() => {})
+    await dropNamespaceSchemas(ns).catch(() => {})
+  }
+}
+
+/** Admin PUTs at a steady rate; each replica notes when it applied each version. */
+async function measurePropagation(url: string, replicas: Replica[]) {
+  const rate = intFromEnv('KV_BENCH_RATE', 1_000)
+  const total = rate * intFromEnv('KV_BENCH_SECONDS', 5)
+  const keys = 500
+  await Promise.all(replicas.map((r) => r.whenReady(30_000)))
+  const admin = identity('admin')
+  const delays: number[] = []
+  // from the commit: `changedAt` is written in the transaction, milliseconds before its COMMIT
+  for (const replica of replicas) replica.on('changed', (_store, _key, _version, changedAt) => delays.push(Date.now() - Date.parse(changedAt)))
+  let failed = 0
+  let lastError: string | undefined
+  const pending: Array<Promise<void>> = []
+  const achieved = await paced(total, rate, (seq) => {
+    pending.push(
+      call(url, 'PUT', `/flags/bench-${seq % keys}`, { token: admin.token, body: { enabled: seq % 2 === 0 } }).then(
+        (response) => {
+          if (response.status !== 200) failed++
+        },
+        (err: Error) => {
+          failed++
+          lastError = err.cause instanceof Error ? err.cause.message : err.message
+        }
+      )
+    )
+  })
+  await Promise.all(pending)
+  await Promise.all(replicas.map((r) => r.caughtUp(60_000)))
+  return summarise(delays, { updates: total, rate: round(achieved), replicas: replicas.length, failed, lastError })
+}
+
+function summarise(delays: number[], extra: object) {
+  const sorted = Float64Array.from(delays).sort()
+  return { ...extra, samples: sorted.length, p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), maxMs: round(sorted[sorted.length - 1] ?? NaN) }
+}
+
+/** The same lookup, from memory and by primary key in PostgreSQL. */
+async function measureRead(replica: Replica, db: ReturnType<typeof createKnex>, schema: string) {
+  const keys = replica.stores.flags.all().map((f) => f.name)
+  const memoryRounds = 1_000_000
+  let hits = 0
+  let start = now()
+  for (let i = 0; i < memoryRounds; i++) if (replica.stores.flags.get(keys[i % keys.length]!)) hits++
+  const memoryNs = ((now() - start) * 1e6) / memoryRounds
+  const dbRounds = 5_000
+  start = now()
+  for (let i = 0; i < dbRounds; i++) {
+    const row = await db.withSchema(schema).table('entries').where({ store: 'flags', key: keys[i % keys.length] }).first('value', 'version')
+    if (row) hits++
+  }
+  const dbNs = ((now() - start) * 1e6) / dbRounds
+  return { memoryGetNs: round(memoryNs, 0), postgresByKeyUs: round(dbNs / 1000), ratio: Math.round(dbNs / memoryNs), hits }
+}
+
+/** Updates written straight into the stream (as the relay would), snapshots by an owner replica, then a new replica's bootstrap. */
+async function measureBootstrap(ns: string, env: ReturnType<typeof testEnv>, newReplica: (s: string, owner?: boolean) => Promise<Replica>, newBus: (s: string) => Promise<Bus>) {
+  const keys = intFromEnv('KV_BENCH_KEYS', 100_000)
+  const updates = intFromEnv('KV_BENCH_UPDATES', 1_000_000)
+  const owner = await newReplica('owner', true)
+  await owner.whenReady(30_000)
+  const writer = await newBus('writer')
+  const snapshotter = new KvSnapshotter(owner, writer.publisher, { minChanges: 1_000, intervalMs: 3_600_000 })
+  snapshotter.start()
+  const connection = await amqp.connect(env.amqpUrl)
+  const channel = await connection.createConfirmChannel()
+  const exchange = names.eventsExchange(ns)
+  let start = now()
+  const changedAt = new Date().toISOString()
+  for (let i = 0; i < updates; i++) {
+    const key = `k-${i % keys}`
+    const body = { key, version: Math.floor(i / keys) + 1, value: { name: key, enabled: i % 2 === 0 }, changedAt }
+    channel.publish(exchange, FLAG_CHANGED, Buffer.from(JSON.stringify(body)), { contentType: 'application/json', type: FLAG_CHANGED })
+    if (i % 5_000 === 4_999) await channel.waitForConfirms()
+  }
+  await channel.waitForConfirms()
+  await connection.close()
+  const writeSeconds = (now() - start) / 1000
+  await owner.caughtUp(600_000)
+  await waitFor(() => snapshotter.changesSinceSnapshot() < keys && owner.newestSnapshot, { timeoutMs: 120_000, what: 'a recent snapshot' })
+  await snapshotter.stop()
+  const pointer = owner.newestSnapshot!
+
+  start = now()
+  let applied = 0
+  const late = await newReplica('late')
+  late.on('applied', () => applied++)
+  await late.whenReady(600_000)
+  const bootstrapMs = now() - start
+  const same = late.stores.flags.size === owner.stores.flags.size && late.stores.flags.version(`k-${keys - 1}`) === owner.stores.flags.version(`k-${keys - 1}`)
+
+  // the whole history instead: what a replica without snapshots would read
+  const replayBus = await newBus('replay')
+  const store = new KvStore<unknown>('flags')
+  start = now()
+  const reader: StreamReader = replayBus.stream({
+    label: 'full replay',
+    stream: late.streams.data,
+    from: 'first',
+    prefetch: 2000,
+    handle: (message) => {
+      if (message.routingKey !== FLAG_CHANGED) return
+      const change = JSON.parse(message.content.toString()) as { key: string; version: number; value: unknown }
+      store.apply(change.key, change.version, change.value)
+    }
+  })
+  await reader.start()
+  await reader.caughtUp({ timeoutMs: 600_000 })
+  const replayMs = now() - start
+  await reader.stop()
+  return {
+    keys,
+    updates,
+    writeSeconds: round(writeSeconds),
+    snapshotKeys: pointer.keys,
+    snapshotParts: pointer.parts,
+    bootstrapMs: round(bootstrapMs, 0),
+    messagesReadToBootstrap: applied,
+    fullReplayMs: round(replayMs, 0),
+    sameStateAsOwner: same
+  }
+}
+
+function printTable(result: { read: any; propagation: any; bootstrap: any }) {
+  const { read, propagation, bootstrap } = result
+  console.log('| measure | value |')
+  console.log('| --- | --- |')
+  console.log(`| replica get (memory) | ${read.memoryGetNs} ns |`)
+  console.log(`| same lookup by primary key in PostgreSQL | ${read.postgresByKeyUs} us (**${read.ratio.toLocaleString('en')}x** slower) |`)
+  console.log(`| propagation, admin's commit to applied in ${propagation.replicas} replicas at ${propagation.rate}/s (${propagation.samples} samples) | p50 ${propagation.p50Ms} ms, p99 ${propagation.p99Ms} ms, max ${propagation.maxMs} ms |`)
+  console.log(`| bootstrap of ${bootstrap.keys.toLocaleString('en')} keys after ${bootstrap.updates.toLocaleString('en')} updates | **${bootstrap.bootstrapMs} ms** (${bootstrap.messagesReadToBootstrap} messages read; same state: ${bootstrap.sameStateAsOwner}) |`)
+  console.log(`| the same from the first offset (whole history) | ${bootstrap.fullReplayMs} ms |`)
+}

@@ -1,0 +1,3 @@
+/** `/countries`: countrys, read by anyone, written by admins (contract.md "Platform reference data"). */
+export const countryPath = 'countries'
+export { referenceMethods as countryMethods } from '../../entries.ts'
