@@ -18,6 +18,7 @@ export const serviceTable: ServiceEntry[] = [
   { name: 'chat', port: 3035, paths: ['chatrooms'] },
   { name: 'catalog', port: 3036, paths: ['products'] },
   { name: 'orders', port: 3037, paths: ['orders', 'claims'] },
+  { name: 'storefronts', port: 3039, paths: ['storefronts'] },
   { name: 'gateway', port: 3030, paths: ['events', 'appliances', 'maintenance-notices', 'receipts', 'health', 'warehouse'] }
 ]
 
