@@ -6,6 +6,7 @@ import { ControlListener, controlExchangeSpec } from './control.ts'
 import { LiveConsumer, type LiveConsumerSpec } from './live-consumer.ts'
 import type { RoutingKey } from '../contracts/index.ts'
 import { Publisher } from './publisher.ts'
+import { StreamReader, type StreamReaderSpec } from './stream-reader.ts'
 import { mergeTopologies, type Topology } from './topology.ts'
 
 export interface BusOptions {
@@ -28,7 +29,7 @@ export class Bus {
   readonly publisher: Publisher
   /** the durable consumers: work queues shared by the service's instances */
   readonly consumers: Consumer[] = []
-  /** the live consumers: one exclusive queue each, for this process alone */
+  /** the live consumers and stream readers: this process's own, started by their owners */
   readonly liveConsumers: ConsumerKind[] = []
   /** hears operator commands (skip) for this bus's consumers; there only when it has some */
   private control?: ControlListener
@@ -72,6 +73,13 @@ export class Bus {
     const consumer = new LiveConsumer<K>(this.connection, { ...spec, namespace: this.namespace, logger: this.options.logger })
     this.liveConsumers.push(consumer)
     return consumer
+  }
+
+  /** Declares a stream reader (the stream kind); its owner starts it, the bus stops it at the latest on stop(). */
+  stream(spec: Omit<StreamReaderSpec, 'logger'>): StreamReader {
+    const reader = new StreamReader(this.connection, { ...spec, logger: this.options.logger })
+    this.liveConsumers.push(reader)
+    return reader
   }
 
   async startConsumers(): Promise<void> {

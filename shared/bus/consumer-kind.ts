@@ -9,10 +9,12 @@
  *   connection, delivered in batches (`LiveConsumer`): for what each instance
  *   must hear itself, and where a restart may miss messages that a durable
  *   path makes up for.
+ * - `stream`: a reader of a stream queue from an offset, one message at a
+ *   time in offset order, resuming after the last one it handled
+ *   (`StreamReader`): for replayable logs each reader reads in full.
  *
  * Kinds still to come take their place here the same way: partitioned
- * single-active-consumer queues (`partitioned`) and stream readers from an
- * offset (`stream`).
+ * single-active-consumer queues (`partitioned`).
  */
 export type ConsumerKindName = 'durable' | 'live' | 'partitioned' | 'stream'
 

@@ -11,7 +11,7 @@ export interface ExchangeSpec {
   arguments?: Record<string, unknown>
 }
 
-export type QueuePurpose = 'work' | 'retry' | 'dead-letter'
+export type QueuePurpose = 'work' | 'retry' | 'dead-letter' | 'stream'
 
 export interface QueueSpec {
   name: string
@@ -53,6 +53,32 @@ export const quorum = (extra: Record<string, unknown> = {}): Record<string, unkn
   'x-queue-type': 'quorum',
   ...extra
 })
+
+/** How long a stream keeps its messages: whichever limit is reached first removes its oldest segments. */
+export interface StreamRetention {
+  /** milliseconds (sent as `x-max-age` in seconds, the unit 3.10 and 4.x both read) */
+  maxAgeMs?: number
+  /** `x-max-length-bytes` */
+  maxLengthBytes?: number
+  /**
+   * `x-stream-max-segment-size-bytes`: retention removes whole segments, so a
+   * small stream needs small segments for its limits to bite (broker default 500 MB)
+   */
+  maxSegmentSizeBytes?: number
+}
+
+/**
+ * A stream queue (x-queue-type stream): a replayable, append-only log every
+ * reader reads at its own offset, replicated like a quorum queue. Declared by
+ * its writer and by each reader with the same arguments.
+ */
+export function streamQueue(name: string, service: string, retention: StreamRetention = {}): QueueSpec {
+  const args: Record<string, unknown> = { 'x-queue-type': 'stream' }
+  if (retention.maxAgeMs !== undefined) args['x-max-age'] = `${Math.max(1, Math.ceil(retention.maxAgeMs / 1000))}s`
+  if (retention.maxLengthBytes !== undefined) args['x-max-length-bytes'] = retention.maxLengthBytes
+  if (retention.maxSegmentSizeBytes !== undefined) args['x-stream-max-segment-size-bytes'] = retention.maxSegmentSizeBytes
+  return { name, service, purpose: 'stream', arguments: args }
+}
 
 /** Declares everything; idempotent, so it runs on every (re)connect. */
 export async function declareTopology(channel: Channel, topology: Topology): Promise<void> {
