@@ -5,13 +5,22 @@ export const USER_UPDATED = 'user.updated'
 
 const role = Type.Union([Type.Literal('buyer'), Type.Literal('seller'), Type.Literal('admin')])
 
+/**
+ * The account's version: 1 when registered, one more with every change, so a
+ * projection keeps the newest name and role whatever order events arrive in
+ * (two outbox relays may publish them out of order). Optional: events from
+ * before it was added carry none.
+ */
+const version = Type.Optional(Type.Integer({ minimum: 1 }))
+
 export const userRegisteredSchema = Type.Object(
   {
     userId: Type.String({ minLength: 1 }),
     email: Type.String({ format: 'email' }),
     name: Type.String(),
     role,
-    registeredAt: Type.String({ format: 'date-time' })
+    registeredAt: Type.String({ format: 'date-time' }),
+    version
   },
   { $id: 'UserRegistered', additionalProperties: false }
 )
@@ -25,7 +34,8 @@ export const userUpdatedSchema = Type.Object(
     role,
     /** names of the fields that changed */
     changes: Type.Array(Type.String()),
-    updatedAt: Type.String({ format: 'date-time' })
+    updatedAt: Type.String({ format: 'date-time' }),
+    version
   },
   { $id: 'UserUpdated', additionalProperties: false }
 )

@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import { parseBody } from '../../../shared/bus/delivery.ts'
 import { checkContract } from '../../../shared/contracts/validate.ts'
 import type { EventPayload } from '../../../shared/contracts/index.ts'
-import type { LogEntry } from '../log/stream-reader.ts'
+import type { StreamMessage } from '../../../shared/bus/stream-reader.ts'
 
 /** Where one projection version's rows are: its schema and number. */
 export interface Target {
@@ -22,8 +22,8 @@ export type Applied = { skipped?: string }
  * publishes at least once) or two relays' events interleaved cannot make the
  * projection differ from its sources.
  */
-export async function applyEntry(target: Target, entry: LogEntry): Promise<Applied> {
-  const parsed = parseBody(entry.message)
+export async function applyEntry(target: Target, entry: StreamMessage): Promise<Applied> {
+  const parsed = parseBody(entry)
   if (!parsed.ok) return { skipped: parsed.reason }
   const check = checkContract(entry.routingKey, parsed.value)
   if (!check.ok) return { skipped: check.reason }

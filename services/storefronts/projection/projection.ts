@@ -1,7 +1,8 @@
 import { onStart } from '../../../shared/feathers/app.ts'
 import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
 import { serviceConfig } from '../../../shared/feathers/service-config.ts'
-import { declareEventLog } from '../log/event-log.ts'
+import { declareTopology } from '../../../shared/bus/topology.ts'
+import { eventLogSpec, eventLogTopology } from '../log/event-log.ts'
 import { ProjectionSupervisor } from './supervisor.ts'
 
 /**
@@ -16,9 +17,8 @@ export function storefrontProjection(app: ServiceApp): void {
   onStart(app, async () => {
     const bus = app.get('bus')
     const channel = await (await bus.connection.channelModel()).createChannel()
-    let queue: string
     try {
-      queue = await declareEventLog(channel, app.get('namespace'), config.logRetentionMs)
+      await declareTopology(channel, eventLogTopology(app.get('namespace'), config.logRetentionMs))
     } finally {
       await channel.close().catch(() => {})
     }
@@ -26,7 +26,7 @@ export function storefrontProjection(app: ServiceApp): void {
       connection: bus.connection,
       db: app.get('db'),
       schema: app.get('schema'),
-      queue,
+      log: eventLogSpec(app.get('namespace'), config.logRetentionMs),
       batchSize: config.batchSize,
       databaseUrl: env.databaseUrl,
       pollIntervalMs: config.pollIntervalMs,

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events'
 import type { Knex } from 'knex'
 import type { BusConnection } from '../../../shared/bus/connection.ts'
+import { StreamReader, type StreamMessage } from '../../../shared/bus/stream-reader.ts'
+import type { QueueSpec } from '../../../shared/bus/topology.ts'
 import type { Logger } from '../../../shared/log/logger.ts'
-import { StreamReader, type LogEntry } from '../log/stream-reader.ts'
 import { applyEntry } from './apply.ts'
 import { failVersion, lockVersion, recordPosition, swapIfCaughtUp, type ProjectionVersion } from './versions.ts'
 
@@ -11,8 +12,11 @@ export interface ProjectorOptions {
   db: Knex
   schema: string
   /** the log's stream queue */
-  queue: string
+  log: QueueSpec
+  /** log entries applied in one transaction at most */
   batchSize: number
+  /** pause before reading again after a batch failed to commit */
+  retryDelayMs?: number
   logger?: Logger
 }
 
@@ -26,74 +30,137 @@ export interface ProjectorEvents {
 }
 
 /**
- * Keeps one version of the storefront projection: reads the log from that
- * version's stored position + 1 and applies each batch in one transaction
- * with the new position (the version's row locked for it). So a crash or a
- * restart re-reads at most the batch that did not commit, an entry at or
- * below the position is never applied again, and two instances keeping the
- * same version take turns instead of doubling anything.
+ * Keeps one version of the storefront projection: reads the log after that
+ * version's stored position and applies what it read in batches, each in one
+ * transaction with the new position (the version's row locked for it). So a
+ * crash or a restart re-reads at most the batch that did not commit, an
+ * entry at or below the position is never applied again, and two instances
+ * keeping the same version take turns instead of doubling anything.
+ *
+ * The stream reader hands messages over one at a time; they are gathered
+ * here and committed together. A batch that fails to commit throws the
+ * reader away with everything gathered after it, and a new one starts after
+ * the stored position: the position in the database is the only one.
  */
 export class Projector extends EventEmitter<ProjectorEvents> {
-  private readonly reader: StreamReader
+  private reader?: StreamReader
+  /** a new one for every reader: what an older reader gathered is dropped */
+  private generation = 0
+  private pending: StreamMessage[] = []
+  private flushing?: Promise<void>
+  /** retention removed entries between the stored position and what the reader got first */
+  private gap?: { expected: number; got: number }
+  private restart?: NodeJS.Timeout
+  private stopped = true
 
   constructor(
     readonly version: number,
     private readonly options: ProjectorOptions
   ) {
     super()
-    this.reader = new StreamReader(options.connection, {
-      queue: options.queue,
-      label: `storefront v${version}`,
-      from: async () => this.resumeAt(),
-      handle: (batch) => this.apply(batch),
-      maxBatch: options.batchSize,
-      prefetch: options.batchSize * 2,
-      logger: options.logger
-    })
   }
 
   async start(): Promise<void> {
-    await this.reader.start()
+    this.stopped = false
+    await this.read()
   }
 
   async stop(): Promise<void> {
-    await this.reader.stop()
+    this.stopped = true
+    clearTimeout(this.restart)
+    this.generation++
+    this.pending = []
+    await this.reader?.stop()
+    await this.flushing
   }
 
-  private async resumeAt(): Promise<number> {
+  private async read(): Promise<void> {
+    const generation = ++this.generation
+    this.pending = []
+    this.gap = undefined
     const row = await this.options.db.withSchema(this.options.schema).table('projections').where({ version: this.version }).first('position')
-    return row ? Number(row.position) + 1 : 0
+    const position = row ? Number(row.position) : -1
+    const reader = new StreamReader(this.options.connection, {
+      label: `storefront v${this.version}`,
+      stream: this.options.log,
+      // offset 0, not 'first': a log whose start retention removed says so (a gap) instead of passing unnoticed
+      from: position >= 0 ? { after: position } : { offset: 0 },
+      handle: (message) => this.gather(generation, message),
+      prefetch: this.options.batchSize * 2,
+      logger: this.options.logger
+    })
+    reader.on('gap', (expected, got) => {
+      if (generation === this.generation) this.gap = { expected, got }
+    })
+    this.reader = reader
+    await reader.start()
   }
 
-  private async apply(batch: LogEntry[]): Promise<void> {
+  /** Takes one message into the batch being gathered; waits once a whole batch is waiting (backpressure). */
+  private async gather(generation: number, message: StreamMessage): Promise<void> {
+    if (generation !== this.generation) return
+    this.pending.push(message)
+    this.flushing ??= this.flush(generation).finally(() => (this.flushing = undefined))
+    if (this.pending.length >= this.options.batchSize) await this.flushing
+  }
+
+  private async flush(generation: number): Promise<void> {
+    // let the reader hand over what it already has, so a burst is one batch, not one per message
+    await new Promise((resolve) => setImmediate(resolve))
+    while (generation === this.generation && this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.options.batchSize)
+      try {
+        await this.commit(batch)
+      } catch (err) {
+        this.options.logger?.warn({ err: (err as Error).message, version: this.version }, 'storefront batch not applied; reading again after the stored position')
+        this.readAgain()
+        return
+      }
+    }
+  }
+
+  /** Drops the reader and what it gathered; a new one starts after the stored position, after a pause. */
+  private readAgain(): void {
+    this.generation++
+    this.pending = []
+    // not awaited: the old reader may be waiting on this very flush
+    void this.reader?.stop()
+    this.restart = setTimeout(() => {
+      if (!this.stopped) this.read().catch(() => this.readAgain())
+    }, this.options.retryDelayMs ?? 1_000)
+    this.restart.unref()
+  }
+
+  private async commit(batch: StreamMessage[]): Promise<void> {
     const { db, schema, logger } = this.options
+    const gap = this.gap
     const outcome = await db.transaction(async (trx) => {
       const row = await lockVersion(trx, schema, this.version)
       if (!row || (row.state !== 'live' && row.state !== 'building')) return { finished: true }
       const fresh = batch.filter((entry) => entry.offset > row.position)
       if (fresh.length === 0) return { row }
-      const expected = row.position + 1
       let reason = row.reason
-      if (fresh[0]!.offset !== expected) {
-        const gap = `the log no longer holds offsets ${expected} to ${fresh[0]!.offset - 1} (retention removed them)`
+      if (gap) {
+        const lost = row.position < 0
+          ? `the log no longer starts at offset 0: retention removed what came before offset ${gap.got}`
+          : `retention removed entries of the log between offsets ${gap.expected} and ${gap.got}`
         if (row.state === 'building') {
-          await failVersion(trx, schema, this.version, `${gap}: a rebuild from it would miss them`)
+          await failVersion(trx, schema, this.version, `${lost}: a rebuild from it would miss events`)
           return { finished: true }
         }
-        logger?.error({ version: this.version }, `storefront projection: ${gap}; it carries on without them`)
-        reason = gap
+        logger?.error({ version: this.version }, `storefront projection: ${lost}; it carries on without those events`)
+        reason = lost
       }
       let skipped = row.skipped
       for (const entry of fresh) {
         const applied = await applyEntry({ trx, schema, version: this.version }, entry)
-        if (applied.skipped) {
-          skipped++
-          reason = `offset ${entry.offset} (${entry.routingKey}): ${applied.skipped}`
-          logger?.warn({ offset: entry.offset, routingKey: entry.routingKey, reason: applied.skipped }, 'storefront projection skipped a log entry')
-        }
+        if (!applied.skipped) continue
+        skipped++
+        reason = `offset ${entry.offset} (${entry.routingKey}): ${applied.skipped}`
+        logger?.warn({ offset: entry.offset, routingKey: entry.routingKey, reason: applied.skipped }, 'storefront projection skipped a log entry')
       }
       const last = fresh[fresh.length - 1]!
-      const timestamp = Number(last.message.properties.timestamp)
+      const timestamp = Number(last.properties.timestamp)
       const next = { position: last.offset, positionAt: timestamp ? new Date(timestamp * 1000) : null, skipped, reason }
       await recordPosition(trx, schema, this.version, next)
       const updated: ProjectionVersion = { ...row, ...next }
@@ -101,7 +168,10 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       const swap = await swapIfCaughtUp(trx, schema, updated)
       return swap.swapped ? { row: { ...updated, state: 'live' as const }, swapped: true, retired: swap.retired } : { row: updated }
     })
+    if (gap === this.gap) this.gap = undefined
     if (outcome.finished) {
+      this.generation++
+      this.pending = []
       this.emit('finished', this.version)
       return
     }

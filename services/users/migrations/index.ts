@@ -37,5 +37,14 @@ export const migrations: Migration[] = [
         t.bigInteger('expire')
       })
     }
+  },
+  {
+    name: '004_account_versions',
+    async up(db) {
+      // One more with every change of the row, in the UPDATE itself: user.* events carry it, so projections keep the newest.
+      await db.schema.alterTable('users', (t) => {
+        t.integer('version').notNullable().defaultTo(1)
+      })
+    }
   }
 ]

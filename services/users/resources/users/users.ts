@@ -56,7 +56,8 @@ const emitRegistered = async (context: UserContext) => {
     email: user.email,
     name: user.name,
     role: user.role,
-    registeredAt: isoTimestamp(user.createdAt)
+    registeredAt: isoTimestamp(user.createdAt),
+    version: user.version
   })
 }
 
@@ -78,7 +79,8 @@ const emitUpdated = async (context: UserContext) => {
     name: user.name,
     role: user.role,
     changes,
-    updatedAt: isoTimestamp(user.updatedAt)
+    updatedAt: isoTimestamp(user.updatedAt),
+    version: user.version
   })
 }
 
