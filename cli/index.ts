@@ -3,6 +3,7 @@ import { registerAppliance } from './commands/appliance.ts'
 import { registerConsumerSkip } from './commands/consumer-skip.ts'
 import { registerDlq } from './commands/dlq/index.ts'
 import { registerMaintenance } from './commands/maintenance.ts'
+import { registerProjections } from './commands/projections.ts'
 import { registerStatus } from './commands/status.ts'
 import { registerTopology } from './commands/topology.ts'
 import { exitCodeOf, oneLine } from './lib/errors.ts'
@@ -29,6 +30,7 @@ export function createProgram(): Command {
   registerConsumerSkip(program)
   registerMaintenance(program)
   registerAppliance(program)
+  registerProjections(program)
   return program
 }
 

@@ -1,4 +1,4 @@
-import { redactUrl } from '../../shared/config/env.ts'
+import { withDatabase } from './database.ts'
 
 export interface OutboxBacklog {
   service: string
@@ -15,19 +15,8 @@ export interface OutboxBacklog {
  * database cannot be reached.
  */
 export async function outboxBacklogs(databaseUrl: string, namespace: string, services: string[]): Promise<OutboxBacklog[]> {
-  // Loaded here, not at start: only `status` needs the database.
-  const { default: knex } = await import('knex')
   const { schemaName } = await import('../../shared/db/database.ts')
-  // Knex would print "Acquire connection error" with a stack trace on stdout (breaking --json); the failure is reported below, once.
-  const quiet = () => {}
-  const db = knex({
-    client: 'pg',
-    connection: databaseUrl,
-    pool: { min: 0, max: 1 },
-    acquireConnectionTimeout: 5_000,
-    log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet }
-  })
-  try {
+  return withDatabase(databaseUrl, async (db) => {
     const result: OutboxBacklog[] = []
     for (const service of services) {
       const schema = schemaName(namespace, service)
@@ -43,10 +32,5 @@ export async function outboxBacklogs(databaseUrl: string, namespace: string, ser
       result.push({ service, schema, backlog: Number(row?.n ?? 0), oldestAt: row?.oldest ? new Date(row.oldest).toISOString() : undefined })
     }
     return result
-  } catch (err) {
-    const cause = (err as { code?: string }).code ?? (err as Error).message
-    throw new Error(`cannot reach PostgreSQL at ${redactUrl(databaseUrl)} (${cause}); start it or set DATABASE_URL`)
-  } finally {
-    await db.destroy()
-  }
+  })
 }

@@ -8,6 +8,7 @@ import { uniqueNamespace } from '../../shared/testing/namespace.ts'
 import type { RunningApp } from '../../shared/testing/server.ts'
 import { identity, type TestIdentity } from '../../shared/testing/tokens.ts'
 import { nextEvent, waitFor } from '../../shared/testing/wait.ts'
+import { runCli } from '../../test/cli/cli.ts'
 import { createApp as createCatalog } from '../catalog/app.ts'
 import { createApp as createOrders } from '../orders/app.ts'
 import { createApp as createStorefronts } from './app.ts'
@@ -198,5 +199,36 @@ describe('storefronts: a read model of sellers, their products and orders, from 
     await matchesSources([seller])
     expect((await storefront(seller.id)).body).to.include({ productCount: 2, orderCount: 1 })
     expect((await live()).skipped, 'the bad entry before the restart is not read again').to.equal(skippedBefore + 1)
+  })
+
+  describe('bazaar projections', function () {
+    it('status shows each version with its position, its lag in offsets and age, and which one is live', async function () {
+      const result = await runCli(['projections', 'status', '--json'], { namespace: ns })
+      expect(result.code, result.stderr).to.equal(0)
+      const status = JSON.parse(result.stdout)
+      expect(status.log).to.include({ queue: `${ns}.storefronts.event-log` })
+      expect(status.log.messages).to.be.above(0)
+      const live = status.projections.find((p: { state: string }) => p.state === 'live')
+      expect(live).to.include({ name: 'storefront', position: status.log.lastOffset, lag: 0, lagAgeMs: 0 })
+      expect(status.projections.filter((p: { state: string }) => p.state === 'retired')).to.have.length.above(0)
+      const human = await runCli(['projections', 'status'], { namespace: ns })
+      expect(human.stdout).to.match(/storefront .* live /).and.to.match(/lag age/)
+    })
+
+    it('rebuild --wait builds a new version from the log and answers once it is live', async function () {
+      const before = (await listVersions(storefronts.app.get('db'), schemaOf(storefronts))).find((v) => v.state === 'live')!
+      const result = await runCli(['projections', 'rebuild', 'storefront', '--wait', '--json'], { namespace: ns })
+      expect(result.code, result.stderr).to.equal(0)
+      expect(JSON.parse(result.stdout)).to.deep.equal({ name: 'storefront', version: before.version + 1, state: 'live', replaces: before.version })
+    })
+
+    it('a wrong name or a namespace without the service is one line and a non-zero exit', async function () {
+      const unknown = await runCli(['projections', 'rebuild', 'shopfront'], { namespace: ns })
+      expect([unknown.code, unknown.stderr.trim()]).to.deep.equal([2, 'bazaar: unknown projection "shopfront" (known: storefront)'])
+      const elsewhere = await runCli(['projections', 'status'], { namespace: `${ns}-none` })
+      expect(elsewhere.code).to.equal(1)
+      expect(elsewhere.stderr.trim().split('\n')).to.have.length(1)
+      expect(elsewhere.stderr).to.match(/^bazaar: namespace .* has no projections .*is the storefronts service deployed\?/)
+    })
   })
 })
