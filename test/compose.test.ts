@@ -36,6 +36,7 @@ const SERVICES: Record<string, { port: number; paths: string[] }> = {
   chat: { port: 3035, paths: ['/chatrooms'] },
   catalog: { port: 3036, paths: ['/products'] },
   orders: { port: 3037, paths: ['/orders', '/claims'] },
+  storefronts: { port: 3039, paths: ['/storefronts'] },
   gateway: { port: 3030, paths: ['/events', '/appliances', '/maintenance-notices', '/health'] }
 }
 
