@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <bus|sse>`; without an argument, both, one after the other.
+ * `npm run bench -- <bus|sse|storefront>`; without an argument, both, one after the other.
  * Each benchmark prints its table and writes bench/results/<name>.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -16,7 +16,8 @@ const benchmarks: Record<string, () => Promise<Benchmark | undefined>> = {
     const module = (await import('./sse.ts' as string)) as { runSseBenchmark?: Benchmark }
     if (typeof module.runSseBenchmark !== 'function') throw new Error('bench/sse.ts does not export runSseBenchmark()')
     return module.runSseBenchmark
-  }
+  },
+  storefront: async () => (await import('./storefront.ts')).runStorefrontBenchmark
 }
 
 const usage = `usage: npm run bench [-- ${Object.keys(benchmarks).join('|')}]   (no argument: all of them)`
@@ -33,7 +34,7 @@ async function main(args: string[]): Promise<number> {
   }
   // All of them: the SSE benchmark first. It measures latency, and the bus benchmark's 150,000 quorum-queue
   // messages leave RabbitMQ 3.10 holding hundreds of MB for a while, which doubles the SSE latencies after it.
-  const chosen = args.length ? args : ['sse', 'bus']
+  const chosen = args.length ? args : ['sse', 'bus', 'storefront']
   let missing = 0
   for (const name of chosen) {
     const run = await benchmarks[name]!()

@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import { randomUUID } from 'node:crypto'
+import { isDeepStrictEqual } from 'node:util'
 import { Bus } from '../../shared/bus/bus.ts'
 import { TestApps } from '../../shared/testing/apps.ts'
 import { testEnv } from '../../shared/testing/env.ts'
@@ -59,7 +60,7 @@ describe('storefronts: a read model of sellers, their products and orders, from 
         const answer = await storefront(seller.id)
         if (answer.status !== 200) return undefined
         const { name, ...rest } = answer.body
-        return JSON.stringify(rest) === JSON.stringify(expected) && name === seller.name
+        return isDeepStrictEqual(rest, expected) && name === seller.name
       }, { what: `${seller.name}'s storefront equal to the sources`, timeoutMs: 10_000 }).catch(async (err) => {
         expect((await storefront(seller.id)).body).to.deep.equal({ ...expected, name: seller.name }, (err as Error).message)
       })

@@ -41,6 +41,8 @@ export const migrations: Migration[] = [
         t.integer('userVersion').notNullable().defaultTo(0)
         t.integer('productCount').notNullable().defaultTo(0)
         t.integer('orderCount').notNullable().defaultTo(0)
+        /** the 50 newest products as the API lists them, rewritten in the batch that changed one: a read is one row */
+        t.jsonb('products').notNullable().defaultTo('[]')
         t.primary(['version', 'sellerId'])
       })
       await db.schema.createTable('storefront_products', (t) => {

@@ -3,6 +3,7 @@ import { parseBody } from '../../../shared/bus/delivery.ts'
 import { checkContract } from '../../../shared/contracts/validate.ts'
 import type { EventPayload } from '../../../shared/contracts/index.ts'
 import type { StreamMessage } from '../../../shared/bus/stream-reader.ts'
+import { STOREFRONT_PRODUCTS } from '../resources/storefronts/storefronts.schema.ts'
 
 /** Where one projection version's rows are: its schema and number. */
 export interface Target {
@@ -11,8 +12,11 @@ export interface Target {
   version: number
 }
 
-/** What applying an entry did: `skipped` carries why it was not applied (not an event of ours, or against its contract). */
-export type Applied = { skipped?: string }
+/**
+ * What applying an entry did: `skipped` carries why it was not applied (not an event of ours, or
+ * against its contract); `listed`, the seller whose product list it may have changed.
+ */
+export type Applied = { skipped?: string; listed?: string }
 
 /**
  * Applies one log entry to one projection version. Every effect is
@@ -35,7 +39,7 @@ export async function applyEntry(target: Target, entry: StreamMessage): Promise<
     case 'product.created':
     case 'product.updated':
       await applyProduct(target, check.payload as EventPayload<'product.created'>)
-      return {}
+      return { listed: (check.payload as EventPayload<'product.created'>).sellerId }
     case 'order.created':
       await applyOrder(target, check.payload as EventPayload<'order.created'>)
       return {}
@@ -97,4 +101,23 @@ async function countFor(target: Target, sellerId: string, column: 'productCount'
     .insert({ version: target.version, sellerId, [column]: 1 })
     .onConflict(['version', 'sellerId'])
     .merge({ [column]: target.trx.raw('?? + 1', [`storefronts.${column}`]) })
+}
+
+/**
+ * Rewrites the product list of these sellers from their products, once per
+ * batch: the newest first, as GET /storefronts/:sellerId shows them, so a
+ * read is one row by its key (the cost of a list is paid when it changes).
+ */
+export async function refreshProductLists(target: Target, sellerIds: string[]): Promise<void> {
+  if (sellerIds.length === 0) return
+  await target.trx.raw(
+    `update :schema:.storefronts s set products = coalesce((
+       select jsonb_agg(jsonb_build_object('id', p."productId", 'title', p.title, 'price', p.price, 'currency', p.currency, 'stock', p.stock)
+                        order by p."createdAt" desc, p."productId")
+       from (select * from :schema:.storefront_products p
+             where p.version = s.version and p."sellerId" = s."sellerId"
+             order by p."createdAt" desc, p."productId" limit :limit) p), '[]'::jsonb)
+     where s.version = :version and s."sellerId" = any(:sellerIds::text[])`,
+    { schema: target.schema, version: target.version, sellerIds, limit: STOREFRONT_PRODUCTS }
+  )
 }

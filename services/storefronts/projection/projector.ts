@@ -4,7 +4,7 @@ import type { BusConnection } from '../../../shared/bus/connection.ts'
 import { StreamReader, type StreamMessage } from '../../../shared/bus/stream-reader.ts'
 import type { QueueSpec } from '../../../shared/bus/topology.ts'
 import type { Logger } from '../../../shared/log/logger.ts'
-import { applyEntry } from './apply.ts'
+import { applyEntry, refreshProductLists } from './apply.ts'
 import { failVersion, lockVersion, recordPosition, swapIfCaughtUp, type ProjectionVersion } from './versions.ts'
 
 export interface ProjectorOptions {
@@ -152,13 +152,17 @@ export class Projector extends EventEmitter<ProjectorEvents> {
         reason = lost
       }
       let skipped = row.skipped
+      const target = { trx, schema, version: this.version }
+      const listed = new Set<string>()
       for (const entry of fresh) {
-        const applied = await applyEntry({ trx, schema, version: this.version }, entry)
+        const applied = await applyEntry(target, entry)
+        if (applied.listed) listed.add(applied.listed)
         if (!applied.skipped) continue
         skipped++
         reason = `offset ${entry.offset} (${entry.routingKey}): ${applied.skipped}`
         logger?.warn({ offset: entry.offset, routingKey: entry.routingKey, reason: applied.skipped }, 'storefront projection skipped a log entry')
       }
+      await refreshProductLists(target, [...listed])
       const last = fresh[fresh.length - 1]!
       const timestamp = Number(last.properties.timestamp)
       const next = { position: last.offset, positionAt: timestamp ? new Date(timestamp * 1000) : null, skipped, reason }
