@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <bus|sse|kv|storefront>`; without an argument, all of them, one after the other.
+ * `npm run bench -- <bus|sse|jobs|kv|storefront>`; without an argument, all of them, one after the other.
  * Each benchmark prints its table and writes bench/results/<name>.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -18,13 +18,7 @@ const benchmarks: Record<string, () => Promise<Benchmark | undefined>> = {
     return module.runSseBenchmark
   },
   kv: async () => (await import('./kv.ts')).runKvBenchmark,
-  // The storefront read model's figure (issue 13's other half) lands as bench/storefront.ts; until then, say so.
-  storefront: async () => {
-    if (!existsSync(fileURLToPath(new URL('./storefront.ts', import.meta.url)))) return undefined
-    const module = (await import('./storefront.ts' as string)) as { runStorefrontBenchmark?: Benchmark }
-    if (typeof module.runStorefrontBenchmark !== 'function') throw new Error('bench/storefront.ts does not export runStorefrontBenchmark()')
-    return module.runStorefrontBenchmark
-  }
+  storefront: async () => (await import('./storefront.ts')).runStorefrontBenchmark
 }
 
 const usage = `usage: npm run bench [-- ${Object.keys(benchmarks).join('|')}]   (no argument: all of them)`

@@ -6,6 +6,7 @@ import { registerJobs } from './commands/jobs.ts'
 import { registerKeys } from './commands/keys.ts'
 import { registerMaintenance } from './commands/maintenance.ts'
 import { registerSchedules } from './commands/schedules.ts'
+import { registerProjections } from './commands/projections.ts'
 import { registerStatus } from './commands/status.ts'
 import { registerTopology } from './commands/topology.ts'
 import { exitCodeOf, oneLine } from './lib/errors.ts'
@@ -35,6 +36,7 @@ export function createProgram(): Command {
   registerKeys(program)
   registerMaintenance(program)
   registerAppliance(program)
+  registerProjections(program)
   return program
 }
 

@@ -19,6 +19,7 @@ export const serviceTable: ServiceEntry[] = [
   { name: 'catalog', port: 3036, paths: ['products'] },
   { name: 'orders', port: 3037, paths: ['orders', 'claims'] },
   { name: 'reference', port: 3038, paths: ['countries', 'currencies', 'flags'] },
+  { name: 'storefronts', port: 3039, paths: ['storefronts'] },
   { name: 'gateway', port: 3030, paths: ['events', 'appliances', 'maintenance-notices', 'receipts', 'health', 'warehouse'] }
 ]
 

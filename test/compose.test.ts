@@ -37,6 +37,7 @@ const SERVICES: Record<string, { port: number; paths: string[] }> = {
   catalog: { port: 3036, paths: ['/products'] },
   orders: { port: 3037, paths: ['/orders', '/claims'] },
   reference: { port: 3038, paths: ['/countries', '/currencies', '/flags'] },
+  storefronts: { port: 3039, paths: ['/storefronts'] },
   gateway: { port: 3030, paths: ['/events', '/appliances', '/maintenance-notices', '/health'] }
 }
 

@@ -54,7 +54,7 @@ describe('catalog: sellers and their products', function () {
     const [event] = await tap.next((e) => e.routingKey === 'product.created' && e.payload.productId === created.id, { what: 'product.created' })
     expect(event!.payload).to.deep.equal({
       productId: created.id, sellerId: seller.id, parentId: null, title: 'Desk lamp', description: 'Warm light',
-      price: 2_500, currency: 'EUR', stock: 10, version: 1, updatedAt: created.updatedAt
+      price: 2_500, currency: 'EUR', stock: 10, version: 1, updatedAt: created.updatedAt, createdAt: created.createdAt
     })
     expect(event!.appId).to.equal('catalog')
   })

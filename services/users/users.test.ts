@@ -93,7 +93,7 @@ describe('users: registration, login and profiles', () => {
       return found.length > 0 && found
     }, { what: 'user.registered' })
     expect(event!.payload).to.deep.equal({
-      userId: answer.body.id, email: 'dora.explorer@example.com', name: 'Dora', role: 'buyer', timeZone: 'UTC', registeredAt: answer.body.createdAt
+      userId: answer.body.id, email: 'dora.explorer@example.com', name: 'Dora', role: 'buyer', timeZone: 'UTC', registeredAt: answer.body.createdAt, version: 1
     })
     expect(event!.appId).to.equal('users')
   })

@@ -30,8 +30,11 @@ export type Parsed = { ok: true; value: unknown } | { ok: false; reason: string 
 /** Events are small documents; a body this large is a mistake or an attack, never an event. */
 export const MAX_BODY_BYTES = 1024 * 1024
 
-/** The body as JSON, refusing other content types: a wrong body can never succeed, however often retried. */
-export function parseBody(message: ConsumeMessage): Parsed {
+/**
+ * The body as JSON, refusing other content types: a wrong body can never succeed, however often retried.
+ * Takes only what a queue's delivery and a stream reader's message both have.
+ */
+export function parseBody(message: Pick<ConsumeMessage, 'content' | 'properties'>): Parsed {
   if (message.content.length > MAX_BODY_BYTES) {
     return { ok: false, reason: `body of ${message.content.length} bytes exceeds the ${MAX_BODY_BYTES}-byte limit for events` }
   }

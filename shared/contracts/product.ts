@@ -16,7 +16,9 @@ export const productEventSchema = Type.Object(
     stock: Type.Integer({ minimum: 0 }),
     /** increases with every change, so projections can ignore stale events */
     version: Type.Integer({ minimum: 1 }),
-    updatedAt: Type.String({ format: 'date-time' })
+    updatedAt: Type.String({ format: 'date-time' }),
+    /** when the product was created (optional: producers before it was added left it out); storefronts list the newest */
+    createdAt: Type.Optional(Type.String({ format: 'date-time' }))
   },
   { $id: 'ProductEvent', additionalProperties: false }
 )

@@ -11,6 +11,14 @@ const role = Type.Union([Type.Literal('buyer'), Type.Literal('seller'), Type.Lit
  */
 const timeZone = Type.Optional(timeZoneField)
 
+/**
+ * The account's version: 1 when registered, one more with every change, so a
+ * projection keeps the newest name and role whatever order events arrive in
+ * (two outbox relays may publish them out of order). Optional: events from
+ * before it was added carry none.
+ */
+const version = Type.Optional(Type.Integer({ minimum: 1 }))
+
 export const userRegisteredSchema = Type.Object(
   {
     userId: Type.String({ minLength: 1 }),
@@ -18,7 +26,8 @@ export const userRegisteredSchema = Type.Object(
     name: Type.String(),
     role,
     timeZone,
-    registeredAt: Type.String({ format: 'date-time' })
+    registeredAt: Type.String({ format: 'date-time' }),
+    version
   },
   { $id: 'UserRegistered', additionalProperties: false }
 )
@@ -33,7 +42,8 @@ export const userUpdatedSchema = Type.Object(
     timeZone,
     /** names of the fields that changed */
     changes: Type.Array(Type.String()),
-    updatedAt: Type.String({ format: 'date-time' })
+    updatedAt: Type.String({ format: 'date-time' }),
+    version
   },
   { $id: 'UserUpdated', additionalProperties: false }
 )

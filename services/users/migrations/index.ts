@@ -46,5 +46,14 @@ export const migrations: Migration[] = [
         t.string('timeZone', 64).notNullable().defaultTo('UTC')
       })
     }
+  },
+  {
+    name: '005_account_versions',
+    async up(db) {
+      // One more with every change of the row, in the UPDATE itself: user.* events carry it, so projections keep the newest.
+      await db.schema.alterTable('users', (t) => {
+        t.integer('version').notNullable().defaultTo(1)
+      })
+    }
   }
 ]

@@ -104,6 +104,7 @@ export function toProductEvent(row: Product): ProductEvent {
     currency: row.currency,
     stock: row.stock,
     version: row.version,
-    updatedAt: isoTimestamp(row.updatedAt)
+    updatedAt: isoTimestamp(row.updatedAt),
+    createdAt: isoTimestamp(row.createdAt)
   }
 }

@@ -28,7 +28,9 @@ export const userSchema = Type.Object(
     updatedAt: timestamp,
     lastLoginAt: Type.Union([timestamp, Type.Null()]),
     /** raised whenever the user's sessions end: tokens signed with a lower one are refused; never leaves the service */
-    sessionVersion: Type.Integer({ minimum: 0 })
+    sessionVersion: Type.Integer({ minimum: 0 }),
+    /** one more with every change of the account (the class counts it); user.* events carry it, the API does not show it */
+    version: Type.Integer({ minimum: 1 })
   },
   { $id: 'User', additionalProperties: false }
 )
@@ -42,7 +44,8 @@ export const userResolver = resolve<User, HookContext>({
 
 export const userExternalResolver = resolve<User, HookContext>({
   password: async () => undefined,
-  sessionVersion: async () => undefined
+  sessionVersion: async () => undefined,
+  version: async () => undefined
 })
 
 /** Registration: anyone may open a buyer or seller account; admins are only bootstrapped. */

@@ -66,7 +66,8 @@ const emitRegistered = async (context: UserContext) => {
     name: user.name,
     role: user.role,
     timeZone: user.timeZone,
-    registeredAt: isoTimestamp(user.createdAt)
+    registeredAt: isoTimestamp(user.createdAt),
+    version: user.version
   })
 }
 
@@ -89,7 +90,8 @@ const emitUpdated = async (context: UserContext) => {
     role: user.role,
     timeZone: user.timeZone,
     changes,
-    updatedAt: isoTimestamp(user.updatedAt)
+    updatedAt: isoTimestamp(user.updatedAt),
+    version: user.version
   })
 }
 
