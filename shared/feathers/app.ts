@@ -11,6 +11,8 @@ import { Bus } from '../bus/bus.ts'
 import { busMigrations } from '../bus/outbox-table.ts'
 import { OutboxRelay } from '../bus/outbox-relay.ts'
 import { InboxJanitor } from '../bus/inbox.ts'
+import { Jobs } from '../jobs/jobs.ts'
+import { jobMigrations } from '../jobs/tables.ts'
 import type { HookContext, ServiceApp, StartStep } from './declarations.ts'
 import { errorBodies, mapErrors } from './errors.ts'
 import { requestId } from './request-id.ts'
@@ -72,6 +74,9 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const outbox = new OutboxRelay({ db, databaseUrl: env.databaseUrl, schema, namespace: env.namespace, publisher: bus.publisher, logger })
   app.set('outbox', outbox)
   const janitor = new InboxJanitor({ db, schema, logger })
+  // delayed jobs and schedules: defined by the service's configure calls, run only if any were
+  const jobs = new Jobs({ db, databaseUrl: env.databaseUrl, schema, logger })
+  app.set('jobs', jobs)
 
   app.configure(health)
   // No resource takes several records in one call from outside: an array body (bulk create/patch) is a 400 everywhere.
@@ -93,10 +98,11 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
           answerExpectContinue(server, MAX_BODY_BYTES)
         }
         await checkDatabase(db, env.databaseUrl)
-        await migrate(db, schema, [...busMigrations, ...options.migrations])
+        await migrate(db, schema, [...busMigrations, ...jobMigrations, ...options.migrations])
         await bus.start()
         for (const step of startSteps(app)) await step(app)
         await outbox.start()
+        if (jobs.hasWork) await jobs.start()
         await bus.startConsumers()
         janitor.start()
         await next()
@@ -116,6 +122,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
         await next()
         janitor.stop()
         await Promise.all(bus.consumers.map((c) => c.stop()))
+        // its last batches' outbox rows are relayed by the relay, stopped next
+        await jobs.stop()
         await outbox.stop()
         await bus.stop()
         await db.destroy()

@@ -4,6 +4,7 @@ import type { KnexAdapterTransaction } from '@feathersjs/knex'
 import type { Knex } from 'knex'
 import type { Bus } from '../bus/bus.ts'
 import type { OutboxRelay } from '../bus/outbox-relay.ts'
+import type { Jobs } from '../jobs/jobs.ts'
 import type { Logger } from '../log/logger.ts'
 import type { BazaarEnv } from '../config/env.ts'
 import type { RequestListener } from '../http/route.ts'
@@ -21,6 +22,8 @@ export interface BazaarSettings {
   db: Knex
   bus: Bus
   outbox: OutboxRelay
+  /** delayed jobs and recurring schedules in this service's schema (shared/jobs, docs/jobs.md) */
+  jobs: Jobs
   logger: Logger
   /** the service's own configuration, validated against its schema */
   config: Record<string, unknown>

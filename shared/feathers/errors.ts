@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.ts'
 import { errorForStatus } from './http-errors.ts'
 import { closeIfBodyHalfRead } from './body-limit.ts'
 import { errorBody } from '../http/front-door.ts'
+import { JobError } from '../jobs/errors.ts'
 
 /** Where @feathersjs/knex keeps the database's own error when it converts one. */
 const KNEX_ORIGINAL = Symbol.for('@feathersjs/knex/error')
@@ -26,6 +27,7 @@ export function toClientError(err: unknown): unknown {
   // @feathersjs/knex has already converted it (a unique violation becomes a 400 carrying SQL): judge the original.
   const original = (err as Record<symbol, unknown> | undefined)?.[KNEX_ORIGINAL] as PgError | undefined
   if (err instanceof FeathersError && !original) return err
+  if (err instanceof JobError) return jobClientError(err)
   const pg = original ?? (err as PgError)
   const where = { ...(pg?.constraint ? { constraint: pg.constraint } : {}), ...(pg?.column ? { column: pg.column } : {}) }
   switch (pg?.code) {
@@ -49,6 +51,18 @@ export function toClientError(err: unknown): unknown {
   if (original && typeof pg?.severity === 'string') {
     // Any other database error is ours, not the client's: a 500 without the SQL in it.
     return new GeneralError('Internal error')
+  }
+  return err
+}
+
+/** A job or schedule a request asked for that cannot be: its reason is the caller's to read. */
+function jobClientError(err: JobError): unknown {
+  switch (err.code) {
+    case 'INVALID_SCHEDULE':
+    case 'CONTRACT_VIOLATION':
+      return new BadRequest(err.message, { code: err.code })
+    case 'DUPLICATE_KEY':
+      return new Conflict(err.message, { code: err.code })
   }
   return err
 }

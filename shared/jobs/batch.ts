@@ -1,0 +1,122 @@
+import { performance } from 'node:perf_hooks'
+import type { Knex } from 'knex'
+import type pg from 'pg'
+import { connectionOf } from '../bus/sql.ts'
+import { jobStatements, type ClaimedRow } from './claim-sql.ts'
+import { payloadProblem, type DefinedJob } from './definitions.ts'
+import type { JobContext } from './types.ts'
+
+export interface BatchSettings {
+  schema: string
+  lookaheadMs: number
+  batchWindowMs: number
+  batchSize: number
+}
+
+/** What happened to one claimed row, told after the batch committed. */
+export type Outcome =
+  | { kind: 'done'; job: JobContext<unknown>; latenessMs: number; startedAt: number }
+  | { kind: 'failed'; job: JobContext<unknown>; error: Error; willRetry: boolean }
+
+export interface BatchResult {
+  claimed: number
+  outcomes: Outcome[]
+}
+
+const BATCH_SAVEPOINT = 'bazaar_jobs_batch'
+const JOB_SAVEPOINT = 'bazaar_jobs_one'
+
+/**
+ * One batch, in ONE transaction: claim due rows (FOR UPDATE SKIP LOCKED), run
+ * each handler with the transaction, mark them done or failed, commit. A
+ * SIGKILL anywhere rolls all of it back, and the rows are at once claimable by
+ * another runner: no lease to expire.
+ *
+ * Handlers first run without a savepoint each (a savepoint is a round trip,
+ * which at thousands of jobs a second is most of the cost); if one throws, the
+ * batch goes back to a savepoint taken after the claim (the row locks stay) and
+ * runs again with a savepoint per job, so one failing handler undoes only itself.
+ */
+export async function runBatch(runnerDb: Knex, jobs: Map<string, DefinedJob>, settings: BatchSettings): Promise<BatchResult> {
+  const statements = jobStatements(settings.schema)
+  let result: BatchResult = { claimed: 0, outcomes: [] }
+  await runnerDb.transaction(async (trx) => {
+    const client = await connectionOf(trx)
+    const { rows } = await client.query<ClaimedRow>({
+      ...statements.claim,
+      values: [[...jobs.keys()], settings.lookaheadMs, settings.batchWindowMs, settings.batchSize]
+    })
+    const claimedAt = performance.now()
+    if (!rows.length) return
+    await client.query(`savepoint ${BATCH_SAVEPOINT}`)
+    let outcomes = await runAll(rows, jobs, trx, client, claimedAt, false)
+    if (!outcomes) {
+      await client.query(`rollback to savepoint ${BATCH_SAVEPOINT}`)
+      outcomes = (await runAll(rows, jobs, trx, client, claimedAt, true))!
+    }
+    const done = outcomes.filter((o) => o.kind === 'done').map((o) => o.job.id)
+    if (done.length) await client.query({ ...statements.complete, values: [done] })
+    for (const outcome of outcomes) {
+      if (outcome.kind !== 'failed') continue
+      const delay = outcome.willRetry ? retryDelay(jobs.get(outcome.job.name), outcome.job.attempt) : null
+      await client.query({ ...statements.fail, values: [outcome.job.id, outcome.error.message.slice(0, 2_000), delay] })
+    }
+    result = { claimed: rows.length, outcomes }
+  })
+  return result
+}
+
+/**
+ * Runs the claimed rows in due order, each when it is due. Without savepoints
+ * (`careful` false) the first handler failure stops the batch: undefined.
+ */
+async function runAll(
+  rows: ClaimedRow[],
+  jobs: Map<string, DefinedJob>,
+  trx: Knex.Transaction,
+  client: pg.Client,
+  claimedAt: number,
+  careful: boolean
+): Promise<Outcome[] | undefined> {
+  const outcomes: Outcome[] = []
+  for (const row of rows) {
+    const defined = jobs.get(row.name)!
+    const job: JobContext<unknown> = {
+      id: row.id,
+      name: row.name,
+      key: row.key,
+      payload: row.payload,
+      attempt: row.attempts + 1,
+      dueAt: row.due_at,
+      scheduleName: row.schedule_name
+    }
+    const problem = payloadProblem(defined, row.payload)
+    if (problem) {
+      // the stored row itself is wrong: retrying cannot help
+      outcomes.push({ kind: 'failed', job, error: new Error(problem), willRetry: false })
+      continue
+    }
+    const waitMs = Number(row.wait_ms)
+    const remaining = waitMs - (performance.now() - claimedAt)
+    if (remaining > 1) await new Promise((resolve) => setTimeout(resolve, remaining))
+    const startedAt = performance.now()
+    const latenessMs = startedAt - claimedAt - waitMs
+    if (careful) await client.query(`savepoint ${JOB_SAVEPOINT}`)
+    try {
+      await defined.definition.handler(job, trx)
+      if (careful) await client.query(`release savepoint ${JOB_SAVEPOINT}`)
+      outcomes.push({ kind: 'done', job, latenessMs, startedAt })
+    } catch (err) {
+      if (!careful) return undefined
+      await client.query(`rollback to savepoint ${JOB_SAVEPOINT}`)
+      const error = err instanceof Error ? err : new Error(String(err))
+      outcomes.push({ kind: 'failed', job, error, willRetry: job.attempt <= defined.retryDelaysMs.length })
+    }
+  }
+  return outcomes
+}
+
+function retryDelay(job: DefinedJob | undefined, attempt: number): number | null {
+  const delays = job?.retryDelaysMs ?? []
+  return attempt <= delays.length ? delays[attempt - 1]! : null
+}
