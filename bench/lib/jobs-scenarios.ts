@@ -47,6 +47,8 @@ export interface Lateness {
   p99Ms: number
   maxMs: number
   duplicates: number
+  /** the system's own account of the time, where it gives one (JobSystem.probe) */
+  probe?: Record<string, unknown>
 }
 
 const immediate = (tag: string, n: number): JobToEnqueue[] => Array.from({ length: n }, (_, seq) => ({ tag, seq }))
@@ -110,11 +112,12 @@ export async function lateness(bench: Bench, shape: DueShape, leadMs: number): P
   const at = Math.ceil(began + leadMs)
   const jobs = immediate(tag, bench.n).map((job) => ({ ...job, dueAt: shape === 'instant' ? at : at + (job.seq * 1000) / bench.n }))
   for (const job of jobs) tracker.due(job.seq, job.dueAt)
+  bench.system.probe?.begin()
   const enqueueMs = await measured(bench, tracker, `lateness (${shape})`, async () => {
     await bench.system.enqueue(jobs, bench.bulkSize)
     const took = wallNow() - began
     if (wallNow() > at) throw new Error(`${bench.system.label}: enqueuing took ${Math.round(took)} ms, longer than the ${leadMs} ms lead`)
     return took
   })
-  return { shape, leadMs, enqueueMs, ...tracker.lateness(), duplicates: tracker.duplicates }
+  return { shape, leadMs, enqueueMs, ...tracker.lateness(), duplicates: tracker.duplicates, probe: await bench.system.probe?.end(tag, bench.n) }
 }

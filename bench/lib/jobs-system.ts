@@ -35,6 +35,8 @@ export interface JobSystem {
   stopWorkers(): Promise<void>
   /** Enqueues the jobs in as few calls as the system allows (its bulk API), `bulkSize` jobs a call. */
   enqueue(jobs: JobToEnqueue[], bulkSize: number): Promise<void>
+  /** Where the time goes inside the system, where it tells (Bazaar's `fired` events): begun before a measurement, read after it. */
+  readonly probe?: { begin(): void; end(tag: string, n: number): Promise<Record<string, unknown>> }
   /** Stops everything and removes its schema, database objects or keys. */
   teardown(): Promise<void>
 }
