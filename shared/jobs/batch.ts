@@ -17,6 +17,7 @@ export interface BatchSettings {
 export type Outcome =
   | { kind: 'done'; job: JobContext<unknown>; latenessMs: number; startedAt: number }
   | { kind: 'failed'; job: JobContext<unknown>; error: Error; willRetry: boolean }
+  | { kind: 'cancelled'; job: JobContext<unknown> }
 
 export interface BatchResult {
   claimed: number
@@ -37,7 +38,13 @@ const JOB_SAVEPOINT = 'bazaar_jobs_one'
  * batch goes back to a savepoint taken after the claim (the row locks stay) and
  * runs again with a savepoint per job, so one failing handler undoes only itself.
  */
-export async function runBatch(runnerDb: Knex, jobs: Map<string, DefinedJob>, settings: BatchSettings): Promise<BatchResult> {
+export async function runBatch(
+  runnerDb: Knex,
+  jobs: Map<string, DefinedJob>,
+  settings: BatchSettings,
+  /** ids cancelled while claimed and waiting (NOTIFY), see cancelJob() */
+  cancelledMeanwhile: ReadonlySet<string>
+): Promise<BatchResult> {
   const statements = jobStatements(settings.schema)
   let result: BatchResult = { claimed: 0, outcomes: [] }
   await runnerDb.transaction(async (trx) => {
@@ -48,14 +55,23 @@ export async function runBatch(runnerDb: Knex, jobs: Map<string, DefinedJob>, se
     })
     const claimedAt = performance.now()
     if (!rows.length) return
+    await waitUntilDue(rows[0]!, claimedAt)
+    // cancels recorded while these rows were locked (by us or by anyone before us): see cancelJob()
+    const ids = rows.map((r) => r.id)
+    const recorded = await client.query<{ id: string }>({ ...statements.cancelsOf, values: [ids] })
+    const cancelled = new Set(recorded.rows.map((r) => r.id))
+    const isCancelled = (id: string) => cancelled.has(id) || cancelledMeanwhile.has(id)
     await client.query(`savepoint ${BATCH_SAVEPOINT}`)
-    let outcomes = await runAll(rows, jobs, trx, client, claimedAt, false)
+    let outcomes = await runAll(rows, jobs, trx, client, claimedAt, false, isCancelled)
     if (!outcomes) {
       await client.query(`rollback to savepoint ${BATCH_SAVEPOINT}`)
-      outcomes = (await runAll(rows, jobs, trx, client, claimedAt, true))!
+      outcomes = (await runAll(rows, jobs, trx, client, claimedAt, true, isCancelled))!
     }
     const done = outcomes.filter((o) => o.kind === 'done').map((o) => o.job.id)
     if (done.length) await client.query({ ...statements.complete, values: [done] })
+    const dropped = outcomes.filter((o) => o.kind === 'cancelled').map((o) => o.job.id)
+    if (dropped.length) await client.query({ ...statements.cancel, values: [dropped] })
+    if (cancelled.size || dropped.length) await client.query({ ...statements.forgetCancels, values: [ids] })
     for (const outcome of outcomes) {
       if (outcome.kind !== 'failed') continue
       const delay = outcome.willRetry ? retryDelay(jobs.get(outcome.job.name), outcome.job.attempt) : null
@@ -76,7 +92,8 @@ async function runAll(
   trx: Knex.Transaction,
   client: pg.Client,
   claimedAt: number,
-  careful: boolean
+  careful: boolean,
+  isCancelled: (id: string) => boolean
 ): Promise<Outcome[] | undefined> {
   const outcomes: Outcome[] = []
   for (const row of rows) {
@@ -96,11 +113,13 @@ async function runAll(
       outcomes.push({ kind: 'failed', job, error: new Error(problem), willRetry: false })
       continue
     }
-    const waitMs = Number(row.wait_ms)
-    const remaining = waitMs - (performance.now() - claimedAt)
-    if (remaining > 1) await new Promise((resolve) => setTimeout(resolve, remaining))
+    await waitUntilDue(row, claimedAt)
+    if (isCancelled(row.id)) {
+      outcomes.push({ kind: 'cancelled', job })
+      continue
+    }
     const startedAt = performance.now()
-    const latenessMs = startedAt - claimedAt - waitMs
+    const latenessMs = startedAt - claimedAt - Number(row.wait_ms)
     if (careful) await client.query(`savepoint ${JOB_SAVEPOINT}`)
     try {
       await defined.definition.handler(job, trx)
@@ -114,6 +133,12 @@ async function runAll(
     }
   }
   return outcomes
+}
+
+/** Waits until the row is due: `wait_ms` was its distance from the database clock at the claim. */
+async function waitUntilDue(row: ClaimedRow, claimedAt: number): Promise<void> {
+  const remaining = Number(row.wait_ms) - (performance.now() - claimedAt)
+  if (remaining > 1) await new Promise((resolve) => setTimeout(resolve, remaining))
 }
 
 function retryDelay(job: DefinedJob | undefined, attempt: number): number | null {

@@ -9,6 +9,9 @@ export interface JobStatements {
   complete: { name: string; text: string }
   fail: { name: string; text: string }
   nextDue: { name: string; text: string }
+  cancelsOf: { name: string; text: string }
+  cancel: { name: string; text: string }
+  forgetCancels: { name: string; text: string }
 }
 
 export interface ClaimedRow {
@@ -22,6 +25,12 @@ export interface ClaimedRow {
   /** milliseconds from the claim (database clock) until the row is due: negative when already late */
   wait_ms: number
 }
+
+/**
+ * The furthest ahead of its due time a runner may claim a job (its look-ahead is capped at this):
+ * cancelJob() knows that a job due later than this is not held by a waiting batch.
+ */
+export const MAX_LOOKAHEAD_MS = 5_000
 
 const cache = new Map<string, JobStatements>()
 
@@ -61,6 +70,18 @@ export function jobStatements(schema: string): JobStatements {
           run_at = case when $3::bigint is null then run_at else clock_timestamp() + $3::bigint * interval '1 millisecond' end,
           finished_at = case when $3::bigint is null then clock_timestamp() end
         where id = $1`
+    },
+    cancelsOf: {
+      name: statementName('bazaar_jobs_cancels', schema),
+      text: `select id from ${ident(schema)}.job_cancels where id = any($1::uuid[])`
+    },
+    cancel: {
+      name: statementName('bazaar_jobs_cancel', schema),
+      text: `update ${jobs} set state = 'cancelled', finished_at = clock_timestamp() where id = any($1::uuid[])`
+    },
+    forgetCancels: {
+      name: statementName('bazaar_jobs_forget', schema),
+      text: `delete from ${ident(schema)}.job_cancels where id = any($1::uuid[])`
     },
     // How long until the next row nobody has claimed yet, and the next schedule fire (null: none).
     // SKIP LOCKED passes over rows another runner holds, so a claimed burst does not look due for ever.

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
 import { ident } from '../bus/sql.ts'
 import { JobError } from './errors.ts'
-import { signalJobsWritten } from './signal.ts'
+import { MAX_LOOKAHEAD_MS } from './claim-sql.ts'
+import { CANCEL_PREFIX, jobsChannel, signalJobsWritten } from './signal.ts'
 import type { RunAt, ScheduleJobOptions } from './types.ts'
 
 /** `run_at` as SQL: an absolute time as given, a delay from the database clock. */
@@ -57,11 +58,38 @@ export async function insertJob<P>(
   return row!
 }
 
-/** Cancels the pending job of that name and key; false when there is none (never was, already ran or cancelled). */
+/**
+ * Cancels the pending job of that name and key: false when there is none
+ * (never was, already ran or cancelled). A runner claims a job a little before
+ * it is due and waits holding its row lock: such a job is not updated here
+ * (that would wait for the runner to have run it) but recorded in
+ * `job_cancels` and announced by NOTIFY, and the runner drops it instead of
+ * running it. A cancel that commits before the due time wins.
+ */
 export async function cancelJob(db: Knex | Knex.Transaction, schema: string, name: string, key: string): Promise<boolean> {
-  const { rowCount } = await db.raw<{ rowCount: number }>(
-    `update ${ident(schema)}.jobs set state = 'cancelled', finished_at = clock_timestamp() where name = ? and key = ? and state = 'pending'`,
+  const jobs = `${ident(schema)}.jobs`
+  const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(
+    `with target as (select id from ${jobs} where name = ? and key = ? and state = 'pending' for update skip locked)
+     update ${jobs} j set state = 'cancelled', finished_at = clock_timestamp() from target where j.id = target.id returning j.id`,
     [name, key]
   )
-  return rowCount > 0
+  if (rows.length) return true
+  const { rows: held } = await db.raw<{ rows: Array<{ id: string; claimable: boolean }> }>(
+    `select id, run_at <= clock_timestamp() + ? * interval '1 millisecond' as claimable from ${jobs}
+     where name = ? and key = ? and state = 'pending' and run_at > clock_timestamp()`,
+    [MAX_LOOKAHEAD_MS, name, key]
+  )
+  if (held[0] && !held[0].claimable) {
+    // too far off for a runner to hold it: its lock is a planner's or claimer's glance, gone at once
+    const { rowCount } = await db.raw<{ rowCount: number }>(
+      `update ${jobs} set state = 'cancelled', finished_at = clock_timestamp() where id = ? and state = 'pending'`,
+      [held[0].id]
+    )
+    return rowCount > 0
+  }
+  const id = held[0]?.id
+  if (!id) return false // none, or due and running right now
+  await db.raw(`insert into ${ident(schema)}.job_cancels (id) values (?) on conflict do nothing`, [id])
+  await db.raw('select pg_notify(?, ?)', [jobsChannel(schema), `${CANCEL_PREFIX}${id}`])
+  return true
 }

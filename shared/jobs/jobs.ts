@@ -4,6 +4,7 @@ import type { Knex } from 'knex'
 import { createKnex } from '../db/database.ts'
 import type { Logger } from '../log/logger.ts'
 import type { Outcome } from './batch.ts'
+import { MAX_LOOKAHEAD_MS } from './claim-sql.ts'
 import { defineJob, payloadProblem, type DefinedJob } from './definitions.ts'
 import { cancelJob, insertJob } from './enqueue.ts'
 import { JobError } from './errors.ts'
@@ -123,6 +124,7 @@ export class Jobs extends EventEmitter<JobsEvents> {
       schema: this.options.schema,
       databaseUrl: this.options.databaseUrl
     }
+    settings.lookaheadMs = Math.min(Math.max(settings.lookaheadMs, 0), MAX_LOOKAHEAD_MS)
     // one connection per worker and one for the planner, apart from the service's request traffic
     this.runnerDb = createKnex(this.options.databaseUrl, this.options.schema, { min: 0, max: settings.concurrency + 1 })
     this.runner = new JobRunner(this.runnerDb, this.jobs, settings, (outcomes, committedAt) => this.tell(outcomes, committedAt), this.options.logger)
@@ -150,7 +152,7 @@ export class Jobs extends EventEmitter<JobsEvents> {
         if (outcome.kind === 'done') {
           const committedLatenessMs = outcome.latenessMs + (committedAt - outcome.startedAt)
           this.emit('fired', { ...outcome.job, latenessMs: outcome.latenessMs, committedLatenessMs })
-        } else {
+        } else if (outcome.kind === 'failed') {
           this.emit('failed', { ...outcome.job, willRetry: outcome.willRetry }, outcome.error)
         }
       } catch (err) {

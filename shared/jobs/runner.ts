@@ -6,7 +6,7 @@ import { runBatch, type BatchSettings, type Outcome } from './batch.ts'
 import { jobStatements } from './claim-sql.ts'
 import type { DefinedJob } from './definitions.ts'
 import { fireDueSchedules } from './fires.ts'
-import { jobsChannel, onJobsWritten } from './signal.ts'
+import { CANCEL_PREFIX, jobsChannel, onJobsWritten } from './signal.ts'
 import { Sleeper } from './sleeper.ts'
 
 export interface RunnerSettings extends BatchSettings {
@@ -35,6 +35,8 @@ export class JobRunner {
   private readonly plannerSleeper = new Sleeper()
   private readonly listener: PgListener
   private loops: Promise<void>[] = []
+  /** jobs cancelled (NOTIFY `cancel:<id>`) that a batch may hold, claimed and waiting for their due time */
+  private readonly cancelled = new Set<string>()
   private stopped = true
   private unregister?: () => void
 
@@ -48,7 +50,10 @@ export class JobRunner {
     this.listener = new PgListener({
       databaseUrl: settings.databaseUrl,
       channel: jobsChannel(settings.schema),
-      onNotification: () => this.wake(),
+      onNotification: (payload) => {
+        if (payload.startsWith(CANCEL_PREFIX)) this.rememberCancel(payload.slice(CANCEL_PREFIX.length))
+        else this.wake()
+      },
       // a notification sent while not listening is lost: look again
       onListening: () => this.wake(),
       logger
@@ -77,13 +82,20 @@ export class JobRunner {
     this.plannerSleeper.wake()
   }
 
+  private rememberCancel(id: string): void {
+    this.cancelled.add(id)
+    // ids of jobs some other runner held are never taken out by a batch here: keep the newest only
+    if (this.cancelled.size > 10_000) this.cancelled.delete(this.cancelled.values().next().value!)
+  }
+
   private async work(): Promise<void> {
     while (!this.stopped) {
       this.workersSleeper.clear()
       let claimed = 0
       try {
-        const { claimed: n, outcomes } = await runBatch(this.db, this.jobs, this.settings)
+        const { claimed: n, outcomes } = await runBatch(this.db, this.jobs, this.settings, this.cancelled)
         claimed = n
+        for (const outcome of outcomes) this.cancelled.delete(outcome.job.id)
         if (outcomes.length) this.report(outcomes, performance.now())
         // a retry moved a row's due time: the planner's timer may be later than it now
         if (outcomes.some((o) => o.kind === 'failed' && o.willRetry)) this.plannerSleeper.wake()

@@ -3,6 +3,9 @@ import type { Knex } from 'knex'
 /** The NOTIFY channel a schema's runners listen on. */
 export const jobsChannel = (schema: string) => `${schema}_jobs`
 
+/** The payload `cancel:<id>` tells runners a job they may hold (claimed, waiting) was cancelled. */
+export const CANCEL_PREFIX = 'cancel:'
+
 type Wake = () => void
 const runners = new Map<string, Set<Wake>>()
 

@@ -64,5 +64,13 @@ export const jobMigrations: Migration[] = [
         await db.raw(`alter table ${table} set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 1000)`)
       }
     }
+  },
+  {
+    name: '011_jobs_cancels',
+    async up(db) {
+      // A cancel of a job a runner has already claimed (it claims a little before the due time and
+      // waits holding the row lock): recorded here, and read by that runner just before it runs it.
+      await db.raw(`create table job_cancels (id uuid primary key, at timestamptz not null default now())`)
+    }
   }
 ]

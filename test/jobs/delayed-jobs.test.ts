@@ -58,15 +58,26 @@ describe('delayed jobs (shared/jobs)', () => {
   })
 
   it('cancels a pending job, which then never runs; cancelling again says there was nothing', async () => {
-    const { id } = await jobs.schedule(harness.db, 'remind', { key: 'to-cancel', runAt: { delayMs: 1_000 }, payload: { claimId: 'x' } })
+    const { id } = await jobs.schedule(harness.db, 'remind', { key: 'to-cancel', runAt: { delayMs: 60_000 }, payload: { claimId: 'x' } })
     expect(await jobs.cancel(harness.db, 'remind', 'to-cancel')).to.equal(true)
     expect(await jobs.cancel(harness.db, 'remind', 'to-cancel')).to.equal(false)
-    // a later job proves the runner went past the cancelled one's due time
+    expect((await harness.job(id)).state).to.equal('cancelled')
+  })
+
+  it('cancels a job the runner has already claimed and is holding until its due time', async () => {
+    const { id } = await jobs.schedule(harness.db, 'remind', { key: 'claimed', runAt: { delayMs: 400 }, payload: { claimId: 'z' } })
+    // the runner claims within its look-ahead (500 ms): the row is locked by a batch waiting for the due time
+    await waitFor(
+      async () => (await harness.db.raw(`select id from jobs where id = ? for update nowait`, [id]).then(() => false, () => true)),
+      { timeoutMs: 2_000, intervalMs: 10, what: 'the runner to hold the job' }
+    )
+    expect(await jobs.cancel(harness.db, 'remind', 'claimed')).to.equal(true)
     const later = nextEvent<FiredJob>(jobs, 'fired', { timeoutMs: 5_000, filter: (j) => j.key === 'after-cancel' })
-    await jobs.schedule(harness.db, 'remind', { key: 'after-cancel', runAt: { delayMs: 1_200 }, payload: { claimId: 'y' } })
+    await jobs.schedule(harness.db, 'remind', { key: 'after-cancel', runAt: { delayMs: 600 }, payload: { claimId: 'y' } })
     await later
     expect((await harness.job(id)).state).to.equal('cancelled')
     expect((await harness.effects()).map((e) => e.job_id)).not.to.include(id)
+    expect(await harness.db('job_cancels').where({ id }), 'the record of the cancel is gone with the job').to.have.length(0)
   })
 
   it('exists only if the caller\'s transaction commits', async () => {
