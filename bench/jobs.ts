@@ -13,12 +13,13 @@
  */
 import { cpus, loadavg } from 'node:os'
 import { readEnv } from '../shared/config/env.ts'
-import { ensureDatabase } from '../shared/db/database.ts'
+import { ensureDatabase, schemaName } from '../shared/db/database.ts'
 import { Management, dropNamespaceSchemas, uniqueNamespace } from '../shared/testing/index.ts'
 import { intFromEnv } from './lib/env.ts'
 import { JobsCpu, withApplicationName } from './lib/jobs-cpu.ts'
 import { describeJobs, jobsReport, printJobsTable, type SystemRuns } from './lib/jobs-report.ts'
-import { lateness, separated, throughput, type Bench, type Lateness, type Separated, type Throughput } from './lib/jobs-scenarios.ts'
+import { latenessWithLead, separated, throughput, type Bench, type Lateness, type Separated, type Throughput } from './lib/jobs-scenarios.ts'
+import { batchAnatomy, enqueueAnatomy, type BatchAnatomy, type EnqueueAnatomy } from './lib/jobs-profile.ts'
 import { jobSystems } from './lib/jobs-systems.ts'
 import type { JobTracker } from './lib/jobs-tracker.ts'
 
@@ -27,10 +28,12 @@ const config = {
   runs: intFromEnv('BENCH_RUNS', 3),
   /** jobs per bulk call (insert, addJobs, addBulk, one Bazaar transaction) */
   bulkSize: intFromEnv('BENCH_JOBS_BULK', 1_000),
-  /** the smallest lead before delayed jobs are due; it grows to 1.5x the system's bulk enqueue time + 500 ms */
+  /** the smallest lead before delayed jobs are due; it grows to twice the system's last bulk enqueue time + 500 ms */
   minLeadMs: intFromEnv('BENCH_JOBS_MIN_LEAD_MS', 1_000),
   timeoutMs: intFromEnv('BENCH_JOBS_TIMEOUT_MS', 120_000),
   redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+  /** BENCH_JOBS_PROFILE=0 leaves out the SQL-only anatomy of Bazaar's batches (a few seconds) */
+  profile: process.env.BENCH_JOBS_PROFILE !== '0',
   /** a comma-separated subset of the systems (bazaar,pgboss,graphile,bullmq), for profiling one */
   only: process.env.BENCH_JOBS_ONLY ? process.env.BENCH_JOBS_ONLY.split(',').map((s) => s.trim()) : undefined
 }
@@ -53,6 +56,7 @@ export async function runJobsBenchmark(): Promise<object> {
   await cpu.open()
   const began = performance.now()
   const runs: SystemRuns[] = systems.map((s) => ({ key: s.key, system: s.system, separated: [], throughput: [], instant: [], spread: [], errors: [] }))
+  let profile: { batches: BatchAnatomy[]; enqueue: EnqueueAnatomy } | undefined
   const cleanup = async () => {
     for (const { system } of systems) await system.teardown().catch((err: Error) => console.error(`teardown of ${system.label}: ${err.message}`))
     await cpu.close()
@@ -88,16 +92,16 @@ export async function runJobsBenchmark(): Promise<object> {
         try {
           await step('separated', entry.separated, () => separated(bench, startWorkers))
           await step('throughput', entry.throughput, () => throughput(bench))
-          const lastEnqueueMs = entry.separated.at(-1)?.enqueueMs ?? 2_000
-          const leadMs = Math.max(config.minLeadMs, Math.round(lastEnqueueMs * 1.5 + 500))
-          await step('instant', entry.instant, () => lateness(bench, 'instant', leadMs))
-          await step('spread', entry.spread, () => lateness(bench, 'spread', leadMs))
+          const lastEnqueueMs = () => entry.instant.at(-1)?.enqueueMs ?? entry.separated.at(-1)?.enqueueMs ?? 2_000
+          await step('instant', entry.instant, () => latenessWithLead(bench, 'instant', lastEnqueueMs(), config.minLeadMs))
+          await step('spread', entry.spread, () => latenessWithLead(bench, 'spread', lastEnqueueMs(), config.minLeadMs))
         } finally {
           // Stopped between turns: no system's polling competes with the next one's measurement.
           await entry.system.stopWorkers()
         }
       }
     }
+    if (config.profile && systems.some((s) => s.key === 'bazaar')) profile = await profileBazaar(databaseUrl, schemaName(namespace, 'bench_jobs'))
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
@@ -106,5 +110,22 @@ export async function runJobsBenchmark(): Promise<object> {
   const seconds = (performance.now() - began) / 1000
   printJobsTable(runs, config.runs)
   console.log(`total ${seconds.toFixed(0)} s`)
-  return jobsReport(runs, { namespace, config, loadAtStart, totalSeconds: Math.round(seconds) })
+  return jobsReport(runs, { namespace, config, loadAtStart, totalSeconds: Math.round(seconds), bazaarProfile: profile })
+}
+
+/** The SQL-only anatomy of Bazaar's batches at its defaults and beside them, and what scheduling one row a round trip costs. */
+async function profileBazaar(databaseUrl: string, schema: string): Promise<{ batches: BatchAnatomy[]; enqueue: EnqueueAnatomy }> {
+  const batches: BatchAnatomy[] = []
+  for (const [claimers, batchSize] of [[4, 1_000], [1, 1_000], [4, 2_500]] as const) batches.push(await batchAnatomy(databaseUrl, schema, config.n, claimers, batchSize))
+  const enqueue = await enqueueAnatomy(databaseUrl, schema)
+  console.log(`
+Bazaar's batches, SQL only (${config.n} due rows, no handler; medians per batch):`)
+  for (const b of batches) {
+    console.log(
+      `  ${b.claimers} claimer(s) x ${b.batchSize}: ${b.jobsPerSec.toLocaleString('en-US')} jobs/s in ${b.batches} batches; ` +
+        `claim ${b.claimMs} ms, cancels look-up ${b.cancelsLookupMs} ms, complete ${b.completeMs} ms, commit ${b.commitMs} ms`
+    )
+  }
+  console.log(`  scheduling ${enqueue.rows} jobs in one transaction: one insert a job ${enqueue.oneInsertPerJobMs} ms, one multi-row insert ${enqueue.oneMultiRowInsertMs} ms`)
+  return { batches, enqueue }
 }

@@ -65,7 +65,7 @@ const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : 'n/a')
 /** One line per measurement, as the run goes. */
 export function describeJobs(result: Separated | Throughput | Lateness): string {
   if ('shape' in result) {
-    return `lateness p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, max ${fmt(result.maxMs, 1)} ms (lead ${result.leadMs} ms, enqueued in ${fmt(result.enqueueMs)} ms)` +
+    return `lateness min ${fmt(result.minMs, 1)} ms, p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, max ${fmt(result.maxMs, 1)} ms (lead ${result.leadMs} ms, enqueued in ${fmt(result.enqueueMs)} ms)` +
       (result.duplicates ? `  DUPLICATES ${result.duplicates}` : '')
   }
   if ('drainJobsPerSec' in result) {

@@ -43,6 +43,8 @@ export interface Lateness {
   /** how far ahead T was set: longer than the bulk enqueue takes, so every job is stored before it is due */
   leadMs: number
   enqueueMs: number
+  /** the earliest start: how soon after T the first job ran (the sleeper's wake-up and the first claim) */
+  minMs: number
   p50Ms: number
   p99Ms: number
   maxMs: number
@@ -50,6 +52,9 @@ export interface Lateness {
   /** the system's own account of the time, where it gives one (JobSystem.probe) */
   probe?: Record<string, unknown>
 }
+
+/** The bulk enqueue took longer than the lead: the jobs were not all stored before they were due. */
+export class LeadTooShort extends Error {}
 
 const immediate = (tag: string, n: number): JobToEnqueue[] => Array.from({ length: n }, (_, seq) => ({ tag, seq }))
 
@@ -104,7 +109,7 @@ export async function throughput(bench: Bench): Promise<Throughput> {
   }
 }
 
-/** Expects the workers running. `leadMs` must exceed the time the bulk enqueue takes, or the run says so. */
+/** Expects the workers running. `leadMs` must exceed the time the bulk enqueue takes, or it throws LeadTooShort. */
 export async function lateness(bench: Bench, shape: DueShape, leadMs: number): Promise<Lateness> {
   const tag = randomUUID().slice(0, 8)
   const tracker = new JobTracker(tag, bench.n)
@@ -116,8 +121,23 @@ export async function lateness(bench: Bench, shape: DueShape, leadMs: number): P
   const enqueueMs = await measured(bench, tracker, `lateness (${shape})`, async () => {
     await bench.system.enqueue(jobs, bench.bulkSize)
     const took = wallNow() - began
-    if (wallNow() > at) throw new Error(`${bench.system.label}: enqueuing took ${Math.round(took)} ms, longer than the ${leadMs} ms lead`)
+    if (wallNow() > at) throw new LeadTooShort(`${bench.system.label}: enqueuing took ${Math.round(took)} ms, longer than the ${leadMs} ms lead`)
     return took
   })
   return { shape, leadMs, enqueueMs, ...tracker.lateness(), duplicates: tracker.duplicates, probe: await bench.system.probe?.end(tag, bench.n) }
+}
+
+/**
+ * `lateness` with T set twice the last bulk enqueue's time ahead (+ 500 ms), and once more with twice
+ * that lead if the enqueue was slower still (the machine is shared; another run's burst can halve a rate).
+ */
+export async function latenessWithLead(bench: Bench, shape: DueShape, lastEnqueueMs: number, minLeadMs: number): Promise<Lateness> {
+  const leadMs = Math.max(minLeadMs, Math.round(lastEnqueueMs * 2 + 500))
+  try {
+    return await lateness(bench, shape, leadMs)
+  } catch (err) {
+    if (!(err instanceof LeadTooShort)) throw err
+    console.error(`  ${err.message}: once more with a ${leadMs * 2} ms lead`)
+    return lateness(bench, shape, leadMs * 2)
+  }
 }

@@ -1,4 +1,5 @@
 import { schemaName } from '../../shared/db/database.ts'
+import { intFromEnv } from './env.ts'
 import { BazaarSystem } from './jobs-bazaar.ts'
 import { BullmqSystem } from './jobs-bullmq.ts'
 import { GraphileSystem } from './jobs-graphile.ts'
@@ -33,6 +34,6 @@ export function jobSystems(ctx: SystemsContext): Array<{ key: SystemKey; system:
     { key: 'bazaar', system: new BazaarSystem(ctx.databaseUrl, schemaName(ctx.namespace, 'bench_jobs'), bazaarRunnerFromEnv()) },
     { key: 'pgboss', system: new PgBossSystem(ctx.databaseUrl, schemaName(ctx.namespace, 'pgboss'), ctx.applicationName) },
     { key: 'graphile', system: new GraphileSystem(ctx.databaseUrl, schemaName(ctx.namespace, 'graphile')) },
-    { key: 'bullmq', system: new BullmqSystem(ctx.redisUrl, `${ctx.namespace}_bullmq`) }
+    { key: 'bullmq', system: new BullmqSystem(ctx.redisUrl, `${ctx.namespace}_bullmq`, { concurrency: intFromEnv('BENCH_JOBS_BULLMQ_CONCURRENCY', 100) }) }
   ]
 }

@@ -71,11 +71,11 @@ export class JobTracker {
     }
   }
 
-  /** p50, p99 and max of start minus due, in ms, over the jobs that started. */
-  lateness(): { p50Ms: number; p99Ms: number; maxMs: number } {
+  /** min (the first wake-up), p50, p99 and max of start minus due, in ms, over the jobs that started. */
+  lateness(): { minMs: number; p50Ms: number; p99Ms: number; maxMs: number } {
     const late: number[] = []
     for (let i = 0; i < this.n; i++) if (this.startedAt[i]! > 0) late.push(this.startedAt[i]! - this.dueAt[i]!)
     late.sort((a, b) => a - b)
-    return { p50Ms: percentile(late, 50), p99Ms: percentile(late, 99), maxMs: late.at(-1) ?? NaN }
+    return { minMs: late[0] ?? NaN, p50Ms: percentile(late, 50), p99Ms: percentile(late, 99), maxMs: late.at(-1) ?? NaN }
   }
 }
