@@ -28,7 +28,7 @@ const config = {
   runs: intFromEnv('BENCH_RUNS', 3),
   /** jobs per bulk call (insert, addJobs, addBulk, one Bazaar transaction) */
   bulkSize: intFromEnv('BENCH_JOBS_BULK', 1_000),
-  /** the smallest lead before delayed jobs are due; it grows to twice the system's last bulk enqueue time + 500 ms */
+  /** the smallest lead before delayed jobs are due; it grows to 1.5x the system's last bulk enqueue time + 500 ms */
   minLeadMs: intFromEnv('BENCH_JOBS_MIN_LEAD_MS', 1_000),
   timeoutMs: intFromEnv('BENCH_JOBS_TIMEOUT_MS', 120_000),
   redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',

@@ -105,11 +105,13 @@ export function comparisons(all: SystemRuns[]) {
     workerCpuOverBestDurablePeer: ratio(bazaar?.cpu.workerMsPerK, of(fastest?.key)?.cpu.workerMsPerK),
     workerCpuOverBullmq: ratio(bazaar?.cpu.workerMsPerK, bull?.cpu.workerMsPerK)
   }
-  const under = (p99: number | undefined, bar: number | undefined) => p99 !== undefined && p99 < goals.p99LatenessMs && (bar === undefined || p99 < bar)
+  const below = (p99: number | undefined, bar: number | undefined) => p99 !== undefined && bar !== undefined && p99 < bar
   const met = {
     throughputOverBestDurablePeer: ratios.jobsPerSecOverBestDurablePeer >= goals.throughputOverBestDurablePeer,
-    instantP99: under(bazaar?.instant.p99Ms, bull?.instant.p99Ms),
-    spreadP99: under(bazaar?.spread.p99Ms, bull?.spread.p99Ms)
+    instantP99Under100Ms: below(bazaar?.instant.p99Ms, goals.p99LatenessMs),
+    instantP99UnderBullmq: below(bazaar?.instant.p99Ms, bull?.instant.p99Ms),
+    spreadP99Under100Ms: below(bazaar?.spread.p99Ms, goals.p99LatenessMs),
+    spreadP99UnderBullmq: below(bazaar?.spread.p99Ms, bull?.spread.p99Ms)
   }
   return { medians, fastestDurablePeer: fastest?.key, fastestDrainDurablePeer: fastestDrain?.key, leastLateDurablePeer: leastLate?.key, ratios, met }
 }
@@ -141,7 +143,15 @@ export function printJobsTable(all: SystemRuns[], runs: number): void {
     )
     console.log(
       `Bazaar p99 lateness: at one instant ${x(ratios.instantP99OverBullmq)} BullMQ's, spread ${x(ratios.spreadP99OverBullmq)} BullMQ's; ` +
-        `goal < 100 ms and < BullMQ's: instant ${verdict(met.instantP99)}, spread ${verdict(met.spreadP99)}`
+        `goal < 100 ms: instant ${verdict(met.instantP99Under100Ms)}, spread ${verdict(met.spreadP99Under100Ms)}; ` +
+        `goal < BullMQ's: instant ${verdict(met.instantP99UnderBullmq)}, spread ${verdict(met.spreadP99UnderBullmq)}`
+    )
+    const bazaarRuns = all.find((r) => r.key === 'bazaar')!
+    const probed = (list: Lateness[], field: 'runnerLateness' | 'committedLateness') =>
+      fmt(median(list.map((l) => (l.probe?.[field] as { p99Ms?: number } | undefined)?.p99Ms ?? NaN)))
+    console.log(
+      `Bazaar's own account (fired events, database clock), p99 medians: handler start ${probed(bazaarRuns.instant, 'runnerLateness')} ms at one instant, ` +
+        `${probed(bazaarRuns.spread, 'runnerLateness')} ms spread; its batch committed ${probed(bazaarRuns.instant, 'committedLateness')} / ${probed(bazaarRuns.spread, 'committedLateness')} ms after the due time`
     )
     console.log(`Bazaar worker CPU per job: ${x(ratios.workerCpuOverBestDurablePeer)} the best durable peer's, ${x(ratios.workerCpuOverBullmq)} BullMQ's`)
   }

@@ -128,11 +128,11 @@ export async function lateness(bench: Bench, shape: DueShape, leadMs: number): P
 }
 
 /**
- * `lateness` with T set twice the last bulk enqueue's time ahead (+ 500 ms), and once more with twice
+ * `lateness` with T set 1.5 times the last bulk enqueue's time ahead (+ 500 ms), and once more with twice
  * that lead if the enqueue was slower still (the machine is shared; another run's burst can halve a rate).
  */
 export async function latenessWithLead(bench: Bench, shape: DueShape, lastEnqueueMs: number, minLeadMs: number): Promise<Lateness> {
-  const leadMs = Math.max(minLeadMs, Math.round(lastEnqueueMs * 2 + 500))
+  const leadMs = Math.max(minLeadMs, Math.round(lastEnqueueMs * 1.5 + 500))
   try {
     return await lateness(bench, shape, leadMs)
   } catch (err) {
