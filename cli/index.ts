@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander'
 import { registerAppliance } from './commands/appliance.ts'
 import { registerConsumerSkip } from './commands/consumer-skip.ts'
 import { registerDlq } from './commands/dlq/index.ts'
+import { registerJobs } from './commands/jobs.ts'
 import { registerMaintenance } from './commands/maintenance.ts'
+import { registerSchedules } from './commands/schedules.ts'
 import { registerStatus } from './commands/status.ts'
 import { registerTopology } from './commands/topology.ts'
 import { exitCodeOf, oneLine } from './lib/errors.ts'
@@ -13,7 +15,7 @@ import { exitCodeOf, oneLine } from './lib/errors.ts'
  */
 export function createProgram(): Command {
   const program = new Command('bazaar')
-    .description('Operate a Bazaar deployment: status, topology, dead-letter queues, maintenance notices')
+    .description('Operate a Bazaar deployment: status, topology, dead-letter queues, jobs and schedules, maintenance notices')
     .option('-n, --namespace <namespace>', 'deployment namespace (default: BAZAAR_NAMESPACE or "bazaar")')
     .option('--management-url <url>', 'RabbitMQ management API (default: RABBITMQ_MANAGEMENT_URL, or AMQP_URL\'s host on port 15672)')
     .option('--declarations <module>', 'also read consumer declarations (export consumers) from this module; repeatable', collect, [])
@@ -27,6 +29,8 @@ export function createProgram(): Command {
   registerTopology(program)
   registerDlq(program)
   registerConsumerSkip(program)
+  registerJobs(program)
+  registerSchedules(program)
   registerMaintenance(program)
   registerAppliance(program)
   return program

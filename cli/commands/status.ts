@@ -6,6 +6,7 @@ import { describeDeadLetter, peekHead } from '../lib/dead-letters.ts'
 import { CliError, oneLine } from '../lib/errors.ts'
 import { ManagementClient } from '../lib/management.ts'
 import { ageSince, formatAge, printJson, printTable, type OutputOptions } from '../lib/output.ts'
+import { jobCounts, withJobSchemas, type JobCounts } from '../lib/jobs.ts'
 import { outboxBacklogs, type OutboxBacklog } from '../lib/outbox.ts'
 import { groupQueues, shortName, type QueueGroup } from '../lib/queues.ts'
 import { loadDeclarations } from '../topology/registry.ts'
@@ -33,7 +34,7 @@ export interface QueueStatus {
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description("every service's queues (ready, unacked, consumers, oldest message, retry and dead-letter depths) and outbox backlogs")
+    .description("every service's queues (ready, unacked, consumers, oldest message, retry and dead-letter depths), outbox backlogs and due, late and failed jobs")
     .option('--json', 'print JSON')
     .option('--peek-work', 'also read the age of each work queue\'s head message (counts as one delivery toward its delivery limit)')
     .action(async (options: StatusOptions, command: Command) => {
@@ -52,10 +53,22 @@ export function registerStatus(program: Command): void {
       } catch (err) {
         outboxError = oneLine(err)
       }
-      if (options.json) printJson({ namespace: context.namespace, queues, outbox: outbox ?? null, outboxError })
-      else printHuman(context, queues, outbox)
+      // Jobs per service (shared/jobs): due, late (due for over 5 s) and failed.
+      // Parked keys (shared/bus, per-key order) belong beside them: add their counts to the same database pass here.
+      let jobs: JobCounts[] | undefined
+      let jobsError: string | undefined
+      if (outbox) {
+        try {
+          jobs = await withJobSchemas(context.env.databaseUrl, context.namespace, undefined, jobCounts)
+        } catch (err) {
+          jobsError = oneLine(err)
+        }
+      }
+      if (options.json) printJson({ namespace: context.namespace, queues, outbox: outbox ?? null, outboxError, jobs: jobs ?? null, jobsError })
+      else printHuman(context, queues, outbox, jobs)
       // The queues are still worth showing, but a status with a part unknown is a failed status: non-zero, one line.
       if (outboxError) throw new CliError(`outbox backlog unknown: ${outboxError}`)
+      if (jobsError) throw new CliError(`job counts unknown: ${jobsError}`)
     })
 }
 
@@ -95,7 +108,7 @@ async function queueStatuses(broker: Broker, groups: QueueGroup[], unacked: Map<
   return result
 }
 
-function printHuman(context: CliContext, queues: QueueStatus[], outbox: OutboxBacklog[] | undefined): void {
+function printHuman(context: CliContext, queues: QueueStatus[], outbox: OutboxBacklog[] | undefined, jobs: JobCounts[] | undefined): void {
   const ns = context.namespace
   printTable(
     ['service', 'queue', 'ready', 'unacked', 'consumers', 'oldest', 'retrying', 'dead letters', 'oldest dead letter'],
@@ -117,5 +130,11 @@ function printHuman(context: CliContext, queues: QueueStatus[], outbox: OutboxBa
     ['service', 'schema', 'outbox backlog', 'oldest row'],
     (outbox ?? []).map((o) => [o.service, o.schema, o.backlog, formatAge(ageSince(o.oldestAt))]),
     { title: 'Outbox backlog' }
+  )
+  if (!jobs) return
+  printTable(
+    ['service', 'schema', 'due jobs', 'late', 'failed', 'oldest due'],
+    jobs.map((j) => [j.service, j.schema, j.due, j.late, j.failed, formatAge(ageSince(j.oldestDueAt))]),
+    { title: 'Jobs', empty: '(no service has jobs tables)' }
   )
 }

@@ -1,4 +1,5 @@
 import { redactUrl } from '../../shared/config/env.ts'
+import { quietKnex } from './database.ts'
 
 export interface OutboxBacklog {
   service: string
@@ -16,17 +17,9 @@ export interface OutboxBacklog {
  */
 export async function outboxBacklogs(databaseUrl: string, namespace: string, services: string[]): Promise<OutboxBacklog[]> {
   // Loaded here, not at start: only `status` needs the database.
-  const { default: knex } = await import('knex')
   const { schemaName } = await import('../../shared/db/database.ts')
-  // Knex would print "Acquire connection error" with a stack trace on stdout (breaking --json); the failure is reported below, once.
-  const quiet = () => {}
-  const db = knex({
-    client: 'pg',
-    connection: databaseUrl,
-    pool: { min: 0, max: 1 },
-    acquireConnectionTimeout: 5_000,
-    log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet }
-  })
+  // quiet: the failure is reported below, once
+  const db = await quietKnex(databaseUrl)
   try {
     const result: OutboxBacklog[] = []
     for (const service of services) {

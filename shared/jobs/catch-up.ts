@@ -6,23 +6,24 @@ export const MAX_FIRES_PER_PASS = 1_000
 
 /**
  * Which due times to fire now, for a schedule whose first unfired due time is
- * `firstDue` (<= now). A due time older than `graceMs` counts as missed
- * (no runner ran then); the others are simply due.
- * - 'skip': only the due times that are not missed;
- * - 'once': those, or, when every one was missed, the latest of them once;
- * - { allWithinMs }: every due time within that window of now (and the not-missed ones).
+ * `firstDue` (<= now). More than one is due only when no runner fired the
+ * schedule for a while (downtime, or a runner far behind):
+ * - 'skip': the latest due time, and only if it is not older than `graceMs`
+ *   (a fire a little late is still a fire; one missed is skipped);
+ * - 'once': the latest due time, however old;
+ * - { allWithinMs }: every due time within that window of now, oldest first
+ *   (at most MAX_FIRES_PER_PASS a pass), and the latest in any case when it is within `graceMs`.
  */
 export function dueTimesToFire(cadence: Cadence, firstDue: Date, now: Date, policy: CatchUpPolicy, graceMs: number): Date[] {
-  const windowMs = typeof policy === 'object' ? Math.max(policy.allWithinMs, graceMs) : graceMs
-  const from = new Date(Math.max(firstDue.getTime(), now.getTime() - windowMs))
+  const latest = latestDueAtOrBefore(cadence, firstDue, now)
+  if (!latest) return []
+  const age = now.getTime() - latest.getTime()
+  if (policy === 'skip') return age <= graceMs ? [latest] : []
+  if (policy === 'once') return [latest]
+  const from = new Date(Math.max(firstDue.getTime(), now.getTime() - Math.max(policy.allWithinMs, Math.min(age, graceMs))))
   const start = from.getTime() === firstDue.getTime() ? firstDue : nextDueAfter(cadence, new Date(from.getTime() - 1), anchorOf(cadence, firstDue))
-  const fire = start ? dueTimesBetween(cadence, start, now, MAX_FIRES_PER_PASS) : []
-  if (policy === 'once' && !fire.length) {
-    const latest = latestDueAtOrBefore(cadence, firstDue, now)
-    if (latest) return [latest]
-  }
   // beyond MAX_FIRES_PER_PASS the rest waits for the next pass (next_due_at is then the first not fired)
-  return fire
+  return start ? dueTimesBetween(cadence, start, now, MAX_FIRES_PER_PASS) : []
 }
 
 /** The schedule's next due time after this pass: the first after now, in phase with the last due time. */

@@ -66,18 +66,21 @@ export async function insertJob<P>(
  * `job_cancels` and announced by NOTIFY, and the runner drops it instead of
  * running it. A cancel that commits before the due time wins.
  */
-export async function cancelJob(db: Knex | Knex.Transaction, schema: string, name: string, key: string): Promise<boolean> {
+export type JobSelector = { name: string; key: string } | { id: string }
+
+export async function cancelJob(db: Knex | Knex.Transaction, schema: string, which: JobSelector): Promise<boolean> {
   const jobs = `${ident(schema)}.jobs`
+  const [where, bindings] = 'id' in which ? ['id = ?', [which.id]] : ['name = ? and key = ?', [which.name, which.key]]
   const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(
-    `with target as (select id from ${jobs} where name = ? and key = ? and state = 'pending' for update skip locked)
+    `with target as (select id from ${jobs} where ${where} and state = 'pending' for update skip locked)
      update ${jobs} j set state = 'cancelled', finished_at = clock_timestamp() from target where j.id = target.id returning j.id`,
-    [name, key]
+    bindings
   )
   if (rows.length) return true
   const { rows: held } = await db.raw<{ rows: Array<{ id: string; claimable: boolean }> }>(
     `select id, run_at <= clock_timestamp() + ? * interval '1 millisecond' as claimable from ${jobs}
-     where name = ? and key = ? and state = 'pending' and run_at > clock_timestamp()`,
-    [MAX_LOOKAHEAD_MS, name, key]
+     where ${where} and state = 'pending' and run_at > clock_timestamp()`,
+    [MAX_LOOKAHEAD_MS, ...bindings]
   )
   if (held[0] && !held[0].claimable) {
     // too far off for a runner to hold it: its lock is a planner's or claimer's glance, gone at once
@@ -92,4 +95,22 @@ export async function cancelJob(db: Knex | Knex.Transaction, schema: string, nam
   await db.raw(`insert into ${ident(schema)}.job_cancels (id) values (?) on conflict do nothing`, [id])
   await db.raw('select pg_notify(?, ?)', [jobsChannel(schema), `${CANCEL_PREFIX}${id}`])
   return true
+}
+
+/**
+ * Makes a pending or failed job due now (an operator's retry of a failed one:
+ * it gets one more attempt). Returns the state it had, or undefined when there is no such job.
+ */
+export async function runJobNow(db: Knex, schema: string, id: string): Promise<string | undefined> {
+  return db.transaction(async (trx) => {
+    const { rows } = await trx.raw<{ rows: Array<{ state: string }> }>(`select state from ${ident(schema)}.jobs where id = ? for update`, [id])
+    const state = rows[0]?.state
+    if (state !== 'pending' && state !== 'failed') return state
+    await trx.raw(
+      `update ${ident(schema)}.jobs set state = 'pending', run_at = clock_timestamp(), finished_at = null where id = ?`,
+      [id]
+    )
+    await signalJobsWritten(trx, schema)
+    return state
+  })
 }

@@ -75,7 +75,7 @@ export class Jobs extends EventEmitter<JobsEvents> {
 
   /** Cancels the pending job of that name and key: false when there is none. */
   async cancel(trx: Knex.Transaction | Knex, name: string, key: string): Promise<boolean> {
-    return cancelJob(trx, this.options.schema, name, key)
+    return cancelJob(trx, this.options.schema, { name, key })
   }
 
   /** Declares a schedule at start (checked now); it is upserted when the app starts, its pause state kept. */

@@ -1,0 +1,138 @@
+import type { Command } from 'commander'
+import { cancelJob, runJobNow } from '../../shared/jobs/enqueue.ts'
+import { contextOf, positiveInt } from '../lib/context.ts'
+import { CliError, usageError } from '../lib/errors.ts'
+import { addTargetCommand, schemaOfJob, withJobSchemas } from '../lib/jobs.ts'
+import { printJson, printTable, type OutputOptions } from '../lib/output.ts'
+
+const STATES = ['pending', 'due', 'late', 'failed', 'done', 'cancelled', 'all'] as const
+type StateFilter = (typeof STATES)[number]
+
+interface ListOptions extends OutputOptions {
+  service?: string
+  state: StateFilter[]
+  name?: string
+  limit: number
+}
+
+/** A job as the CLI shows it. */
+export interface JobRow {
+  service: string
+  id: string
+  name: string
+  key: string | null
+  state: string
+  runAt: string
+  dueAt: string
+  attempts: number
+  lastError: string | null
+  schedule: string | null
+  payload?: unknown
+  createdAt?: string
+  finishedAt?: string | null
+}
+
+export function registerJobs(program: Command): void {
+  const jobs = program.command('jobs').description('delayed jobs in each service\'s schema: list, show, cancel, run-now')
+
+  jobs
+    .command('list')
+    .description('jobs, oldest due first (default: pending and failed)')
+    .option('--service <service>', 'only this service')
+    .option('--state <state>', `${STATES.join(', ')}; repeatable (due: pending and due now; late: due for over 5 s)`, collectState, [])
+    .option('--name <job>', 'only jobs of this name')
+    .option('--limit <n>', 'at most this many per service', positiveInt('--limit'), 50)
+    .option('--json', 'print JSON')
+    .action(async (options: ListOptions, command: Command) => {
+      const context = contextOf(command)
+      const states = options.state.length ? options.state : (['pending', 'failed'] as StateFilter[])
+      const rows = await withJobSchemas(context.env.databaseUrl, context.namespace, options.service, async (db, schemas) => {
+        const result: JobRow[] = []
+        for (const { service, schema } of schemas) {
+          const query = db.withSchema(schema).from('jobs').orderBy('run_at').limit(options.limit)
+          if (options.name) query.where({ name: options.name })
+          if (!states.includes('all')) {
+            query.where((q) => {
+              for (const state of states) {
+                if (state === 'due') q.orWhere((w) => w.where({ state: 'pending' }).whereRaw('run_at <= clock_timestamp()'))
+                else if (state === 'late') q.orWhere((w) => w.where({ state: 'pending' }).whereRaw(`run_at <= clock_timestamp() - interval '5 seconds'`))
+                else q.orWhere({ state })
+              }
+            })
+          }
+          for (const row of await query) result.push(jobRow(service, row))
+        }
+        return result
+      })
+      if (options.json) return printJson({ namespace: context.namespace, jobs: rows })
+      printTable(
+        ['service', 'id', 'name', 'key', 'state', 'run at', 'attempts', 'schedule', 'last error'],
+        rows.map((j) => [j.service, j.id, j.name, j.key, j.state, j.runAt, j.attempts, j.schedule, j.lastError?.slice(0, 60)]),
+        { title: `Jobs in namespace ${context.namespace} (${states.join(', ')})`, empty: '(no jobs)' }
+      )
+    })
+
+  addTargetCommand(jobs, {
+    name: 'show',
+    description: 'one job: its payload, times, attempts and last error',
+    argument: '<id>',
+    argumentHelp: 'the job id',
+    run: async (db, schemas, id, namespace) => {
+      const { service, schema } = await schemaOfJob(db, schemas, id, namespace)
+      return jobRow(service, await db.withSchema(schema).from('jobs').where({ id }).first(), true)
+    },
+    print: (job) => printTable(['field', 'value'], Object.entries(job).map(([k, v]) => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : (v as string)]))
+  })
+
+  addTargetCommand(jobs, {
+    name: 'cancel',
+    description: 'cancel a pending job (it will not run)',
+    argument: '<id>',
+    argumentHelp: 'the job id',
+    run: async (db, schemas, id, namespace) => {
+      const { service, schema } = await schemaOfJob(db, schemas, id, namespace)
+      if (await cancelJob(db, schema, { id })) return { service, id, cancelled: true }
+      const { state } = await db.withSchema(schema).from('jobs').where({ id }).first()
+      throw new CliError(`job ${id} is ${state === 'pending' ? 'running right now' : state}: only a pending job can be cancelled`)
+    },
+    print: (result, id) => process.stdout.write(`cancelled job ${id} (${result.service})\n`)
+  })
+
+  addTargetCommand(jobs, {
+    name: 'run-now',
+    description: 'make a pending job due now, or give a failed one another attempt',
+    argument: '<id>',
+    argumentHelp: 'the job id',
+    run: async (db, schemas, id, namespace) => {
+      const { service, schema } = await schemaOfJob(db, schemas, id, namespace)
+      const was = await runJobNow(db, schema, id)
+      if (was !== 'pending' && was !== 'failed') throw new CliError(`job ${id} is ${was}: only a pending or failed job can be run again`)
+      return { service, id, was, state: 'pending' }
+    },
+    print: (result, id) => process.stdout.write(`job ${id} (${result.service}) is due now (was ${result.was})\n`)
+  })
+}
+
+function collectState(value: string, previous: StateFilter[]): StateFilter[] {
+  const states = value.split(',').map((s) => s.trim())
+  for (const state of states) if (!(STATES as readonly string[]).includes(state)) throw usageError(`--state must be one of ${STATES.join(', ')} (got "${state}")`)
+  return [...previous, ...(states as StateFilter[])]
+}
+
+const iso = (value: Date | null | undefined) => (value ? new Date(value).toISOString() : null)
+
+function jobRow(service: string, row: Record<string, any>, full = false): JobRow {
+  const base: JobRow = {
+    service,
+    id: row.id,
+    name: row.name,
+    key: row.key,
+    state: row.state,
+    runAt: iso(row.run_at)!,
+    dueAt: iso(row.due_at)!,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    schedule: row.schedule_name
+  }
+  return full ? { ...base, payload: row.payload, createdAt: iso(row.created_at)!, finishedAt: iso(row.finished_at) } : base
+}

@@ -1,0 +1,135 @@
+import type { Command } from 'commander'
+import type { Knex } from 'knex'
+import { redactUrl } from '../../shared/config/env.ts'
+import { serviceTable } from '../../shared/services.ts'
+import { contextOf } from './context.ts'
+import { quietKnex } from './database.ts'
+import { CliError } from './errors.ts'
+import { printJson } from './output.ts'
+
+/** A service schema of the namespace that has the jobs tables. */
+export interface JobSchema {
+  service: string
+  schema: string
+}
+
+/**
+ * Runs `work` with a database connection on DATABASE_URL (quiet: knex would
+ * print pool errors on stdout and break --json) and the schemas of the
+ * namespace's services that have jobs tables (`--service` narrows them; a
+ * service name outside the service table is allowed, for tests and tools).
+ */
+export async function withJobSchemas<T>(
+  databaseUrl: string,
+  namespace: string,
+  service: string | undefined,
+  work: (db: Knex, schemas: JobSchema[]) => Promise<T>
+): Promise<T> {
+  const { schemaName } = await import('../../shared/db/database.ts')
+  const db = await quietKnex(databaseUrl)
+  try {
+    let schemas: JobSchema[]
+    try {
+      schemas = []
+      for (const name of service ? [service] : serviceTable.map((s) => s.name)) {
+        const schema = schemaName(namespace, name)
+        const { rows } = await db.raw<{ rows: Array<{ t: string | null }> }>('select to_regclass(?) as t', [`"${schema}".jobs`])
+        if (rows[0]?.t) schemas.push({ service: name, schema })
+      }
+    } catch (err) {
+      const cause = (err as { code?: string }).code ?? (err as Error).message
+      throw new CliError(`cannot reach PostgreSQL at ${redactUrl(databaseUrl)} (${cause}); start it or set DATABASE_URL`)
+    }
+    if (service && !schemas.length) throw new CliError(`service "${service}" has no jobs tables in namespace ${namespace}`)
+    return await work(db, schemas)
+  } finally {
+    await db.destroy()
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The schema holding job `id`; a one-line CliError when no service has it. */
+export async function schemaOfJob(db: Knex, schemas: JobSchema[], id: string, namespace: string): Promise<JobSchema> {
+  if (UUID.test(id)) {
+    for (const s of schemas) {
+      const { rows } = await db.raw<{ rows: unknown[] }>('select 1 from ??.jobs where id = ?', [s.schema, id])
+      if (rows.length) return s
+    }
+  }
+  throw new CliError(`no job ${id} in namespace ${namespace}`)
+}
+
+/** The schema holding schedule `name`; one line when none or several services have one of that name. */
+export async function schemaOfSchedule(db: Knex, schemas: JobSchema[], name: string, namespace: string): Promise<JobSchema> {
+  const found: JobSchema[] = []
+  for (const s of schemas) {
+    const { rows } = await db.raw<{ rows: unknown[] }>('select 1 from ??.schedules where name = ?', [s.schema, name])
+    if (rows.length) found.push(s)
+  }
+  if (!found.length) throw new CliError(`no schedule "${name}" in namespace ${namespace}`)
+  if (found.length > 1) throw new CliError(`schedule "${name}" exists in ${found.map((s) => s.service).join(', ')}: say which with --service`)
+  return found[0]!
+}
+
+/** A job due for longer than this counts as late in `bazaar status` (a runner claims due rows within milliseconds). */
+export const LATE_AFTER_MS = 5_000
+
+export interface JobCounts {
+  service: string
+  schema: string
+  /** pending and due now */
+  due: number
+  /** due for more than LATE_AFTER_MS */
+  late: number
+  failed: number
+  /** due_at of the oldest due job */
+  oldestDueAt?: string
+}
+
+export async function jobCounts(db: Knex, schemas: JobSchema[]): Promise<JobCounts[]> {
+  const result: JobCounts[] = []
+  for (const s of schemas) {
+    const { rows: [row] } = await db.raw<{ rows: Array<{ due: number; late: number; failed: number; oldest: Date | null }> }>(
+      `select
+         count(*) filter (where state = 'pending' and run_at <= clock_timestamp())::int as due,
+         count(*) filter (where state = 'pending' and run_at <= clock_timestamp() - ? * interval '1 millisecond')::int as late,
+         count(*) filter (where state = 'failed')::int as failed,
+         min(run_at) filter (where state = 'pending' and run_at <= clock_timestamp()) as oldest
+       from ??.jobs where state in ('pending', 'failed')`,
+      [LATE_AFTER_MS, s.schema]
+    )
+    result.push({ ...s, due: row!.due, late: row!.late, failed: row!.failed, oldestDueAt: row!.oldest ? new Date(row!.oldest).toISOString() : undefined })
+  }
+  return result
+}
+
+export interface TargetCommand<T> {
+  name: string
+  description: string
+  /** `<id>` or `<name>` */
+  argument: string
+  argumentHelp: string
+  /** finds the target's schema and acts on it; a CliError for an unknown target */
+  run: (db: Knex, schemas: JobSchema[], target: string, namespace: string) => Promise<T>
+  /** the human line (or table); --json prints the result as it is */
+  print: (result: T, target: string) => void
+}
+
+/** A `jobs <verb> <id>` or `schedules <verb> <name>` command: --service to narrow, --json to print JSON. */
+export function addTargetCommand<T>(parent: Command, spec: TargetCommand<T>): void {
+  parent
+    .command(spec.name)
+    .description(spec.description)
+    .argument(spec.argument, spec.argumentHelp)
+    .option('--service <service>', 'look only in this service')
+    .option('--json', 'print JSON')
+    .action(async (target: string, options: { service?: string; json?: boolean }, command: Command) => {
+      const context = contextOf(command)
+      const result = await withJobSchemas(context.env.databaseUrl, context.namespace, options.service, (db, schemas) =>
+        spec.run(db, schemas, target, context.namespace)
+      )
+      if (options.json) printJson(result)
+      else spec.print(result, target)
+    })
+}
