@@ -116,14 +116,15 @@ export async function runJobsBenchmark(): Promise<object> {
 /** The SQL-only anatomy of Bazaar's batches at its defaults and beside them, and what scheduling one row a round trip costs. */
 async function profileBazaar(databaseUrl: string, schema: string): Promise<{ batches: BatchAnatomy[]; enqueue: EnqueueAnatomy }> {
   const batches: BatchAnatomy[] = []
-  for (const [claimers, batchSize] of [[4, 1_000], [1, 1_000], [4, 2_500]] as const) batches.push(await batchAnatomy(databaseUrl, schema, config.n, claimers, batchSize))
+  const shapes = [[4, 1_000, 'update'], [1, 1_000, 'update'], [4, 2_500, 'update'], [4, 1_000, 'delete']] as const
+  for (const [claimers, batchSize, finish] of shapes) batches.push(await batchAnatomy(databaseUrl, schema, config.n, claimers, batchSize, finish))
   const enqueue = await enqueueAnatomy(databaseUrl, schema)
   console.log(`
 Bazaar's batches, SQL only (${config.n} due rows, no handler; medians per batch):`)
   for (const b of batches) {
     console.log(
-      `  ${b.claimers} claimer(s) x ${b.batchSize}: ${b.jobsPerSec.toLocaleString('en-US')} jobs/s in ${b.batches} batches; ` +
-        `claim ${b.claimMs} ms, cancels look-up ${b.cancelsLookupMs} ms, complete ${b.completeMs} ms, commit ${b.commitMs} ms`
+      `  ${b.claimers} claimer(s) x ${b.batchSize}, finished by ${b.finish}: ${b.jobsPerSec.toLocaleString('en-US')} jobs/s in ${b.batches} batches; ` +
+        `claim ${b.claimMs} ms, cancels look-up ${b.cancelsLookupMs} ms, ${b.finish} ${b.completeMs} ms, commit ${b.commitMs} ms`
     )
   }
   console.log(`  scheduling ${enqueue.rows} jobs in one transaction: one insert a job ${enqueue.oneInsertPerJobMs} ms, one multi-row insert ${enqueue.oneMultiRowInsertMs} ms`)

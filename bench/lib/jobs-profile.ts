@@ -14,6 +14,8 @@ import { median } from './stats.ts'
 export interface BatchAnatomy {
   claimers: number
   batchSize: number
+  /** how claimed rows are finished: the runner's UPDATE to 'done', or (a proposal, measured beside it) a DELETE */
+  finish: 'update' | 'delete'
   batches: number
   /** SQL-only drain rate: the ceiling of the runner at these settings on this machine, now */
   jobsPerSec: number
@@ -48,8 +50,11 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T
   return { ms: performance.now() - start, result }
 }
 
-export async function batchAnatomy(databaseUrl: string, schema: string, n: number, claimers: number, batchSize: number): Promise<BatchAnatomy> {
+export async function batchAnatomy(
+  databaseUrl: string, schema: string, n: number, claimers: number, batchSize: number, finish: 'update' | 'delete' = 'update'
+): Promise<BatchAnatomy> {
   const statements = jobStatements(schema)
+  const finishing = finish === 'update' ? statements.complete : { text: `delete from ${ident(schema)}.jobs where id = any($1::uuid[])` }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: claimers })
   pool.on('error', () => {})
   const spans = { claim: [] as number[], cancels: [] as number[], complete: [] as number[], commit: [] as number[] }
@@ -70,7 +75,7 @@ export async function batchAnatomy(databaseUrl: string, schema: string, n: numbe
             return
           }
           const cancels = await timed(() => client.query({ ...statements.cancelsOf, values: [ids] }))
-          const complete = await timed(() => client.query({ ...statements.complete, values: [ids] }))
+          const complete = await timed(() => client.query({ ...finishing, values: [ids] }))
           const commit = await timed(() => client.query('commit'))
           spans.claim.push(claim.ms)
           spans.cancels.push(cancels.ms)
@@ -85,7 +90,7 @@ export async function batchAnatomy(databaseUrl: string, schema: string, n: numbe
     const seconds = (performance.now() - began) / 1000
     const r = (values: number[]) => Math.round(median(values) * 10) / 10
     return {
-      claimers, batchSize, batches: spans.claim.length, jobsPerSec: Math.round(n / seconds),
+      claimers, batchSize, finish, batches: spans.claim.length, jobsPerSec: Math.round(n / seconds),
       claimMs: r(spans.claim), cancelsLookupMs: r(spans.cancels), completeMs: r(spans.complete), commitMs: r(spans.commit)
     }
   } finally {
