@@ -1,8 +1,8 @@
-import { performance } from 'node:perf_hooks'
 import type { Knex } from 'knex'
 import type pg from 'pg'
 import { connectionOf } from '../bus/sql.ts'
 import { jobStatements, type ClaimedRow } from './claim-sql.ts'
+import { DatabaseClock, localNow } from './clock.ts'
 import { payloadProblem, type DefinedJob } from './definitions.ts'
 import type { JobContext } from './types.ts'
 
@@ -43,7 +43,8 @@ export async function runBatch(
   jobs: Map<string, DefinedJob>,
   settings: BatchSettings,
   /** ids cancelled while claimed and waiting (NOTIFY), see cancelJob() */
-  cancelledMeanwhile: ReadonlySet<string>
+  cancelledMeanwhile: ReadonlySet<string>,
+  clock: DatabaseClock
 ): Promise<BatchResult> {
   const statements = jobStatements(settings.schema)
   let result: BatchResult = { claimed: 0, outcomes: [] }
@@ -53,19 +54,21 @@ export async function runBatch(
       ...statements.claim,
       values: [[...jobs.keys()], settings.lookaheadMs, settings.batchWindowMs, settings.batchSize]
     })
-    const claimedAt = performance.now()
     if (!rows.length) return
-    await waitUntilDue(rows[0]!, claimedAt)
-    // cancels recorded while these rows were locked (by us or by anyone before us): see cancelJob()
+    // Before waiting for the due time, so that nothing but the handlers is left for then. Cancels recorded
+    // while the rows were locked (by us or by anyone before us), and those announced while we wait (NOTIFY,
+    // `cancelledMeanwhile`): see cancelJob(). Both statements go out together.
     const ids = rows.map((r) => r.id)
-    const recorded = await client.query<{ id: string }>({ ...statements.cancelsOf, values: [ids] })
-    const cancelled = new Set(recorded.rows.map((r) => r.id))
+    const recorded = client.query<{ id: string }>({ ...statements.cancelsOf, values: [ids] })
+    const savepoint = client.query(`savepoint ${BATCH_SAVEPOINT}`)
+    const cancelled = new Set((await recorded).rows.map((r) => r.id))
+    await savepoint
     const isCancelled = (id: string) => cancelled.has(id) || cancelledMeanwhile.has(id)
-    await client.query(`savepoint ${BATCH_SAVEPOINT}`)
-    let outcomes = await runAll(rows, jobs, trx, client, claimedAt, false, isCancelled)
+    const prepared = prepare(rows, jobs, clock)
+    let outcomes = await runAll(prepared, trx, client, false, isCancelled)
     if (!outcomes) {
       await client.query(`rollback to savepoint ${BATCH_SAVEPOINT}`)
-      outcomes = (await runAll(rows, jobs, trx, client, claimedAt, true, isCancelled))!
+      outcomes = (await runAll(prepared, trx, client, true, isCancelled))!
     }
     const done = outcomes.filter((o) => o.kind === 'done').map((o) => o.job.id)
     if (done.length) await client.query({ ...statements.complete, values: [done] })
@@ -82,49 +85,61 @@ export async function runBatch(
   return result
 }
 
+/** A claimed row made ready to run before its due time: its context built, its payload checked. */
+interface Prepared {
+  job: JobContext<unknown>
+  defined: DefinedJob
+  /** the stored payload fails the job's schema (retrying cannot help) */
+  problem: string | null
+  /** when it is due, on this process's clock (localNow()) */
+  dueAt: number
+}
+
+/** Done while waiting for the due time, so that at the due time only the handlers are left to run. */
+function prepare(rows: ClaimedRow[], jobs: Map<string, DefinedJob>, clock: DatabaseClock): Prepared[] {
+  const claimedAt = localNow()
+  return rows.map((row) => {
+    const defined = jobs.get(row.name)!
+    return {
+      job: { id: row.id, name: row.name, key: row.key, payload: row.payload, attempt: row.attempts + 1, dueAt: row.due_at, scheduleName: row.schedule_name },
+      defined,
+      problem: payloadProblem(defined, row.payload),
+      // without a reading of the database clock yet: run at once (the claim found it due within the look-ahead)
+      dueAt: clock.localTimeOf(Number(row.run_at_ms)) ?? claimedAt
+    }
+  })
+}
+
 /**
- * Runs the claimed rows in due order, each when it is due. Without savepoints
+ * Runs the prepared rows in due order, each when it is due. Without savepoints
  * (`careful` false) the first handler failure stops the batch: undefined.
  */
 async function runAll(
-  rows: ClaimedRow[],
-  jobs: Map<string, DefinedJob>,
+  prepared: Prepared[],
   trx: Knex.Transaction,
   client: pg.Client,
-  claimedAt: number,
   careful: boolean,
   isCancelled: (id: string) => boolean
 ): Promise<Outcome[] | undefined> {
   const outcomes: Outcome[] = []
-  for (const row of rows) {
-    const defined = jobs.get(row.name)!
-    const job: JobContext<unknown> = {
-      id: row.id,
-      name: row.name,
-      key: row.key,
-      payload: row.payload,
-      attempt: row.attempts + 1,
-      dueAt: row.due_at,
-      scheduleName: row.schedule_name
-    }
-    const problem = payloadProblem(defined, row.payload)
+  for (const { job, defined, problem, dueAt } of prepared) {
     if (problem) {
-      // the stored row itself is wrong: retrying cannot help
       outcomes.push({ kind: 'failed', job, error: new Error(problem), willRetry: false })
       continue
     }
-    await waitUntilDue(row, claimedAt)
-    if (isCancelled(row.id)) {
+    const remaining = dueAt - localNow()
+    // never before its due time: a timer fires no earlier than asked
+    if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining))
+    if (isCancelled(job.id)) {
       outcomes.push({ kind: 'cancelled', job })
       continue
     }
-    const startedAt = performance.now()
-    const latenessMs = startedAt - claimedAt - Number(row.wait_ms)
+    const startedAt = localNow()
     if (careful) await client.query(`savepoint ${JOB_SAVEPOINT}`)
     try {
       await defined.definition.handler(job, trx)
       if (careful) await client.query(`release savepoint ${JOB_SAVEPOINT}`)
-      outcomes.push({ kind: 'done', job, latenessMs, startedAt })
+      outcomes.push({ kind: 'done', job, latenessMs: startedAt - dueAt, startedAt })
     } catch (err) {
       if (!careful) return undefined
       await client.query(`rollback to savepoint ${JOB_SAVEPOINT}`)
@@ -133,12 +148,6 @@ async function runAll(
     }
   }
   return outcomes
-}
-
-/** Waits until the row is due: `wait_ms` was its distance from the database clock at the claim. */
-async function waitUntilDue(row: ClaimedRow, claimedAt: number): Promise<void> {
-  const remaining = Number(row.wait_ms) - (performance.now() - claimedAt)
-  if (remaining > 1) await new Promise((resolve) => setTimeout(resolve, remaining))
 }
 
 function retryDelay(job: DefinedJob | undefined, attempt: number): number | null {

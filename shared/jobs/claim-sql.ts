@@ -22,8 +22,8 @@ export interface ClaimedRow {
   attempts: number
   due_at: Date
   schedule_name: string | null
-  /** milliseconds from the claim (database clock) until the row is due: negative when already late */
-  wait_ms: number
+  /** when the row is due, epoch milliseconds by the database clock (numeric, as text) */
+  run_at_ms: string
 }
 
 /**
@@ -50,7 +50,7 @@ export function jobStatements(schema: string): JobStatements {
           select run_at from ${jobs} where state = 'pending' and name = any($1::text[]) order by run_at limit 1 for update skip locked
         )
         select j.id, j.name, j.key, j.payload, j.attempts, j.due_at, j.schedule_name,
-          extract(epoch from j.run_at - clock_timestamp()) * 1000 as wait_ms
+          extract(epoch from j.run_at) * 1000 as run_at_ms
         from ${jobs} j
         where j.state = 'pending' and j.name = any($1::text[])
           and j.run_at <= least(statement_timestamp() + $2 * interval '1 millisecond', (select run_at from head) + $3 * interval '1 millisecond')

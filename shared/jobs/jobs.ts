@@ -25,7 +25,7 @@ export interface JobsOptions {
 
 export const DEFAULT_RUNNER_SETTINGS = {
   concurrency: 4,
-  batchSize: 1_000,
+  batchSize: 2_500,
   lookaheadMs: 500,
   batchWindowMs: 50,
   safetyPollMs: 10_000,
