@@ -28,7 +28,7 @@ export interface CpuUse {
   machineIdlePct?: number
 }
 
-const TICK_MS = 10 // USER_HZ is 100 on Linux
+export const TICK_MS = 10 // USER_HZ is 100 on Linux
 
 /** Process ids by command name (`beam.smp`, `postgres`), read from /proc; empty where there is none. */
 function pidsOf(command: string): number[] {
@@ -49,7 +49,7 @@ function pidsOf(command: string): number[] {
 }
 
 /** CPU ticks of every process of a command; a process that starts or ends in between counts from or until then. */
-function ticksByPid(command: string): Map<number, number> {
+export function ticksByPid(command: string): Map<number, number> {
   const ticks = new Map<number, number>()
   for (const pid of pidsOf(command)) {
     const t = ticksOf(pid)
@@ -58,14 +58,14 @@ function ticksByPid(command: string): Map<number, number> {
   return ticks
 }
 
-function ticksSince(start: Map<number, number>, end: Map<number, number>): number | undefined {
+export function ticksSince(start: Map<number, number>, end: Map<number, number>): number | undefined {
   if (end.size === 0) return undefined
   let sum = 0
   for (const [pid, t] of end) sum += t - (start.get(pid) ?? 0)
   return sum
 }
 
-function ticksOf(pid: number): number | undefined {
+export function ticksOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
