@@ -10,21 +10,19 @@ type Benchmark = () => Promise<object>
 
 const benchmarks: Record<string, () => Promise<Benchmark | undefined>> = {
   bus: async () => (await import('./bus.ts')).runBusBenchmark,
-  sse: async () => {
-    // Written separately (issue 4); until it lands, say so rather than crash on the import.
-    if (!existsSync(fileURLToPath(new URL('./sse.ts', import.meta.url)))) return undefined
-    const module = (await import('./sse.ts' as string)) as { runSseBenchmark?: Benchmark }
-    if (typeof module.runSseBenchmark !== 'function') throw new Error('bench/sse.ts does not export runSseBenchmark()')
-    return module.runSseBenchmark
-  },
+  // Written separately (issue 4); until it lands, say so rather than crash on the import.
+  sse: () => optional('sse.ts', 'runSseBenchmark'),
   kv: async () => (await import('./kv.ts')).runKvBenchmark,
   // The storefront read model's figure (issue 13's other half) lands as bench/storefront.ts; until then, say so.
-  storefront: async () => {
-    if (!existsSync(fileURLToPath(new URL('./storefront.ts', import.meta.url)))) return undefined
-    const module = (await import('./storefront.ts' as string)) as { runStorefrontBenchmark?: Benchmark }
-    if (typeof module.runStorefrontBenchmark !== 'function') throw new Error('bench/storefront.ts does not export runStorefrontBenchmark()')
-    return module.runStorefrontBenchmark
-  }
+  storefront: () => optional('storefront.ts', 'runStorefrontBenchmark')
+}
+
+/** A benchmark written separately: undefined while its file is not there. */
+async function optional(file: string, exported: string): Promise<Benchmark | undefined> {
+  if (!existsSync(fileURLToPath(new URL(`./${file}`, import.meta.url)))) return undefined
+  const module = (await import(`./${file}`)) as Record<string, unknown>
+  if (typeof module[exported] !== 'function') throw new Error(`bench/${file} does not export ${exported}()`)
+  return module[exported] as Benchmark
 }
 
 const usage = `usage: npm run bench [-- ${Object.keys(benchmarks).join('|')}]   (no argument: all of them)`
