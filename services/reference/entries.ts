@@ -2,6 +2,7 @@ import { BadRequest } from '@feathersjs/errors'
 import { hooks as schemaHooks } from '@feathersjs/schema'
 import type { Validator } from '@feathersjs/schema'
 import type { KvChangeKey } from '../../shared/kv/feed.ts'
+import { COUNTRY_CHANGED, CURRENCY_CHANGED, FLAG_CHANGED, countryCodePattern, currencyCodePattern, flagNamePattern } from '../../shared/contracts/reference.ts'
 import { authenticateUser } from '../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../shared/feathers/declarations.ts'
 import { isoTimestamp } from '../../shared/feathers/timestamps.ts'
@@ -36,6 +37,20 @@ export interface ReferenceResource<V extends Record<string, unknown>> {
   /** the key's format in the path (`^[A-Z]{2}$` for a country) */
   keyPattern: string
   dataValidator: Validator
+}
+
+/** The three stores: the field their key is, its format, the event of their changes. */
+const stores = {
+  countries: { keyField: 'code', keyPattern: countryCodePattern, routingKey: COUNTRY_CHANGED },
+  currencies: { keyField: 'code', keyPattern: currencyCodePattern, routingKey: CURRENCY_CHANGED },
+  flags: { keyField: 'name', keyPattern: flagNamePattern, routingKey: FLAG_CHANGED }
+} as const
+
+/** A store's resource from its path (the store's name), its manifest and its body's validator. */
+export function referenceStore<V extends Record<string, unknown>>(store: keyof typeof stores, manifest: ResourceManifest<Method>, dataValidator: Validator) {
+  const { keyField, keyPattern, routingKey } = stores[store]
+  return (app: ServiceApp) =>
+    referenceResource<V>(app, { path: store, of: { store, keyField: keyField as keyof V & string }, manifest, routingKey, keyPattern, dataValidator })
 }
 
 /**

@@ -1,16 +1,7 @@
-import { COUNTRY_CHANGED, countryCodePattern, type Country } from '../../../../shared/contracts/reference.ts'
-import type { ServiceApp } from '../../../../shared/feathers/declarations.ts'
-import { referenceResource } from '../../entries.ts'
+import type { Country } from '../../../../shared/contracts/reference.ts'
+import { referenceStore } from '../../entries.ts'
 import { countryDataValidator } from './countries.schema.ts'
 import { countryManifest } from './countries.manifest.ts'
-import { countryPath } from './countries.shared.ts'
 
-export const countries = (app: ServiceApp) =>
-  referenceResource<Country>(app, {
-    path: countryPath,
-    of: { store: 'countries', keyField: 'code' },
-    manifest: countryManifest,
-    routingKey: COUNTRY_CHANGED,
-    keyPattern: countryCodePattern,
-    dataValidator: countryDataValidator
-  })
+/** `/countries`: anyone reads, admins upsert and remove; each write one change event with the key's next version. */
+export const countries = referenceStore<Country>('countries', countryManifest, countryDataValidator)

@@ -1,16 +1,7 @@
-import { CURRENCY_CHANGED, currencyCodePattern, type Currency } from '../../../../shared/contracts/reference.ts'
-import type { ServiceApp } from '../../../../shared/feathers/declarations.ts'
-import { referenceResource } from '../../entries.ts'
+import type { Currency } from '../../../../shared/contracts/reference.ts'
+import { referenceStore } from '../../entries.ts'
 import { currencyDataValidator } from './currencies.schema.ts'
 import { currencyManifest } from './currencies.manifest.ts'
-import { currencyPath } from './currencies.shared.ts'
 
-export const currencies = (app: ServiceApp) =>
-  referenceResource<Currency>(app, {
-    path: currencyPath,
-    of: { store: 'currencies', keyField: 'code' },
-    manifest: currencyManifest,
-    routingKey: CURRENCY_CHANGED,
-    keyPattern: currencyCodePattern,
-    dataValidator: currencyDataValidator
-  })
+/** `/currencies`: anyone reads, admins upsert and remove; each write one change event with the key's next version. */
+export const currencies = referenceStore<Currency>('currencies', currencyManifest, currencyDataValidator)
