@@ -9,6 +9,7 @@ import type { RunningApp } from '../../shared/testing/server.ts'
 import { identity } from '../../shared/testing/tokens.ts'
 import { waitFor } from '../../shared/testing/wait.ts'
 import { createApp as createCatalog } from '../catalog/app.ts'
+import { createApp as createReference } from '../reference/app.ts'
 import { createApp } from './app.ts'
 import { openedClaim, placedOrder } from './testing.ts'
 
@@ -35,6 +36,7 @@ describe('claims: sellers answer, buyers close, unanswered claims are escalated 
   const claimRow = (id: string) => orders.app.get('db').withSchema(orders.app.get('schema')).table('claims').where({ id }).first()
 
   before(async function () {
+    await apps.start(createReference(testEnv(ns)))
     catalog = await apps.start(createCatalog(testEnv(ns)))
     orders = await apps.start(createApp(testEnv(ns), { claimResponseTimeoutMs: timeoutMs }))
     patient = await apps.start(createApp(testEnv(ns), { claimResponseTimeoutMs: 3_600_000 }))

@@ -11,6 +11,7 @@ import { identity, type TestIdentity } from '../../shared/testing/tokens.ts'
 import { nextEvent, waitFor } from '../../shared/testing/wait.ts'
 import { runCli } from '../../test/cli/cli.ts'
 import { createApp as createCatalog } from '../catalog/app.ts'
+import { createApp as createReference } from '../reference/app.ts'
 import { createApp as createOrders } from '../orders/app.ts'
 import { createApp as createStorefronts } from './app.ts'
 import { storefrontSupervisor } from './projection/projection.ts'
@@ -71,6 +72,7 @@ describe('storefronts: a read model of sellers, their products and orders, from 
     tap = new Bus({ url: env.amqpUrl, namespace: ns, service: 'test' })
     await tap.start()
     storefronts = await apps.start(createStorefronts(env, { pollIntervalMs: 500, batchSize: 20 }))
+    await apps.start(createReference(env))
     catalog = await apps.start(createCatalog(env))
     orders = await apps.start(createOrders(env))
   })

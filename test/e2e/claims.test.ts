@@ -9,6 +9,7 @@ import { startSmtpServer, type TestSmtpServer } from '../../shared/testing/smtp.
 import { identity } from '../../shared/testing/tokens.ts'
 import { waitFor } from '../../shared/testing/wait.ts'
 import { createApp as createCatalog } from '../../services/catalog/app.ts'
+import { createApp as createReference } from '../../services/reference/app.ts'
 import { createApp as createGateway } from '../../services/gateway/app.ts'
 import { listen, opened, quickGateway, type Listener } from '../../services/gateway/test/support.ts'
 import { createApp as createNotifications } from '../../services/notifications/app.ts'
@@ -39,6 +40,7 @@ describe('claims end to end: escalation tells the buyer and every admin, once', 
 
   before(async function () {
     smtp = await startSmtpServer()
+    await apps.start(createReference(env))
     catalog = await apps.start(createCatalog(env))
     orders = await apps.start(createOrders(env, { claimResponseTimeoutMs: 1_000 }))
     const notifications = await apps.start(createNotifications({ ...env, smtpUrl: smtp.url }, { retryDelaysMs: [100, 100] }))
