@@ -174,7 +174,7 @@ function faultPlan(services: Map<string, Supervised>, appliances: Supervised[], 
   return steps
 }
 
-/** Every outbox empty and every work queue empty, twice in a row. */
+/** Every outbox empty and every work queue (not stream) empty, twice in a row. */
 async function drained(namespace: string, databaseUrl: string): Promise<void> {
   const management = new Management()
   const services = serviceTable.map((s) => s.name)
@@ -182,7 +182,8 @@ async function drained(namespace: string, databaseUrl: string): Promise<void> {
   await waitFor(async () => {
     const backlog = (await outboxBacklogs(databaseUrl, namespace, services)).reduce((n, o) => n + (o.backlog ?? 0), 0)
     const queues = await management.queues(namespace)
-    const pending = queues.filter((q) => !q.name.endsWith('.dlq')).reduce((n, q) => n + q.messages, 0)
+    // A stream is a log (event log, KV changes): it keeps its messages once read, so it never drains.
+    const pending = queues.filter((q) => !q.name.endsWith('.dlq') && q.type !== 'stream').reduce((n, q) => n + q.messages, 0)
     const quiet = backlog === 0 && pending === 0
     const done = quiet && quietOnce
     quietOnce = quiet

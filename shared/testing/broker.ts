@@ -41,8 +41,8 @@ export class Management {
     return (text ? JSON.parse(text) : undefined) as T
   }
 
-  queues(prefix: string): Promise<Array<{ name: string; messages: number; consumers: number; messages_unacknowledged: number; arguments: Record<string, unknown> }>> {
-    return this.request<any[]>('GET', `/api/queues/%2F?columns=name,messages,consumers,messages_unacknowledged,arguments,messages_ready`).then(
+  queues(prefix: string): Promise<Array<{ name: string; type: string; messages: number; consumers: number; messages_unacknowledged: number; arguments: Record<string, unknown> }>> {
+    return this.request<any[]>('GET', `/api/queues/%2F?columns=name,type,messages,consumers,messages_unacknowledged,arguments,messages_ready`).then(
       (all) => (all ?? []).filter((q) => q.name.startsWith(`${prefix}.`))
     )
   }
