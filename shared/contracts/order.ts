@@ -52,11 +52,16 @@ export const orderPlacedSchema = Type.Object(
 )
 export type OrderPlaced = Static<typeof orderPlacedSchema>
 
+/** What every claim event carries: the claim, its order and the buyer who opened it. */
+const claimParties = {
+  claimId: Type.String({ minLength: 1 }),
+  orderId: Type.String({ minLength: 1 }),
+  buyerId: Type.String({ minLength: 1 })
+}
+
 export const claimOpenedSchema = Type.Object(
   {
-    claimId: Type.String({ minLength: 1 }),
-    orderId: Type.String({ minLength: 1 }),
-    buyerId: Type.String({ minLength: 1 }),
+    ...claimParties,
     reason: Type.String(),
     openedAt: Type.String({ format: 'date-time' })
   },
@@ -67,9 +72,7 @@ export type ClaimOpened = Static<typeof claimOpenedSchema>
 /** A seller of the claimed order answered it. */
 export const claimAnsweredSchema = Type.Object(
   {
-    claimId: Type.String({ minLength: 1 }),
-    orderId: Type.String({ minLength: 1 }),
-    buyerId: Type.String({ minLength: 1 }),
+    ...claimParties,
     sellerId: Type.String({ minLength: 1 }),
     response: Type.String(),
     answeredAt: Type.String({ format: 'date-time' })
@@ -81,9 +84,7 @@ export type ClaimAnswered = Static<typeof claimAnsweredSchema>
 /** No seller answered within CLAIM_RESPONSE_TIMEOUT: the admins take it over. */
 export const claimEscalatedSchema = Type.Object(
   {
-    claimId: Type.String({ minLength: 1 }),
-    orderId: Type.String({ minLength: 1 }),
-    buyerId: Type.String({ minLength: 1 }),
+    ...claimParties,
     reason: Type.String(),
     openedAt: Type.String({ format: 'date-time' }),
     escalatedAt: Type.String({ format: 'date-time' })
@@ -95,9 +96,7 @@ export type ClaimEscalated = Static<typeof claimEscalatedSchema>
 /** The buyer closed the claim. */
 export const claimClosedSchema = Type.Object(
   {
-    claimId: Type.String({ minLength: 1 }),
-    orderId: Type.String({ minLength: 1 }),
-    buyerId: Type.String({ minLength: 1 }),
+    ...claimParties,
     closedAt: Type.String({ format: 'date-time' })
   },
   { $id: 'ClaimClosed', additionalProperties: false }
