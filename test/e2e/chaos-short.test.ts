@@ -19,7 +19,7 @@ describe('chaos, short run: nothing lost, nothing doubled', function () {
 
   it('prints every committed order once at its seller, and gives every user one welcome email, balance and segment', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'chaos/run.ts'], {
-      env: { ...process.env, NODE_ENV: 'production', CHAOS_PROFILE: 'short', CHAOS_SECONDS: '40', CHAOS_ORDERS_PER_MINUTE: '240', CHAOS_BASE_PORT: '4300', CHAOS_RESULTS_DIR: results },
+      env: { ...process.env, NODE_ENV: 'production', CHAOS_PROFILE: 'short', CHAOS_SECONDS: '30', CHAOS_ORDERS_PER_MINUTE: '240', CHAOS_BASE_PORT: '4300', CHAOS_RESULTS_DIR: results },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let output = ''

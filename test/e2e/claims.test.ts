@@ -42,7 +42,9 @@ describe('claims end to end: escalation tells the buyer and every admin, once', 
     smtp = await startSmtpServer()
     await apps.start(createReference(env))
     catalog = await apps.start(createCatalog(env))
-    orders = await apps.start(createOrders(env, { claimResponseTimeoutMs: 1_000 }))
+    // Long enough that the answer and the close below commit before the deadline even on a loaded
+    // machine (a close after the deadline would rightly find the claim escalated).
+    orders = await apps.start(createOrders(env, { claimResponseTimeoutMs: 3_000 }))
     const notifications = await apps.start(createNotifications({ ...env, smtpUrl: smtp.url }, { retryDelaysMs: [100, 100] }))
     gateway = await apps.start(createGateway(env, quickGateway))
     // notifications learns its admins from user.registered, as the users service announces them
