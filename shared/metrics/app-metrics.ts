@@ -1,0 +1,53 @@
+import type { Knex } from 'knex'
+import type { Registry } from 'prom-client'
+import type { Bus } from '../bus/bus.ts'
+import type { Jobs } from '../jobs/jobs.ts'
+import type { Logger } from '../log/logger.ts'
+import { BusMetrics } from './bus.ts'
+import { countDuplicates } from './inbox.ts'
+import { watchJobs } from './jobs.ts'
+import { createRegistry } from './registry.ts'
+import { streamMetrics, type StreamCount } from './sse.ts'
+import { tableGauges } from './tables.ts'
+
+export interface AppMetricsOptions {
+  service: string
+  db: Knex
+  schema: string
+  bus: Bus
+  jobs: Jobs
+  logger?: Logger
+}
+
+/**
+ * Everything one service app exports on `/metrics` (docs/observability.md): its own registry, the
+ * bus, inbox, outbox, parking and job families. createServiceApp makes one per app; `watch()` runs
+ * at setup, once the service's configure calls have declared its consumers.
+ */
+export class AppMetrics {
+  readonly registry: Registry
+  private readonly bus: BusMetrics
+  private readonly stopDuplicates: () => void
+
+  constructor(private readonly options: AppMetricsOptions) {
+    this.registry = createRegistry(options.service)
+    this.bus = new BusMetrics(this.registry)
+    this.stopDuplicates = countDuplicates(this.registry, options.schema)
+    tableGauges(this.registry, options)
+    watchJobs(this.registry, options.jobs)
+  }
+
+  /** Starts counting the bus's publishes and its consumers' deliveries (those declared by now). */
+  watch(): void {
+    this.bus.watch(this.options.bus)
+  }
+
+  /** The gateway's streams: returns the hook its hub calls on each push. */
+  streams(hub: () => StreamCount | undefined): (kind: string) => void {
+    return streamMetrics(this.registry, hub)
+  }
+
+  stop(): void {
+    this.stopDuplicates()
+  }
+}
