@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.ts'
 import { BusMetrics } from './bus.ts'
 import { countDuplicates } from './inbox.ts'
 import { watchJobs } from './jobs.ts'
-import { createRegistry } from './registry.ts'
+import { addProcessMetrics, createRegistry } from './registry.ts'
 import { streamMetrics, type StreamCount } from './sse.ts'
 import { tableGauges } from './tables.ts'
 
@@ -28,6 +28,7 @@ export class AppMetrics {
   readonly registry: Registry
   private readonly bus: BusMetrics
   private readonly stopDuplicates: () => void
+  private processIncluded = false
 
   constructor(private readonly options: AppMetricsOptions) {
     this.registry = createRegistry(options.service)
@@ -40,6 +41,13 @@ export class AppMetrics {
   /** Starts counting the bus's publishes and its consumers' deliveries (those declared by now). */
   watch(): void {
     this.bus.watch(this.options.bus)
+  }
+
+  /** Adds the Node process families: once, for the app that is the whole process (runService()). */
+  includeProcess(): void {
+    if (this.processIncluded) return
+    this.processIncluded = true
+    addProcessMetrics(this.registry)
   }
 
   /** The gateway's streams: returns the hook its hub calls on each push. */

@@ -56,11 +56,15 @@ describe('metrics: GET /metrics of a service', () => {
   after(() => cleanUp(ns, probe, raw))
 
   it('answers Prometheus text that a parser of the format reads, every family typed and named bazaar_* or standard', async () => {
+    // as runService() does for the one app of a service process
+    probe.app.get('metrics').includeProcess()
     const families = await scrape(probe.url)
     const ours = families.filter((f) => f.name.startsWith('bazaar_')).map((f) => f.name)
     expect(ours).to.include.members(['bazaar_outbox_backlog', 'bazaar_outbox_oldest_age_seconds', 'bazaar_parked_keys'])
     for (const family of families) expect(family.type, family.name).to.not.equal('UNTYPED')
-    expect(families.map((f) => f.name)).to.include('process_cpu_user_seconds_total')
+    expect(families.map((f) => f.name)).to.include.members(['process_cpu_user_seconds_total', 'nodejs_eventloop_lag_p99_seconds'])
+    const others = families.filter((f) => !f.name.startsWith('bazaar_')).map((f) => f.name)
+    expect(others.filter((name) => !/^(process|nodejs)_/.test(name))).to.deep.equal([])
     const samples = families.flatMap((f) => f.metrics)
     expect(samples.filter((m) => m.labels && m.labels.service !== 'probe')).to.deep.equal([])
   })
