@@ -3,14 +3,15 @@ import type { Bus } from '../bus/bus.ts'
 import type { Consumer } from '../bus/consumer.ts'
 import type { Publisher } from '../bus/publisher.ts'
 import { SECONDS_BUCKETS } from './registry.ts'
+import { talliedCounter, type Tally } from './tally.ts'
 
-type CounterChild = ReturnType<Counter['labels']>
 type HistogramChild = ReturnType<Histogram['labels']>
 
-/** The series one routing key moves on one consumer, made once: a message then costs a Map lookup and an inc. */
+/** The series one routing key moves on one consumer, made once: a message then costs a Map lookup, an addition and an observe. */
 interface ConsumedChildren {
-  handled: CounterChild
-  retried: CounterChild
+  handled: Tally
+  retried: Tally
+  deadLettered: Tally
   duration: HistogramChild
 }
 
@@ -21,8 +22,8 @@ interface ConsumedChildren {
  * kind: bounded by the topology, never an id.
  */
 export class BusMetrics {
-  private readonly published: Counter
-  private readonly consumed: Counter
+  private readonly published: (...labels: string[]) => Tally
+  private readonly consumed: (...labels: string[]) => Tally
   private readonly deadLettered: Counter
   private readonly duration: Histogram
   private readonly parkedTotal: Counter
@@ -30,13 +31,13 @@ export class BusMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry]
-    this.published = new Counter({
+    this.published = talliedCounter({
       name: 'bazaar_messages_published_total',
       help: 'Messages the broker confirmed or returned, or whose publish failed, by routing key (a queue name for retries and dead letters)',
       labelNames: ['routing_key', 'outcome'],
       registers
     })
-    this.consumed = new Counter({
+    this.consumed = talliedCounter({
       name: 'bazaar_messages_consumed_total',
       help: 'Deliveries settled by a durable consumer: handled, retried (sent round again) or dead_lettered',
       labelNames: ['queue', 'routing_key', 'outcome'],
@@ -72,16 +73,17 @@ export class BusMetrics {
   private watchPublisher(publisher: Publisher): void {
     if (this.watched.has(publisher)) return
     this.watched.add(publisher)
-    const children = new Map<string, { routed: CounterChild; returned: CounterChild }>()
-    publisher.on('confirmed', (routingKey, routed) => {
+    const children = new Map<string, { routed: Tally; returned: Tally; failed: Tally }>()
+    const of = (routingKey: string) => {
       let child = children.get(routingKey)
       if (!child) {
-        child = { routed: this.published.labels(routingKey, 'routed'), returned: this.published.labels(routingKey, 'returned') }
+        child = { routed: this.published(routingKey, 'routed'), returned: this.published(routingKey, 'returned'), failed: this.published(routingKey, 'failed') }
         children.set(routingKey, child)
       }
-      ;(routed ? child.routed : child.returned).inc()
-    })
-    publisher.on('publish-failed', (routingKey) => this.published.labels(routingKey, 'failed').inc())
+      return child
+    }
+    publisher.on('confirmed', (routingKey, routed) => void (routed ? of(routingKey).routed : of(routingKey).returned).pending++)
+    publisher.on('publish-failed', (routingKey) => void of(routingKey).failed.pending++)
   }
 
   private watchConsumer(consumer: Consumer): void {
@@ -93,8 +95,9 @@ export class BusMetrics {
       let child = children.get(routingKey)
       if (!child) {
         child = {
-          handled: this.consumed.labels(queue, routingKey, 'handled'),
-          retried: this.consumed.labels(queue, routingKey, 'retried'),
+          handled: this.consumed(queue, routingKey, 'handled'),
+          retried: this.consumed(queue, routingKey, 'retried'),
+          deadLettered: this.consumed(queue, routingKey, 'dead_lettered'),
           duration: this.duration.labels(queue, routingKey)
         }
         children.set(routingKey, child)
@@ -103,14 +106,14 @@ export class BusMetrics {
     }
     consumer.on('handled', (envelope, seconds) => {
       const child = of(envelope.routingKey)
-      child.handled.inc()
+      child.handled.pending++
       child.duration.observe(seconds)
     })
     consumer.on('handler-failed', (envelope, seconds) => of(envelope.routingKey).duration.observe(seconds))
-    consumer.on('retried', ({ routingKey }) => of(routingKey).retried.inc())
-    // Rare: no cached children. The queue label is the consumer's, not the partition queue it came from.
+    consumer.on('retried', ({ routingKey }) => void of(routingKey).retried.pending++)
+    // The queue label is the consumer's, not the partition queue it came from; by kind is rare: no cached child.
     consumer.on('dead-lettered', (letter) => {
-      this.consumed.labels(queue, letter.routingKey, 'dead_lettered').inc()
+      of(letter.routingKey).deadLettered.pending++
       this.deadLettered.labels(queue, letter.routingKey, letter.kind).inc()
     })
     consumer.on('parked', () => this.parkedTotal.labels(queue).inc())
