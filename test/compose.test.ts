@@ -231,7 +231,7 @@ describe('docker compose stack (read, not run)', () => {
         panels: Array<{ title: string; datasource: { uid: string }; targets: Array<{ expr: string }> }>
       }
       const exported = new Set(
-        ['bus', 'inbox', 'jobs', 'sse', 'tables'].flatMap((file) => [...read(`shared/metrics/${file}.ts`).matchAll(/name: '(bazaar_\w+)'/g)].map((m) => m[1]))
+        ['bus', 'inbox', 'jobs', 'kv', 'sse', 'tables'].flatMap((file) => [...read(`shared/metrics/${file}.ts`).matchAll(/name: '(bazaar_\w+)'/g)].map((m) => m[1]))
       )
       expect(exported.size).to.be.at.least(10)
       const charted = new Set<string>()

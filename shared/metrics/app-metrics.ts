@@ -5,6 +5,7 @@ import type { Jobs } from '../jobs/jobs.ts'
 import type { Logger } from '../log/logger.ts'
 import { BusMetrics } from './bus.ts'
 import { countDuplicates } from './inbox.ts'
+import { KvMetrics, type MeasuredReplica } from './kv.ts'
 import { watchJobs } from './jobs.ts'
 import { addProcessMetrics, createRegistry } from './registry.ts'
 import { streamMetrics, type StreamCount } from './sse.ts'
@@ -29,6 +30,7 @@ export class AppMetrics {
   private readonly bus: BusMetrics
   private readonly stopDuplicates: () => void
   private processIncluded = false
+  private kv?: KvMetrics
 
   constructor(private readonly options: AppMetricsOptions) {
     this.registry = createRegistry(options.service)
@@ -48,6 +50,12 @@ export class AppMetrics {
     if (this.processIncluded) return
     this.processIncluded = true
     addProcessMetrics(this.registry)
+  }
+
+  /** A KV replica of `feed` (shared/kv/app.ts): its propagation lag and whether it has caught up. */
+  watchReplica(feed: string, replica: MeasuredReplica): void {
+    this.kv ??= new KvMetrics(this.registry)
+    this.kv.watch(feed, replica)
   }
 
   /** The gateway's streams: returns the hook its hub calls on each push. */
