@@ -28,21 +28,23 @@ export interface AppMetricsOptions {
 export class AppMetrics {
   readonly registry: Registry
   private readonly bus: BusMetrics
-  private readonly stopDuplicates: () => void
+  private readonly countingDuplicates: () => () => void
+  private stopDuplicates?: () => void
   private processIncluded = false
   private kv?: KvMetrics
 
   constructor(private readonly options: AppMetricsOptions) {
     this.registry = createRegistry(options.service)
     this.bus = new BusMetrics(this.registry)
-    this.stopDuplicates = countDuplicates(this.registry, options.schema)
+    this.countingDuplicates = countDuplicates(this.registry, options.schema)
     tableGauges(this.registry, options)
     watchJobs(this.registry, options.jobs)
   }
 
-  /** Starts counting the bus's publishes and its consumers' deliveries (those declared by now). */
+  /** Starts counting the bus's publishes, its consumers' deliveries (those declared by now) and the inbox's duplicates. */
   watch(): void {
     this.bus.watch(this.options.bus)
+    this.stopDuplicates ??= this.countingDuplicates()
   }
 
   /** Adds the Node process families: once, for the app that is the whole process (runService()). */
@@ -64,6 +66,7 @@ export class AppMetrics {
   }
 
   stop(): void {
-    this.stopDuplicates()
+    this.stopDuplicates?.()
+    this.stopDuplicates = undefined
   }
 }
