@@ -5,6 +5,7 @@ import { idempotent } from '../../shared/bus/inbox.ts'
 import { names } from '../../shared/bus/names.ts'
 import { writeOutbox } from '../../shared/bus/outbox.ts'
 import { USER_REGISTERED } from '../../shared/contracts/user.ts'
+import { CLAIM_OPENED } from '../../shared/contracts/order.ts'
 import { createServiceApp } from '../../shared/feathers/app.ts'
 import type { ServiceApp } from '../../shared/feathers/declarations.ts'
 import { Type } from '@feathersjs/typebox'
@@ -32,6 +33,16 @@ function probeApp(ns: string): ServiceApp {
           throw new Error('first attempt fails')
         }
       })
+    }
+  })
+  // partitioned by claim id: a claim whose reason is `stuck` fails and its key is parked (retried only a minute later)
+  app.get('bus').consumer({
+    service: 'probe', purpose: 'claims', bindings: [CLAIM_OPENED],
+    partitions: { count: 2, parkAfterAttempts: 1, inPlaceDelaysMs: [10], parkRetryDelaysMs: [60_000] },
+    handlers: {
+      [CLAIM_OPENED]: async ({ payload }) => {
+        if (payload.reason === 'stuck') throw new Error('stuck claim')
+      }
     }
   })
   app.get('jobs').define('probe-job', { payload: Type.Object({}), handler: async () => {} })
@@ -158,19 +169,17 @@ describe('metrics: GET /metrics of a service', () => {
     expect(valueOf(await scrape(probe.url), 'bazaar_outbox_oldest_age_seconds')).to.equal(0)
   })
 
-  it('reads the parked keys per consumer at scrape', async () => {
-    const db = probe.app.get('db')
-    const parked = names.queue(ns, 'probe', 'claims')
-    await db.withSchema(probe.app.get('schema')).table('parked_keys').insert([
-      { consumer: parked, key: 'a', partition: 0 },
-      { consumer: parked, key: 'b', partition: 1 }
-    ])
-    try {
-      expect(valueOf(await scrape(probe.url), 'bazaar_parked_keys', { queue: parked })).to.equal(2)
-    } finally {
-      await db.withSchema(probe.app.get('schema')).table('parked_keys').where({ consumer: parked }).delete()
-    }
-    expect(valueOf(await scrape(probe.url), 'bazaar_parked_keys', { queue: parked })).to.equal(0)
+  it('counts a key parked and reads the keys parked now at scrape', async () => {
+    const claims = names.queue(ns, 'probe', 'claims')
+    const before = await scrape(probe.url)
+    const claimConsumer = probe.app.get('bus').consumers.find((c) => c.queue === claims)!
+    const parked = nextEvent<{ key: string }>(claimConsumer, 'parked')
+    const claimId = randomUUID()
+    await probe.app.get('bus').publisher.publish(CLAIM_OPENED, { claimId, orderId: randomUUID(), buyerId: randomUUID(), reason: 'stuck', openedAt: new Date().toISOString() })
+    expect((await parked).key).to.equal(claimId)
+    const after = await scrape(probe.url)
+    expect(valueOf(after, 'bazaar_keys_parked_total', { queue: claims }) - valueOf(before, 'bazaar_keys_parked_total', { queue: claims })).to.equal(1)
+    expect(valueOf(after, 'bazaar_parked_keys', { queue: claims })).to.equal(1)
   })
 
   it("times a job's lateness and counts it fired", async () => {
