@@ -22,6 +22,8 @@ import { readEnv } from '../shared/config/env.ts'
 import { createKnex, schemaName } from '../shared/db/database.ts'
 import { migrate, type Migration } from '../shared/db/migrations.ts'
 import { Bus, OutboxRelay, busMigrations, idempotent, writeOutbox, type Envelope } from '../shared/bus/index.ts'
+import { BusMetrics } from '../shared/metrics/bus.ts'
+import { Registry } from 'prom-client'
 import { createBusLane } from '../shared/bus/lane.ts'
 import { sqlTransaction } from '../shared/bus/sql.ts'
 import { PRODUCT_CREATED, PRODUCT_UPDATED, type ProductEvent } from '../shared/contracts/index.ts'
@@ -260,7 +262,9 @@ const peer = (throughput: (run: PeerRun) => Promise<void>, appId: string) => asy
 async function withBus(
   ctx: Context,
   n: number,
-  publish: (tracker: Tracker, send: (seq: number) => Promise<unknown>) => Promise<void>
+  publish: (tracker: Tracker, send: (seq: number) => Promise<unknown>) => Promise<void>,
+  /** count it as a service app does (shared/metrics), scraped once at the end: the metrics' overhead */
+  metrics = false
 ): Promise<Measure> {
   const tracker = new Tracker(n)
   const tag = randomUUID().slice(0, 8)
@@ -275,6 +279,12 @@ async function withBus(
       [PRODUCT_UPDATED]: async (message: Envelope<typeof PRODUCT_UPDATED>) => tracker.handledOne(seqOf(message.id, tag))
     }
   })
+  const registry = metrics ? new Registry() : undefined
+  if (registry) {
+    const counting = new BusMetrics(registry)
+    counting.watch(producer)
+    counting.watch(consuming)
+  }
   try {
     await producer.start()
     await consuming.start()
@@ -286,6 +296,7 @@ async function withBus(
     }
     await publish(tracker, send)
     await tracker.wait(timeoutFor(n), 'bus')
+    if (registry) await registry.metrics()
     return tracker.result()
   } finally {
     await consuming.stop().catch(() => {})
@@ -293,7 +304,7 @@ async function withBus(
   }
 }
 
-function busThroughput(ctx: Context): Promise<Measure> {
+function busThroughput(ctx: Context, metrics = false): Promise<Measure> {
   return withBus(ctx, config.n, async (tracker, send) => {
     tracker.start()
     for (let base = 0; base < config.n; base += config.confirmWindow) {
@@ -303,7 +314,7 @@ function busThroughput(ctx: Context): Promise<Measure> {
       await Promise.all(window)
     }
     tracker.allConfirmed()
-  })
+  }, metrics)
 }
 
 function busSteady(ctx: Context): Promise<Measure> {
@@ -591,14 +602,15 @@ async function warmPool(db: Knex, size: number): Promise<void> {
 
 // ---------------------------------------------------------------- the run
 
-type Scenario = 'plain' | 'bus' | 'rascal' | 'rabbitmqClient' | 'exactlyOnce' | 'dualWrite' | 'steadyPlain' | 'steadyBus'
+type Scenario = 'plain' | 'bus' | 'busMetrics' | 'rascal' | 'rabbitmqClient' | 'exactlyOnce' | 'dualWrite' | 'steadyPlain' | 'steadyBus'
 
 /** One measurement, and for the multi-stage paths where the time went (p50/p99 between marks). */
 type Run = Measure & { stages?: Record<string, { p50Ms: number; p99Ms: number }> }
 
 const scenarios: Array<{ key: Scenario; label: string; run: (ctx: Context) => Promise<Run> }> = [
   { key: 'plain', label: 'plain amqplib', run: plainThroughput },
-  { key: 'bus', label: 'bus', run: busThroughput },
+  { key: 'bus', label: 'bus', run: (ctx) => busThroughput(ctx) },
+  { key: 'busMetrics', label: 'bus with metrics (shared/metrics)', run: (ctx) => busThroughput(ctx, true) },
   { key: 'rascal', label: 'rascal', run: peer(rascalThroughput, 'bench-rascal') },
   { key: 'rabbitmqClient', label: 'rabbitmq-client', run: peer(rabbitmqClientThroughput, 'bench-rabbitmq-client') },
   { key: 'exactlyOnce', label: 'exactly-once (outbox + relay + inbox)', run: exactlyOnce },
@@ -634,7 +646,7 @@ export async function runBusBenchmark(): Promise<object> {
   const management = new Management()
   const began = now()
   const runs: Record<Scenario, Run[]> = {
-    plain: [], bus: [], rascal: [], rabbitmqClient: [], exactlyOnce: [], dualWrite: [], steadyPlain: [], steadyBus: []
+    plain: [], bus: [], busMetrics: [], rascal: [], rabbitmqClient: [], exactlyOnce: [], dualWrite: [], steadyPlain: [], steadyBus: []
   }
   const infoDb = createKnex(ctx.databaseUrl, 'public', { min: 0, max: 1 })
   const machine = await machineInfo(management, infoDb).finally(() => infoDb.destroy())
@@ -692,6 +704,8 @@ export async function runBusBenchmark(): Promise<object> {
     exactlyOnceOverPlain: ratioOf(medians.exactlyOnce.msgPerSec, medians.plain.msgPerSec),
     busOverFastestPeer: fastestPeer ? ratioOf(medians.bus.msgPerSec, medians[fastestPeer].msgPerSec) : NaN,
     busCpuOverPlain: ratioOf(medians.bus.cpu.benchProcessMsPerK, medians.plain.cpu.benchProcessMsPerK),
+    busMetricsOverBus: ratioOf(medians.busMetrics.msgPerSec, medians.bus.msgPerSec),
+    busMetricsCpuOverBus: ratioOf(medians.busMetrics.cpu.benchProcessMsPerK, medians.bus.cpu.benchProcessMsPerK),
     rascalOverPlain: ratioOf(medians.rascal.msgPerSec, medians.plain.msgPerSec),
     rascalCpuOverPlain: ratioOf(medians.rascal.cpu.benchProcessMsPerK, medians.plain.cpu.benchProcessMsPerK),
     rabbitmqClientOverPlain: ratioOf(medians.rabbitmqClient.msgPerSec, medians.plain.msgPerSec),
@@ -726,7 +740,7 @@ export async function runBusBenchmark(): Promise<object> {
         : scenario.key === 'exactlyOnce'
           ? `>= 50 % of plain: ${verdict(met.exactlyOnceOverPlain)}`
           : ''
-    const isThroughput = ['plain', 'bus', 'rascal', 'rabbitmqClient'].includes(scenario.key)
+    const isThroughput = ['plain', 'bus', 'busMetrics', 'rascal', 'rabbitmqClient'].includes(scenario.key)
     table.push([
       scenario.label, d.messages, d.msgPerSec ?? '', d.publishMsgPerSec ?? '', d.p50Ms ?? '', d.p99Ms ?? '',
       scenario.key === 'plain' ? '100 %' : Number.isFinite(ratio) ? ratioCell(ratio) : '', goal,
@@ -740,6 +754,7 @@ export async function runBusBenchmark(): Promise<object> {
     `bus / fastest of plain amqplib, rascal, rabbitmq-client (${label(fastestPeer)}): ${x(ratios.busOverFastestPeer)}, ` +
       `goal >= ${goals.busOverFastestPeer}x: ${met.busOverFastestPeer ? 'met' : 'MISSED'}`,
     `bus CPU per 1k msgs / plain amqplib's: ${x(ratios.busCpuOverPlain)}, goal <= ${goals.busCpuOverPlain}x: ${met.busCpuOverPlain ? 'met' : 'MISSED'}`,
+    `bus with metrics / bus: ${x(ratios.busMetricsOverBus)} msg/s, ${x(ratios.busMetricsCpuOverBus)} CPU per 1k msgs (the metrics' overhead)`,
     `rascal / plain: ${x(ratios.rascalOverPlain)} msg/s, ${x(ratios.rascalCpuOverPlain)} CPU; ` +
       `rabbitmq-client / plain: ${x(ratios.rabbitmqClientOverPlain)} msg/s, ${x(ratios.rabbitmqClientCpuOverPlain)} CPU`,
     `exactly-once / dual write: ${x(ratios.exactlyOnceOverDualWrite)} msg/s, goal >= ${goals.exactlyOnceOverDualWrite}x: ` +

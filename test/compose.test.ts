@@ -191,6 +191,61 @@ describe('docker compose stack (read, not run)', () => {
     expect(env.DATABASE_URL).to.include('@postgres:5432/')
   })
 
+  describe('metrics: Prometheus and Grafana', () => {
+    const mounts = (service?: ComposeService) =>
+      (service?.volumes ?? []).map((volume) => (typeof volume === 'string' ? volume : `${volume.source}:${volume.target}`))
+    const prometheusYml = YAML.parse(read('deploy/prometheus/prometheus.yml')) as {
+      scrape_configs: Array<{ metrics_path?: string; static_configs: Array<{ targets: string[] }> }>
+    }
+
+    it('runs Prometheus with deploy/prometheus/prometheus.yml', () => {
+      const prometheus = services.prometheus
+      expect(prometheus, 'prometheus service').to.exist
+      expect(prometheus.image).to.match(/^prom\/prometheus:/)
+      expect(mounts(prometheus).some((m) => m.startsWith('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml'))).to.equal(true)
+    })
+
+    it('scrapes /metrics on every service at its compose hostname and internal port', () => {
+      const targets = prometheusYml.scrape_configs.flatMap((job) =>
+        (job.metrics_path ?? '/metrics') === '/metrics' ? job.static_configs.flatMap((c) => c.targets) : []
+      )
+      expect(targets).to.have.members(Object.entries(SERVICES).map(([name, { port }]) => `${name}:${port}`))
+    })
+
+    it('runs Grafana with the Prometheus data source and the dashboards provisioned', () => {
+      const grafana = services.grafana
+      expect(grafana, 'grafana service').to.exist
+      expect(grafana.image).to.match(/^grafana\/grafana(-oss)?:/)
+      expect(mounts(grafana)).to.include.members([
+        './deploy/grafana/provisioning:/etc/grafana/provisioning:ro',
+        './deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro'
+      ])
+      const datasources = YAML.parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: Array<{ type: string; url: string }> }
+      expect(datasources.datasources).to.deep.include.members([{ ...datasources.datasources[0], type: 'prometheus', url: 'http://prometheus:9090' }])
+      const providers = YAML.parse(read('deploy/grafana/provisioning/dashboards/bazaar.yml')) as { providers: Array<{ options: { path: string } }> }
+      expect(providers.providers.map((p) => p.options.path)).to.include('/var/lib/grafana/dashboards')
+    })
+
+    it("charts only families the services export, from the provisioned data source", () => {
+      const dashboard = JSON.parse(read('deploy/grafana/dashboards/bazaar.json')) as {
+        panels: Array<{ title: string; datasource: { uid: string }; targets: Array<{ expr: string }> }>
+      }
+      const exported = new Set(
+        ['bus', 'inbox', 'jobs', 'kv', 'sse', 'tables'].flatMap((file) => [...read(`shared/metrics/${file}.ts`).matchAll(/name: '(bazaar_\w+)'/g)].map((m) => m[1]))
+      )
+      expect(exported.size).to.be.at.least(10)
+      const charted = new Set<string>()
+      for (const panel of dashboard.panels) {
+        expect(panel.datasource.uid, panel.title).to.equal('bazaar-prometheus')
+        for (const target of panel.targets) {
+          for (const [name] of target.expr.matchAll(/bazaar_\w+/g)) charted.add(name.replace(/_(bucket|count|sum)$/, ''))
+        }
+      }
+      for (const name of charted) expect(exported.has(name), `${name} is charted but not exported`).to.equal(true)
+      for (const name of exported) expect(charted.has(name), `${name} is exported but not charted`).to.equal(true)
+    })
+  })
+
   describe('edge Caddyfile', () => {
     const caddyfile = read('deploy/caddy/Caddyfile')
     const { routes, fallback, flushed } = caddyRoutes(caddyfile)
@@ -217,6 +272,11 @@ describe('docker compose stack (read, not run)', () => {
       for (const path of ['/appliances', '/maintenance-notices', '/health']) {
         expect(routes.has(path), `${path} goes to the fallback`).to.equal(false)
       }
+    })
+
+    it('answers /metrics itself (404) instead of passing the internal metrics to the public', () => {
+      expect(routes.has('/metrics')).to.equal(false)
+      expect(caddyfile).to.match(/handle \/metrics \{\s*respond 404\s*\}/)
     })
   })
 })

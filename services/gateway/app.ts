@@ -60,7 +60,8 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
     keepAliveMs: config.keepAliveMs,
     logger,
     // a revocation notice this instance missed still ends the stream, at its next keep-alive
-    revoked: (state) => state.principal.kind === 'user' && sessions.isRevoked(state.principal.userId, state.sessionVersion ?? 0)
+    revoked: (state) => state.principal.kind === 'user' && sessions.isRevoked(state.principal.userId, state.sessionVersion ?? 0),
+    pushed: app.get('metrics').streams(() => hub)
   })
   const feed = new LiveFeed(app.get('bus'), store, hub, {
     catchUpIntervalMs: config.catchUpIntervalMs,

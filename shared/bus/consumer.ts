@@ -46,8 +46,12 @@ export interface ConsumerOptions {
 export interface ConsumerEvents {
   /** its channel is set up and consuming (again, after a reattach) */
   consuming: []
-  /** a handler succeeded */
-  handled: [envelope: Envelope]
+  /** a handler succeeded, in `seconds` (metrics: shared/metrics) */
+  handled: [envelope: Envelope, seconds: number]
+  /** a handler attempt failed after `seconds`; what follows is a `retried` or a `dead-lettered` */
+  'handler-failed': [envelope: Envelope, seconds: number]
+  /** a failed message goes round again: through a delay queue, or in place (blocking) */
+  retried: [info: { queue: string; routingKey: string; attempt: number }]
   'dead-lettered': [letter: FailureRecord & { messageId: unknown }]
   /** partitioned: a key's handler kept failing; the key is parked with this message, its later ones wait behind it */
   parked: [info: ParkedInfo]
@@ -266,7 +270,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
           const retry = retryOf(message, {
             retryQueue: names.retryQueue(this.queue, delay), attempts: attempt, error: error.message, routingKey, exchange
           })
-          await this.forward(channel, message, retry)
+          if (await this.forward(channel, message, retry)) this.emit('retried', { queue: this.queue, routingKey, attempt })
           return
         }
         const waited = this.stateNow === ConsumerState.Stopping ? 'stop' : await this.blocking.wait(blockingDelay(this.policy, attempt))
@@ -274,6 +278,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
           return this.deadLetter(channel, message, this.failure(origin, 'skipped', `skipped by operator after: ${error.message}`, attempt))
         }
         if (waited === 'stop') return this.settle(channel, message, 'requeue')
+        this.emit('retried', { queue: this.queue, routingKey, attempt })
         attempt++
         const outcome = await this.runHandler(handler, toEnvelope(message, routingKey as RoutingKey, payload, attempt))
         if (outcome.ok) return this.settle(channel, message, 'ack')
@@ -291,15 +296,23 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
   /** The handler's outcome; not an async function, so a message costs one promise less (each one runs the context's hooks). */
   private runHandler(handler: (m: Envelope) => Promise<void>, envelope: Envelope): Promise<HandlerOutcome> {
     let running: Promise<void>
+    const started = performance.now()
     try {
       running = runWithContext({ requestId: envelope.requestId, correlationId: envelope.correlationId, messageId: envelope.id }, () => handler(envelope))
     } catch (err) {
+      this.emit('handler-failed', envelope, (performance.now() - started) / 1000)
       return Promise.resolve(failed(err))
     }
-    return Promise.resolve(running).then(() => {
-      this.emit('handled', envelope)
-      return succeeded
-    }, failed)
+    return Promise.resolve(running).then(
+      () => {
+        this.emit('handled', envelope, (performance.now() - started) / 1000)
+        return succeeded
+      },
+      (err: unknown) => {
+        this.emit('handler-failed', envelope, (performance.now() - started) / 1000)
+        return failed(err)
+      }
+    )
   }
 
   /**

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { EventEmitter } from 'node:events'
 import type { Knex } from 'knex'
 import { currentContext, runWithContext } from '../log/context.ts'
 import type { Logger } from '../log/logger.ts'
@@ -28,6 +29,20 @@ export interface InboxBatchOptions {
   /** batches in flight at once, each on its own connection (default 2) */
   concurrency?: number
 }
+
+/** What the inbox absorbed, for whoever counts it (shared/metrics): `schema` tells apps of one process apart. */
+export interface DuplicateSkipped {
+  schema: string
+  consumer: string
+  routingKey: string
+}
+
+/**
+ * The inbox's one event, `duplicate`: a redelivery whose effect was not run again. Module-wide because
+ * `idempotent()` is called with options, not with an app; a listener filters by `schema`.
+ */
+export const inboxEvents = new EventEmitter<{ duplicate: [DuplicateSkipped] }>()
+inboxEvents.setMaxListeners(0)
 
 type Effect<K extends RoutingKey> = (message: Envelope<K>, trx: Knex.Transaction) => Promise<void>
 
@@ -87,6 +102,7 @@ async function runOne<K extends RoutingKey>(
     const { rowCount } = await client.query({ ...statements.claimOne, values: [options.consumer, message.id] })
     if (!rowCount) {
       options.logger?.info({ messageId: message.id, consumer: options.consumer }, 'duplicate delivery skipped')
+      inboxEvents.emit('duplicate', { schema: options.schema, consumer: options.consumer, routingKey: message.routingKey })
       return
     }
     await effect(message, trx)
@@ -187,7 +203,7 @@ class InboxBatcher<K extends RoutingKey> {
    * delivery whose effect failed, for the caller to roll the batch back.
    */
   private async inTransaction(trx: Knex.Transaction, batch: Array<Pending<K>>): Promise<Pending<K> | undefined> {
-    const { consumer, logger } = this.options
+    const { consumer, logger, schema } = this.options
     // The inbox rows go on the transaction's own connection: they commit or roll back with the effects.
     const client = await connectionOf(trx)
     const ids = [...new Set(batch.map((p) => p.message.id))]
@@ -198,6 +214,7 @@ class InboxBatcher<K extends RoutingKey> {
       // A second delivery of an id in the same batch finds it claimed by the first, as in the table.
       if (!claimed.delete(id)) {
         logger?.info({ messageId: id, consumer }, 'duplicate delivery skipped')
+        inboxEvents.emit('duplicate', { schema, consumer, routingKey: pending.message.routingKey })
         continue
       }
       try {

@@ -47,6 +47,10 @@ export interface RawPublish {
 export interface PublisherEvents {
   /** the broker returned a message: nothing is bound to its routing key */
   returned: [message: Message]
+  /** the broker confirmed a publish (`routed` false: it was returned); metrics count these */
+  confirmed: [routingKey: string, routed: boolean]
+  /** a publish was refused, timed out or lost with its channel */
+  'publish-failed': [routingKey: string]
 }
 
 export class Publisher extends EventEmitter<PublisherEvents> {
@@ -150,7 +154,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return new Promise<PublishResult>((resolve, reject) => {
       const pending: PendingConfirm = {
         deadline,
-        fail: (error) => reject(error),
+        fail: (error) => {
+          this.emit('publish-failed', message.routingKey)
+          reject(error)
+        },
         routingKey: message.routingKey
       }
       const onConfirm = (err: unknown) => {
@@ -158,14 +165,15 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         if (err) {
           // amqplib says 'message nacked' for a nack; anything else means the channel went first.
           if ((err as Error).message === 'message nacked') {
-            reject(new BusError('PUBLISH_NACKED', `broker refused ${message.routingKey}`, { cause: err }))
+            pending.fail(new BusError('PUBLISH_NACKED', `broker refused ${message.routingKey}`, { cause: err }))
           } else {
             const why = this.channelErrors.get(channel) ?? (err as Error).message
-            reject(new BusError('CHANNEL_CLOSED', `channel closed before ${message.routingKey} was confirmed: ${why}`, { cause: err }))
+            pending.fail(new BusError('CHANNEL_CLOSED', `channel closed before ${message.routingKey} was confirmed: ${why}`, { cause: err }))
           }
           return
         }
         const routed = this.returned.size === 0 || !this.returned.delete(messageId)
+        this.emit('confirmed', message.routingKey, routed)
         resolve({ messageId, routed })
       }
       this.pending.add(pending)
@@ -177,7 +185,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         if (!ok) this.holdUntilDrained(channel)
       } catch (err) {
         this.pending.delete(pending)
-        reject(new BusError('CHANNEL_CLOSED', `cannot publish ${message.routingKey}: ${(err as Error).message}`, { cause: err }))
+        pending.fail(new BusError('CHANNEL_CLOSED', `cannot publish ${message.routingKey}: ${(err as Error).message}`, { cause: err }))
       }
     })
   }

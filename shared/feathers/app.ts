@@ -23,6 +23,7 @@ import { answerExpectContinue, refuseOversizedBodies } from './body-limit.ts'
 import { MAX_BODY_BYTES } from './limits.ts'
 import { storableText } from './storable-text.ts'
 import { health } from './health.ts'
+import { AppMetrics, metricsRoute } from '../metrics/index.ts'
 
 export interface ServiceAppOptions {
   /** the microservice's name: its schema, queues and log lines carry it */
@@ -58,15 +59,6 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.set('logger', logger)
   app.set('config', validateConfig(options.service, options.config))
 
-  app.use(requestId())
-  app.use(errorBodies(logger))
-  app.use(guardPrototypePaths())
-  // one body limit for every path of every service, the gateway's proxied ones included
-  app.use(refuseOversizedBodies(MAX_BODY_BYTES))
-  for (const middleware of options.beforeBody ?? []) app.use(middleware)
-  app.use(jsonBody(MAX_BODY_BYTES))
-  app.configure(rest())
-
   const db = createKnex(env.databaseUrl, schema)
   app.set('db', db)
   const bus = new Bus({ url: env.amqpUrl, namespace: env.namespace, service: options.service, logger, parking: { db, schema } })
@@ -77,6 +69,20 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   // delayed jobs and schedules: defined by the service's configure calls, run only if any were
   const jobs = new Jobs({ db, databaseUrl: env.databaseUrl, schema, logger })
   app.set('jobs', jobs)
+
+  app.use(requestId())
+  app.use(errorBodies(logger))
+  app.use(guardPrototypePaths())
+  // Prometheus text on every service's port, ahead of the gateway's proxy and of body parsing.
+  const metrics = new AppMetrics({ service: options.service, db, schema, bus, jobs, logger })
+  app.set('metrics', metrics)
+  app.use(metricsRoute(metrics.registry))
+  // one body limit for every path of every service, the gateway's proxied ones included
+  app.use(refuseOversizedBodies(MAX_BODY_BYTES))
+  for (const middleware of options.beforeBody ?? []) app.use(middleware)
+  app.use(jsonBody(MAX_BODY_BYTES))
+  app.configure(rest())
+
 
   app.configure(health)
   // No resource takes several records in one call from outside: an array body (bulk create/patch) is a 400 everywhere.
@@ -101,6 +107,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
         await migrate(db, schema, [...busMigrations, ...jobMigrations, ...options.migrations])
         await bus.start()
         for (const step of startSteps(app)) await step(app)
+        // every consumer is declared by now
+        metrics.watch()
         await outbox.start()
         if (jobs.hasWork) await jobs.start()
         await bus.startConsumers()
@@ -121,6 +129,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
         listening?.closeIdleConnections()
         await next()
         janitor.stop()
+        metrics.stop()
         await Promise.all(bus.consumers.map((c) => c.stop()))
         // its last batches' outbox rows are relayed by the relay, stopped next
         await jobs.stop()

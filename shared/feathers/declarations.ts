@@ -6,6 +6,7 @@ import type { Bus } from '../bus/bus.ts'
 import type { OutboxRelay } from '../bus/outbox-relay.ts'
 import type { Jobs } from '../jobs/jobs.ts'
 import type { Logger } from '../log/logger.ts'
+import type { AppMetrics } from '../metrics/app-metrics.ts'
 import type { BazaarEnv } from '../config/env.ts'
 import type { RequestListener } from '../http/route.ts'
 
@@ -25,6 +26,8 @@ export interface BazaarSettings {
   /** delayed jobs and recurring schedules in this service's schema (shared/jobs, docs/jobs.md) */
   jobs: Jobs
   logger: Logger
+  /** this app's Prometheus registry and families, served at `GET /metrics` (docs/observability.md) */
+  metrics: AppMetrics
   /** the service's own configuration, validated against its schema */
   config: Record<string, unknown>
   /** true from the end of setup to the start of teardown: `/health` and the SSE endpoint answer 503 otherwise */

@@ -9,6 +9,8 @@ import { serve } from './serve.ts'
  */
 export async function runService(app: ServiceApp, port: number, host = '0.0.0.0'): Promise<Server> {
   const logger = app.get('logger')
+  // this app is the whole process: its /metrics also tells the process's CPU, memory and event-loop lag
+  app.get('metrics').includeProcess()
   let server: Server
   try {
     server = await serve(app, port, host)

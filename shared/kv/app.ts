@@ -24,6 +24,7 @@ export function replicate<S extends Record<string, KvChangeKey>>(
     snapshotter?.start()
   })
   readiness(app).push({ name: `${feed.owner} kv stores`, ready: () => replica.ready })
+  app.get('metrics').watchReplica(feed.owner, replica)
   app.hooks({
     teardown: [
       async (_context: unknown, next: () => Promise<void>) => {

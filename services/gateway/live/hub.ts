@@ -62,6 +62,8 @@ export class StreamHub {
       logger?: Logger
       /** whether a stream's credentials have been revoked since it opened, asked at each keep-alive */
       revoked?: (state: StreamState) => boolean
+      /** told the SSE event name of each event written to a stream (metrics) */
+      pushed?: (kind: string) => void
     }
   ) {
     this.keepAlive = new KeepAliveWheel(options.keepAliveMs, (stream) => this.comment(stream))
@@ -166,6 +168,7 @@ export class StreamHub {
     if (this.droppedIfTooSlow(stream)) return
     state.lastSent = event.id
     stream.push(serializedOnce(shown.data), shown.name, String(event.id))
+    this.options.pushed?.(shown.name)
   }
 
   /**
