@@ -3,7 +3,7 @@ import { createKnex, type Knex } from '../../shared/db/database.ts'
 import { migrate } from '../../shared/db/migrations.ts'
 import { DEFAULT_RUNNER_SETTINGS, Jobs, jobMigrations, type FiredJob } from '../../shared/jobs/index.ts'
 import { percentile } from './stats.ts'
-import { chunks, type BenchJob, type JobSystem, type JobToEnqueue, type OnJobStarted } from './jobs-system.ts'
+import { BulkJobSystem, type BenchJob, type JobToEnqueue, type OnJobStarted } from './jobs-system.ts'
 
 const JOB = 'bench'
 
@@ -25,18 +25,19 @@ const payload = Type.Object({ tag: Type.String(), seq: Type.Integer() }, { addit
  * `runner` overrides the runner settings (BENCH_JOBS_BAZAAR_RUNNER, for trying other defaults). `fired` (emitted after the commit) gives the runner's own lateness to the
  * handler's start and to the commit, on the database's clock: the probe reports them.
  */
-export class BazaarSystem implements JobSystem {
-  readonly label = 'Bazaar shared/jobs'
-  readonly durable = true
-  readonly guarantees = 'exactly once in effect (handler and completion in one transaction)'
-  readonly settings: Record<string, unknown>
+export class BazaarSystem extends BulkJobSystem {
   private readonly db: Knex
   private readonly jobs: Jobs
   private onStarted: OnJobStarted = () => {}
   private fired: FiredJob[] = []
 
   constructor(databaseUrl: string, private readonly schema: string, runner: Partial<typeof DEFAULT_RUNNER_SETTINGS> = {}) {
-    this.settings = { ...DEFAULT_RUNNER_SETTINGS, ...runner, servicePool: 10, enqueue: 'scheduleMany' }
+    super({
+      label: 'Bazaar shared/jobs',
+      durable: true,
+      guarantees: 'exactly once in effect (handler and completion in one transaction)',
+      settings: { ...DEFAULT_RUNNER_SETTINGS, ...runner, servicePool: 10, enqueue: 'scheduleMany' }
+    })
     this.db = createKnex(databaseUrl, schema)
     this.jobs = new Jobs({ db: this.db, databaseUrl, schema, runner })
     this.jobs.define(JOB, { payload, handler: async (job) => this.onStarted(job.payload as BenchJob) })
@@ -56,10 +57,8 @@ export class BazaarSystem implements JobSystem {
     await this.jobs.stop()
   }
 
-  async enqueue(jobs: JobToEnqueue[], bulkSize: number): Promise<void> {
-    for (const chunk of chunks(jobs, bulkSize)) {
-      await this.jobs.scheduleMany(this.db, JOB, chunk.map(({ tag, seq, dueAt }) => ({ payload: { tag, seq }, ...(dueAt === undefined ? {} : { runAt: new Date(dueAt) }) })))
-    }
+  protected async addBulk(jobs: JobToEnqueue[]): Promise<void> {
+    await this.jobs.scheduleMany(this.db, JOB, jobs.map(({ tag, seq, dueAt }) => ({ payload: { tag, seq }, ...(dueAt === undefined ? {} : { runAt: new Date(dueAt) }) })))
   }
 
   readonly probe = {
@@ -80,8 +79,7 @@ export class BazaarSystem implements JobSystem {
     }
   }
 
-  async teardown(): Promise<void> {
-    await this.jobs.stop().catch(() => {})
+  protected async release(): Promise<void> {
     await this.db.destroy()
   }
 }
