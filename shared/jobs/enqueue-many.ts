@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
 import { connectionOf, ident } from '../bus/sql.ts'
 import { JobError } from './errors.ts'
-import { signalJobsWritten } from './signal.ts'
+import { isTransaction, signalJobsWritten } from './signal.ts'
 import type { ScheduleJobOptions } from './types.ts'
 
 export type ManyJob<P> = Omit<ScheduleJobOptions<P>, 'onConflict'>
@@ -43,7 +43,7 @@ function rowOf<P>(job: ManyJob<P>, index: number): Row {
  * refused (the whole call, nothing inserted), kept (the first wins) or replaced
  * (the last one's payload and time, the first one's id). The insert runs in a
  * savepoint (or its own transaction), so a refusal leaves nothing behind.
- * One NOTIFY for the call. Results are in the order of `jobs`.
+ * One NOTIFY for the call, sent in the transaction that commits the rows. Results are in the order of `jobs`.
  */
 export async function insertJobs<P>(
   db: Knex | Knex.Transaction,
@@ -69,8 +69,14 @@ export async function insertJobs<P>(
     return first
   })
   const unique = rows.filter((_, i) => target[i] === i)
-  const results = await db.transaction((trx) => insertUnique(trx, schema, name, unique, onConflict))
-  await signalJobsWritten(db, schema)
+  const results = await db.transaction(async (trx) => {
+    const inserted = await insertUnique(trx, schema, name, unique, onConflict)
+    // in our own transaction: the NOTIFY goes with its commit (no round trip of its own)
+    if (!isTransaction(db)) await signalJobsWritten(trx, schema)
+    return inserted
+  })
+  // in the caller's: with theirs (a savepoint's release is not a commit)
+  if (isTransaction(db)) await signalJobsWritten(db, schema)
   return rows.map((_, i) => {
     const result = results.get(rows[target[i]!]!.id)!
     // a later job with a key earlier in the call: the job it was folded into

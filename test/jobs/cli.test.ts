@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { expect } from 'chai'
 import { Type } from '@feathersjs/typebox'
 import { uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
@@ -61,12 +62,17 @@ describe('bazaar jobs and bazaar schedules', function () {
   it('shows a failed job with its error, and run-now gives it another attempt', async () => {
     const { id } = await jobs.schedule(harness.db, 'flaky', { payload: {} })
     await waitFor(async () => (await harness.job(id)).state === 'failed', { timeoutMs: 5_000, what: 'the job to fail' })
+    // a job no runner here handles (its service is down, say): due, and for longer than status calls late
+    const stuck = randomUUID()
+    const aMinuteAgo = harness.db.raw(`clock_timestamp() - interval '1 minute'`)
+    await harness.db('jobs').insert({ id: stuck, name: 'nobody-runs-this', payload: '{}', run_at: aMinuteAgo, due_at: aMinuteAgo })
     const [failed, status] = await Promise.all([
       runJson<{ jobs: Array<{ id: string; lastError: string }> }>(['jobs', 'list', '--state', 'failed'], cli),
       runJson<{ jobs: Array<{ service: string; failed: number; due: number; late: number }> }>(['status'], cli)
     ])
     expect(failed.jobs.find((j) => j.id === id)?.lastError).to.equal('smtp said no')
-    expect(status.jobs.find((j) => j.service === 'orders')).to.include({ failed: 1 })
+    expect(status.jobs.find((j) => j.service === 'orders')).to.include({ failed: 1, due: 1, late: 1 })
+    await harness.db('jobs').where({ id: stuck }).delete()
 
     failing = false
     const again = await runJson(['jobs', 'run-now', id], cli)

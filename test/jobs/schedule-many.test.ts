@@ -44,6 +44,10 @@ describe('scheduleMany: many jobs in one insert, with schedule()\'s key semantic
     const effects = await harness.effects('remind')
     expect(effects.map((e) => (e.payload as { n: number }).n).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 2_000 }, (_, n) => n))
     expect(notifications.slice(before).filter((p) => p === '1')).to.have.length(1)
+    // outside a transaction: its own, whose commit carries the one NOTIFY
+    await jobs.scheduleMany(harness.db, 'remind', [{ payload: { n: 2_000 } }, { payload: { n: 2_001 } }])
+    await waitFor(() => notifications.slice(before).filter((p) => p === '1').length === 2, { timeoutMs: 5_000, what: 'the second NOTIFY' })
+    await waitFor(async () => (await harness.effects('remind')).length === 2_002, { timeoutMs: 5_000, what: 'the two jobs run' })
   })
 
   it('refuses the whole call for a key already pending or given twice, inserting nothing', async () => {
