@@ -30,7 +30,7 @@ describe('partitioned consumer: per-key order over replicas, parking a failing k
     database = await claimdeskSchema(ns)
     raw = await RawBroker.open()
     producer = await startBus(ns, 'claims-producer')
-    const partitions = { count: 4, parkAfterAttempts: 2, inPlaceDelaysMs: [5, 10], parkRetryDelaysMs: [100, 200, 400], parkPollMs: 100 }
+    const partitions = { count: 4, parkAfterAttempts: 2, inPlaceDelaysMs: [5, 10], parkRetryDelaysMs: [50, 100, 200], parkPollMs: 50 }
     // Random failures (rolled back with the effect): each delivery attempt fails 3 times in a hundred, so about one message in a thousand
     // fails twice in a row and its key is parked for a while. The roll is kept until it fails: an effect run again only because
     // another one of its inbox batch failed (the batch rolls back and runs without it) keeps its roll, so batching changes no odds.
