@@ -2,13 +2,10 @@ import { Type } from '@feathersjs/typebox'
 import { createKnex, type Knex } from '../../shared/db/database.ts'
 import { migrate } from '../../shared/db/migrations.ts'
 import { DEFAULT_RUNNER_SETTINGS, Jobs, jobMigrations, type FiredJob } from '../../shared/jobs/index.ts'
-import { pooled } from './pace.ts'
 import { percentile } from './stats.ts'
-import { chunks, type BenchJob, type JobSystem, type JobToEnqueue, type OnJobStarted } from './jobs-system.ts'
+import { BulkJobSystem, type BenchJob, type JobToEnqueue, type OnJobStarted } from './jobs-system.ts'
 
 const JOB = 'bench'
-/** transactions scheduling at once: the API schedules one job a round trip, so a bulk load runs several side by side */
-const ENQUEUE_TRANSACTIONS = 4
 
 /** p50 / p99 / max, rounded to 0.1 ms */
 function spread(values: number[]): { p50Ms: number; p99Ms: number; maxMs: number } {
@@ -23,23 +20,24 @@ const payload = Type.Object({ tag: Type.String(), seq: Type.Integer() }, { addit
  * of 10, the runner on a pool of its own), with its default runner settings, in a schema of its own with
  * the service tables' migrations. Every guarantee is on: a batch of jobs is claimed, run and marked done
  * in one durable transaction (synchronous_commit as the server has it), so a job's effects and its
- * completion commit together. Jobs are scheduled `bulkSize` to a transaction, one `schedule()` (one
- * INSERT round trip) each, as the API has no bulk call; ENQUEUE_TRANSACTIONS such transactions at once.
+ * completion commit together. Jobs are scheduled with `scheduleMany()` (its bulk call: one INSERT and one
+ * NOTIFY for `bulkSize` jobs), one call after another, as the peers' addJobs / insert / addBulk are.
  * `runner` overrides the runner settings (BENCH_JOBS_BAZAAR_RUNNER, for trying other defaults). `fired` (emitted after the commit) gives the runner's own lateness to the
  * handler's start and to the commit, on the database's clock: the probe reports them.
  */
-export class BazaarSystem implements JobSystem {
-  readonly label = 'Bazaar shared/jobs'
-  readonly durable = true
-  readonly guarantees = 'exactly once in effect (handler and completion in one transaction)'
-  readonly settings: Record<string, unknown>
+export class BazaarSystem extends BulkJobSystem {
   private readonly db: Knex
   private readonly jobs: Jobs
   private onStarted: OnJobStarted = () => {}
   private fired: FiredJob[] = []
 
   constructor(databaseUrl: string, private readonly schema: string, runner: Partial<typeof DEFAULT_RUNNER_SETTINGS> = {}) {
-    this.settings = { ...DEFAULT_RUNNER_SETTINGS, ...runner, servicePool: 10, enqueueTransactions: ENQUEUE_TRANSACTIONS }
+    super({
+      label: 'Bazaar shared/jobs',
+      durable: true,
+      guarantees: 'exactly once in effect (handler and completion in one transaction)',
+      settings: { ...DEFAULT_RUNNER_SETTINGS, ...runner, servicePool: 10, enqueue: 'scheduleMany' }
+    })
     this.db = createKnex(databaseUrl, schema)
     this.jobs = new Jobs({ db: this.db, databaseUrl, schema, runner })
     this.jobs.define(JOB, { payload, handler: async (job) => this.onStarted(job.payload as BenchJob) })
@@ -59,15 +57,8 @@ export class BazaarSystem implements JobSystem {
     await this.jobs.stop()
   }
 
-  async enqueue(jobs: JobToEnqueue[], bulkSize: number): Promise<void> {
-    const bulks = chunks(jobs, bulkSize)
-    await pooled(bulks.length, ENQUEUE_TRANSACTIONS, (i) =>
-      this.db.transaction(async (trx) => {
-        for (const { tag, seq, dueAt } of bulks[i]!) {
-          await this.jobs.schedule(trx, JOB, { payload: { tag, seq }, ...(dueAt === undefined ? {} : { runAt: new Date(dueAt) }) })
-        }
-      })
-    )
+  protected async addBulk(jobs: JobToEnqueue[]): Promise<void> {
+    await this.jobs.scheduleMany(this.db, JOB, jobs.map(({ tag, seq, dueAt }) => ({ payload: { tag, seq }, ...(dueAt === undefined ? {} : { runAt: new Date(dueAt) }) })))
   }
 
   readonly probe = {
@@ -88,8 +79,7 @@ export class BazaarSystem implements JobSystem {
     }
   }
 
-  async teardown(): Promise<void> {
-    await this.jobs.stop().catch(() => {})
+  protected async release(): Promise<void> {
     await this.db.destroy()
   }
 }

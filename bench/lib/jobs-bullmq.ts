@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
-import { chunks, wallNow, type BenchJob, type JobSystem, type JobToEnqueue, type OnJobStarted } from './jobs-system.ts'
+import { BulkJobSystem, wallNow, type BenchJob, type JobToEnqueue, type OnJobStarted } from './jobs-system.ts'
 
 const QUEUE = 'bench'
 
@@ -11,17 +11,13 @@ const QUEUE = 'bench'
  * `delay` (ms from now, as BullMQ counts it). This Redis keeps nothing on disk (no AOF, no snapshots), so
  * it is the latency bar, not a durable peer.
  */
-export class BullmqSystem implements JobSystem {
-  readonly label = 'BullMQ 6 (Redis, nothing on disk)'
-  readonly durable = false
-  readonly guarantees = 'at least once, in memory only'
-  readonly settings: Record<string, unknown>
+export class BullmqSystem extends BulkJobSystem {
   private readonly connection: Redis
   private readonly queue: Queue
   private worker?: Worker
 
   constructor(redisUrl: string, private readonly prefix: string, private readonly options = { concurrency: 100 }) {
-    this.settings = { ...options, removeOnComplete: true, prefix }
+    super({ label: 'BullMQ 6 (Redis, nothing on disk)', durable: false, guarantees: 'at least once, in memory only', settings: { ...options, removeOnComplete: true, prefix } })
     // BullMQ requires maxRetriesPerRequest: null on a connection its workers block on
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null })
     this.queue = new Queue(QUEUE, { connection: this.connection, prefix })
@@ -47,22 +43,19 @@ export class BullmqSystem implements JobSystem {
     await worker?.close()
   }
 
-  async enqueue(jobs: JobToEnqueue[], bulkSize: number): Promise<void> {
-    for (const chunk of chunks(jobs, bulkSize)) {
-      const now = wallNow()
-      await this.queue.addBulk(
-        chunk.map(({ tag, seq, dueAt }) => ({
-          name: QUEUE,
-          data: { tag, seq },
-          opts: { removeOnComplete: true, ...(dueAt === undefined ? {} : { delay: Math.max(0, Math.round(dueAt - now)) }) }
-        }))
-      )
-    }
+  protected async addBulk(jobs: JobToEnqueue[]): Promise<void> {
+    const now = wallNow()
+    await this.queue.addBulk(
+      jobs.map(({ tag, seq, dueAt }) => ({
+        name: QUEUE,
+        data: { tag, seq },
+        opts: { removeOnComplete: true, ...(dueAt === undefined ? {} : { delay: Math.max(0, Math.round(dueAt - now)) }) }
+      }))
+    )
   }
 
   /** Removes the queue and every key under this run's prefix. */
-  async teardown(): Promise<void> {
-    await this.stopWorkers().catch(() => {})
+  protected async release(): Promise<void> {
     await this.queue.obliterate({ force: true }).catch(() => {})
     await this.queue.close()
     let cursor = '0'

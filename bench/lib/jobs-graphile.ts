@@ -1,6 +1,5 @@
 import { Logger, makeWorkerUtils, run, type Runner, type WorkerUtils } from 'graphile-worker'
-import type { BenchJob, JobSystem, JobToEnqueue, OnJobStarted } from './jobs-system.ts'
-import { chunks } from './jobs-system.ts'
+import { BulkJobSystem, type BenchJob, type JobToEnqueue, type OnJobStarted } from './jobs-system.ts'
 
 const TASK = 'bench'
 
@@ -17,11 +16,7 @@ const quietLogger = new Logger(() => (level, message) => {
  * used: every job is a job. A job is completed after its handler returned: at least once, and with the
  * batched completion a crash can leave finished jobs locked to run again later.
  */
-export class GraphileSystem implements JobSystem {
-  readonly label = 'graphile-worker 0.18'
-  readonly durable = true
-  readonly guarantees = 'at least once (handler, then a batched complete)'
-  readonly settings: Record<string, unknown>
+export class GraphileSystem extends BulkJobSystem {
   private utils?: WorkerUtils
   private runner?: Runner
 
@@ -30,7 +25,7 @@ export class GraphileSystem implements JobSystem {
     private readonly schema: string,
     private readonly options = { concurrency: 24, maxPoolSize: 25, localQueueSize: 500, completeJobBatchDelay: 0, pollInterval: 500 }
   ) {
-    this.settings = { ...options }
+    super({ label: 'graphile-worker 0.18', durable: true, guarantees: 'at least once (handler, then a batched complete)', settings: { ...options } })
   }
 
   async setup(): Promise<void> {
@@ -60,17 +55,13 @@ export class GraphileSystem implements JobSystem {
     await runner?.stop()
   }
 
-  async enqueue(jobs: JobToEnqueue[], bulkSize: number): Promise<void> {
-    const utils = this.utils!
-    for (const chunk of chunks(jobs, bulkSize)) {
-      await utils.addJobs(
-        chunk.map(({ tag, seq, dueAt }) => ({ identifier: TASK, payload: { tag, seq }, ...(dueAt === undefined ? {} : { runAt: new Date(dueAt) }) }))
-      )
-    }
+  protected async addBulk(jobs: JobToEnqueue[]): Promise<void> {
+    await this.utils!.addJobs(
+      jobs.map(({ tag, seq, dueAt }) => ({ identifier: TASK, payload: { tag, seq }, ...(dueAt === undefined ? {} : { runAt: new Date(dueAt) }) }))
+    )
   }
 
-  async teardown(): Promise<void> {
-    await this.stopWorkers().catch(() => {})
+  protected async release(): Promise<void> {
     await this.utils?.release()
   }
 }

@@ -1,5 +1,5 @@
 import { PgBoss } from 'pg-boss'
-import { chunks, type BenchJob, type JobSystem, type JobToEnqueue, type OnJobStarted } from './jobs-system.ts'
+import { BulkJobSystem, type BenchJob, type JobToEnqueue, type OnJobStarted } from './jobs-system.ts'
 
 const QUEUE = 'bench'
 
@@ -12,11 +12,7 @@ const QUEUE = 'bench'
  * made delayed jobs 29 s late in a trial). Jobs are added with `insert()` (its bulk API).
  * A job is completed after its handler returned: at least once.
  */
-export class PgBossSystem implements JobSystem {
-  readonly label = 'pg-boss 12'
-  readonly durable = true
-  readonly guarantees = 'at least once (handler, then a separate complete)'
-  readonly settings: Record<string, unknown>
+export class PgBossSystem extends BulkJobSystem {
   private readonly boss: PgBoss
   private workerId?: string
 
@@ -26,7 +22,12 @@ export class PgBossSystem implements JobSystem {
     applicationName: string,
     private readonly options = { batchSize: 100, localConcurrency: 4, pollingIntervalSeconds: 0.5, poolSize: 10 }
   ) {
-    this.settings = { ...options, notifyPollingIntervalSeconds: options.pollingIntervalSeconds, burstWhenBatchFull: true, useListenNotify: true, queueNotify: true }
+    super({
+      label: 'pg-boss 12',
+      durable: true,
+      guarantees: 'at least once (handler, then a separate complete)',
+      settings: { ...options, notifyPollingIntervalSeconds: options.pollingIntervalSeconds, burstWhenBatchFull: true, useListenNotify: true, queueNotify: true }
+    })
     this.boss = new PgBoss({
       connectionString: databaseUrl,
       schema,
@@ -62,17 +63,11 @@ export class PgBossSystem implements JobSystem {
     this.workerId = undefined
   }
 
-  async enqueue(jobs: JobToEnqueue[], bulkSize: number): Promise<void> {
-    for (const chunk of chunks(jobs, bulkSize)) {
-      await this.boss.insert(
-        QUEUE,
-        chunk.map(({ tag, seq, dueAt }) => ({ data: { tag, seq }, ...(dueAt === undefined ? {} : { startAfter: new Date(dueAt) }) }))
-      )
-    }
+  protected async addBulk(jobs: JobToEnqueue[]): Promise<void> {
+    await this.boss.insert(QUEUE, jobs.map(({ tag, seq, dueAt }) => ({ data: { tag, seq }, ...(dueAt === undefined ? {} : { startAfter: new Date(dueAt) }) })))
   }
 
-  async teardown(): Promise<void> {
-    await this.stopWorkers().catch(() => {})
+  protected async release(): Promise<void> {
     await this.boss.stop({ graceful: false, close: true, timeout: 5_000 })
   }
 }

@@ -50,3 +50,39 @@ export function chunks<T>(items: T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
   return out
 }
+
+/**
+ * What every adapter shares: its description (label, durability, guarantee, the settings it was given),
+ * enqueueing as consecutive bulk calls of `bulkSize` (each system's own bulk API, `addBulk`), and a
+ * teardown that stops the workers before releasing the system (`release`).
+ */
+export abstract class BulkJobSystem implements JobSystem {
+  readonly label: string
+  readonly durable: boolean
+  readonly guarantees: string
+  readonly settings: Record<string, unknown>
+
+  constructor(description: Pick<JobSystem, 'label' | 'durable' | 'guarantees' | 'settings'>) {
+    this.label = description.label
+    this.durable = description.durable
+    this.guarantees = description.guarantees
+    this.settings = description.settings
+  }
+
+  abstract setup(): Promise<void>
+  abstract startWorkers(onStarted: OnJobStarted): Promise<void>
+  abstract stopWorkers(): Promise<void>
+  /** One call of the system's bulk API for these jobs. */
+  protected abstract addBulk(jobs: JobToEnqueue[]): Promise<void>
+  /** Closes the system's connections and removes what it made (the workers are stopped by then). */
+  protected abstract release(): Promise<void>
+
+  async enqueue(jobs: JobToEnqueue[], bulkSize: number): Promise<void> {
+    for (const chunk of chunks(jobs, bulkSize)) await this.addBulk(chunk)
+  }
+
+  async teardown(): Promise<void> {
+    await this.stopWorkers().catch(() => {})
+    await this.release()
+  }
+}

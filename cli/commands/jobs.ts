@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { cancelJob, runJobNow } from '../../shared/jobs/enqueue.ts'
 import { contextOf, positiveInt } from '../lib/context.ts'
 import { CliError, usageError } from '../lib/errors.ts'
-import { addTargetCommand, schemaOfJob, withJobSchemas } from '../lib/jobs.ts'
+import { addRowCommand, JOB_ROW, withJobSchemas } from '../lib/jobs.ts'
 import { printJson, printTable, type OutputOptions } from '../lib/output.ts'
 
 const STATES = ['pending', 'due', 'late', 'failed', 'done', 'cancelled', 'all'] as const
@@ -72,25 +72,17 @@ export function registerJobs(program: Command): void {
       )
     })
 
-  addTargetCommand(jobs, {
+  addRowCommand(jobs, JOB_ROW, {
     name: 'show',
     description: 'one job: its payload, times, attempts and last error',
-    argument: '<id>',
-    argumentHelp: 'the job id',
-    run: async (db, schemas, id, namespace) => {
-      const { service, schema } = await schemaOfJob(db, schemas, id, namespace)
-      return jobRow(service, await db.withSchema(schema).from('jobs').where({ id }).first(), true)
-    },
+    act: async (db, { service, schema }, id) => jobRow(service, await db.withSchema(schema).from('jobs').where({ id }).first(), true),
     print: (job) => printTable(['field', 'value'], Object.entries(job).map(([k, v]) => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : (v as string)]))
   })
 
-  addTargetCommand(jobs, {
+  addRowCommand(jobs, JOB_ROW, {
     name: 'cancel',
     description: 'cancel a pending job (it will not run)',
-    argument: '<id>',
-    argumentHelp: 'the job id',
-    run: async (db, schemas, id, namespace) => {
-      const { service, schema } = await schemaOfJob(db, schemas, id, namespace)
+    act: async (db, { service, schema }, id) => {
       if (await cancelJob(db, schema, { id })) return { service, id, cancelled: true }
       const { state } = await db.withSchema(schema).from('jobs').where({ id }).first()
       throw new CliError(`job ${id} is ${state === 'pending' ? 'running right now' : state}: only a pending job can be cancelled`)
@@ -98,13 +90,10 @@ export function registerJobs(program: Command): void {
     print: (result, id) => process.stdout.write(`cancelled job ${id} (${result.service})\n`)
   })
 
-  addTargetCommand(jobs, {
+  addRowCommand(jobs, JOB_ROW, {
     name: 'run-now',
     description: 'make a pending job due now, or give a failed one another attempt',
-    argument: '<id>',
-    argumentHelp: 'the job id',
-    run: async (db, schemas, id, namespace) => {
-      const { service, schema } = await schemaOfJob(db, schemas, id, namespace)
+    act: async (db, { service, schema }, id) => {
       const was = await runJobNow(db, schema, id)
       if (was !== 'pending' && was !== 'failed') throw new CliError(`job ${id} is ${was}: only a pending or failed job can be run again`)
       return { service, id, was, state: 'pending' }

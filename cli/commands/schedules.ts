@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { triggerSchedule } from '../../shared/jobs/fires.ts'
 import { scheduleRow, setPaused, type ScheduleRow } from '../../shared/jobs/schedule-rows.ts'
 import { contextOf } from '../lib/context.ts'
-import { addTargetCommand, schemaOfSchedule, withJobSchemas } from '../lib/jobs.ts'
+import { addRowCommand, SCHEDULE_ROW, withJobSchemas } from '../lib/jobs.ts'
 import { printJson, printTable, type OutputOptions } from '../lib/output.ts'
 
 interface ServiceOption extends OutputOptions {
@@ -58,13 +58,10 @@ export function registerSchedules(program: Command): void {
     ['pause', 'stop firing a schedule until resumed (what falls due meanwhile is not caught up)'],
     ['resume', 'fire a paused schedule again, from its next due time after now']
   ] as const) {
-    addTargetCommand(schedules, {
+    addRowCommand(schedules, SCHEDULE_ROW, {
       name: verb,
       description,
-      argument: '<name>',
-      argumentHelp: 'the schedule (--service when several services have one of that name)',
-      run: async (db, schemas, name, namespace) => {
-        const { service, schema } = await schemaOfSchedule(db, schemas, name, namespace)
+      act: async (db, { service, schema }, name) => {
         await setPaused(db, schema, name, verb === 'pause')
         return view(service, await scheduleRow(db, schema, name), 0)
       },
@@ -72,15 +69,10 @@ export function registerSchedules(program: Command): void {
     })
   }
 
-  addTargetCommand(schedules, {
+  addRowCommand(schedules, SCHEDULE_ROW, {
     name: 'trigger',
     description: "queue a schedule's job now, outside its cadence",
-    argument: '<name>',
-    argumentHelp: 'the schedule (--service when several services have one of that name)',
-    run: async (db, schemas, name, namespace) => {
-      const { service, schema } = await schemaOfSchedule(db, schemas, name, namespace)
-      return { service, schedule: name, jobId: await triggerSchedule(db, schema, await scheduleRow(db, schema, name)) }
-    },
+    act: async (db, { service, schema }, name) => ({ service, schedule: name, jobId: await triggerSchedule(db, schema, await scheduleRow(db, schema, name)) }),
     print: (result, name) => process.stdout.write(`schedule ${name} (${result.service}) triggered: job ${result.jobId}\n`)
   })
 }

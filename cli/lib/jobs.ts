@@ -104,30 +104,43 @@ export async function jobCounts(db: Knex, schemas: JobSchema[]): Promise<JobCoun
   return result
 }
 
-export interface TargetCommand<T> {
-  name: string
-  description: string
+/** What a `jobs <verb>` or `schedules <verb>` command acts on: a job by id, a schedule by name, in whichever schema has it. */
+export interface RowKind {
   /** `<id>` or `<name>` */
   argument: string
   argumentHelp: string
-  /** finds the target's schema and acts on it; a CliError for an unknown target */
-  run: (db: Knex, schemas: JobSchema[], target: string, namespace: string) => Promise<T>
+  /** the schema holding the row; a one-line CliError when none (or several) has it */
+  locate: (db: Knex, schemas: JobSchema[], target: string, namespace: string) => Promise<JobSchema>
+}
+
+export const JOB_ROW: RowKind = { argument: '<id>', argumentHelp: 'the job id', locate: schemaOfJob }
+export const SCHEDULE_ROW: RowKind = {
+  argument: '<name>',
+  argumentHelp: 'the schedule (--service when several services have one of that name)',
+  locate: schemaOfSchedule
+}
+
+export interface RowCommand<T> {
+  name: string
+  description: string
+  /** acts on the row in the schema that has it; a CliError when it cannot */
+  act: (db: Knex, where: JobSchema, target: string) => Promise<T>
   /** the human line (or table); --json prints the result as it is */
   print: (result: T, target: string) => void
 }
 
-/** A `jobs <verb> <id>` or `schedules <verb> <name>` command: --service to narrow, --json to print JSON. */
-export function addTargetCommand<T>(parent: Command, spec: TargetCommand<T>): void {
+/** `<parent> <verb> <id|name>`: finds the row's schema (--service narrows the search), acts, prints (--json: JSON). */
+export function addRowCommand<T>(parent: Command, row: RowKind, spec: RowCommand<T>): void {
   parent
     .command(spec.name)
     .description(spec.description)
-    .argument(spec.argument, spec.argumentHelp)
+    .argument(row.argument, row.argumentHelp)
     .option('--service <service>', 'look only in this service')
     .option('--json', 'print JSON')
     .action(async (target: string, options: { service?: string; json?: boolean }, command: Command) => {
       const context = contextOf(command)
-      const result = await withJobSchemas(context.env.databaseUrl, context.namespace, options.service, (db, schemas) =>
-        spec.run(db, schemas, target, context.namespace)
+      const result = await withJobSchemas(context.env.databaseUrl, context.namespace, options.service, async (db, schemas) =>
+        spec.act(db, await row.locate(db, schemas, target, context.namespace), target)
       )
       if (options.json) printJson(result)
       else spec.print(result, target)

@@ -7,6 +7,7 @@ import type { Outcome } from './batch.ts'
 import { MAX_LOOKAHEAD_MS } from './claim-sql.ts'
 import { defineJob, payloadProblem, type DefinedJob } from './definitions.ts'
 import { cancelJob, insertJob } from './enqueue.ts'
+import { insertJobs, type ManyJob, type OnConflict, type Scheduled } from './enqueue-many.ts'
 import { JobError } from './errors.ts'
 import { triggerSchedule } from './fires.ts'
 import { JobRunner, type RunnerSettings } from './runner.ts'
@@ -71,6 +72,21 @@ export class Jobs extends EventEmitter<JobsEvents> {
     const problem = payloadProblem(job, options.payload)
     if (problem) throw new JobError('CONTRACT_VIOLATION', problem)
     return insertJob(trx, this.options.schema, name, options)
+  }
+
+  /**
+   * Schedules many jobs of one name with one INSERT (and one NOTIFY), in the caller's transaction, with
+   * schedule()'s key semantics as if they were scheduled one after another (a key twice in the call too):
+   * `onConflict` 'refuse' refuses the whole call, 'keep' keeps the first, 'replace' takes the last.
+   * Results in the order of `jobs`. A payload that fails the schema refuses the call (CONTRACT_VIOLATION).
+   */
+  async scheduleMany<P>(trx: Knex.Transaction | Knex, name: string, jobs: ManyJob<P>[], options: { onConflict?: OnConflict } = {}): Promise<Scheduled[]> {
+    const job = this.defined(name)
+    jobs.forEach((one, i) => {
+      const problem = payloadProblem(job, one.payload)
+      if (problem) throw new JobError('CONTRACT_VIOLATION', `jobs[${i}]: ${problem}`)
+    })
+    return insertJobs(trx, this.options.schema, name, jobs, options.onConflict)
   }
 
   /** Cancels the pending job of that name and key: false when there is none. */

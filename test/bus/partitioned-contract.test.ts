@@ -23,7 +23,7 @@ describe('partitioned consumer: what reaches it from outside', function () {
     replica = await startReplica(ns, database, { partitions: { count: 3 } })
   })
 
-  after(() => cleanUp(ns, replica?.bus, raw, { destroy: () => database.db.destroy() }))
+  after(() => cleanUp(ns, replica, raw, { destroy: () => database.db.destroy() }))
 
   it('declares one single-active-consumer quorum queue per partition', async () => {
     const queues = await new Management().request<Array<{ name: string; arguments: Record<string, unknown> }>>('GET', `/api/queues/%2F?name=${encodeURIComponent(queue)}&use_regex=false`)

@@ -27,7 +27,7 @@ describe('partitioned consumer: restarts and redeliveries keep each key in order
     replicas.push(await startReplica(ns, database, { partitions, prefetch: 20, beforeCommit }))
   })
 
-  after(() => cleanUp(ns, ...replicas.map((r) => r.bus), producer, { destroy: () => database.db.destroy() }))
+  after(() => cleanUp(ns, ...replicas, producer, { destroy: () => database.db.destroy() }))
 
   it('hands a stopped replica\'s partitions to the standby, and survives a dropped connection, without reordering or doubling a key', async () => {
     const publishing = publishInOrder(producer, keys, PER_KEY)

@@ -10,7 +10,11 @@ import type { Envelope } from '../../shared/bus/envelope.ts'
 import { idempotent } from '../../shared/bus/inbox.ts'
 import type { PartitionOptions } from '../../shared/bus/partition-topology.ts'
 import { CLAIM_OPENED, type ClaimOpened } from '../../shared/contracts/order.ts'
+import { readEnv } from '../../shared/config/env.ts'
+import { createKnex } from '../../shared/db/database.ts'
 import { busSchema, startBus } from './support.ts'
+
+const env = readEnv()
 
 export const SERVICE = 'claimdesk'
 export const PURPOSE = 'claims'
@@ -43,24 +47,29 @@ export async function claimdeskSchema(namespace: string): Promise<{ db: Knex; sc
 export interface Replica {
   bus: Bus
   consumer: Consumer
+  /** stops its bus, then closes its pool */
+  stop(): Promise<void>
 }
 
 /**
- * One replica: its own bus (connection) and the partitioned consumer, whose
- * effect records (key, seq) in the inbox's transaction, after `beforeCommit`,
- * which may throw to fail the attempt (the effect then rolls back).
+ * One replica: its own bus (connection), its own pool (as a process of its
+ * own has: replicas do not queue for each other's connections) and the
+ * partitioned consumer, whose effect records (key, seq) in the inbox's
+ * transaction, after `beforeCommit`, which may throw to fail the attempt (the
+ * effect then rolls back).
  */
 export async function startReplica(
   namespace: string,
   database: { db: Knex; schema: string },
   options: { partitions?: PartitionOptions; prefetch?: number; batch?: boolean; beforeCommit?: (key: string, seq: number) => void | Promise<void> }
 ): Promise<Replica> {
-  const bus = await startBus(namespace, SERVICE, { parking: database })
+  const own = { db: createKnex(env.databaseUrl, database.schema, { min: 0, max: 10 }), schema: database.schema }
+  const bus = await startBus(namespace, SERVICE, { parking: own })
   const consumer = bus.consumer({
     ...claimdeskDeclaration(options.partitions),
     prefetch: options.prefetch,
     handlers: {
-      [CLAIM_OPENED]: idempotent({ ...database, consumer: PURPOSE, batch: options.batch }, async (message, trx) => {
+      [CLAIM_OPENED]: idempotent({ ...own, consumer: PURPOSE, batch: options.batch }, async (message, trx) => {
         const key = message.payload.claimId
         await trx.withSchema(database.schema).table('effects').insert({ key, seq: seqOf(message) })
         await options.beforeCommit?.(key, seqOf(message))
@@ -68,7 +77,7 @@ export async function startReplica(
     }
   })
   await bus.startConsumers()
-  return { bus, consumer }
+  return { bus, consumer, stop: () => bus.stop().finally(() => own.db.destroy()) }
 }
 
 /** Each key's sequence numbers in the order their effects committed. */

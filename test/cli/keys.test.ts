@@ -46,7 +46,7 @@ describe('bazaar keys: parked keys listed, retried and skipped by an operator', 
     await waitFor(async () => (await new ParkStore(database).list(queue))[0]?.messages === 3, { what: 'the stuck key parked with its 3 messages' })
   })
 
-  after(() => cleanUp(ns, replica?.bus, producer, raw, { destroy: () => database.db.destroy() }))
+  after(() => cleanUp(ns, replica, producer, raw, { destroy: () => database.db.destroy() }))
 
   it('lists parked keys as a table and as JSON', async () => {
     const listed = await runJson<{ keys: Array<Record<string, unknown>> }>(['keys', 'list'], cli)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { expect } from 'chai'
 import { Type } from '@feathersjs/typebox'
 import { uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
@@ -41,11 +42,14 @@ describe('bazaar jobs and bazaar schedules', function () {
 
   it('lists pending jobs (table and JSON), shows one, and cancels it so it never runs', async () => {
     const { id } = await jobs.schedule(harness.db, 'escalate', { key: 'claim-1', runAt: { delayMs: 3_600_000 }, payload: { claimId: 'claim-1' } })
-    const listed = await runJson<{ jobs: Array<{ id: string; service: string; state: string }> }>(['jobs', 'list', '--state', 'pending'], cli)
+    // Each command is a process of its own (as an operator runs it): the ones that only read go side by side.
+    const [listed, human, shown] = await Promise.all([
+      runJson<{ jobs: Array<{ id: string; service: string; state: string }> }>(['jobs', 'list', '--state', 'pending'], cli),
+      runCli(['schedules', 'list'], cli),
+      runJson<{ id: string; payload: unknown; key: string }>(['jobs', 'show', id], cli)
+    ])
     expect(listed.jobs.map((j) => [j.id, j.service, j.state])).to.deep.include([id, 'orders', 'pending'])
-    const human = await runCli(['schedules', 'list'], cli)
     expect(human.stdout).to.contain('nightly')
-    const shown = await runJson<{ id: string; payload: unknown; key: string }>(['jobs', 'show', id], cli)
     expect(shown).to.include({ id, key: 'claim-1' })
     expect(shown.payload).to.deep.equal({ claimId: 'claim-1' })
 
@@ -58,10 +62,17 @@ describe('bazaar jobs and bazaar schedules', function () {
   it('shows a failed job with its error, and run-now gives it another attempt', async () => {
     const { id } = await jobs.schedule(harness.db, 'flaky', { payload: {} })
     await waitFor(async () => (await harness.job(id)).state === 'failed', { timeoutMs: 5_000, what: 'the job to fail' })
-    const failed = await runJson<{ jobs: Array<{ id: string; lastError: string }> }>(['jobs', 'list', '--state', 'failed'], cli)
+    // a job no runner here handles (its service is down, say): due, and for longer than status calls late
+    const stuck = randomUUID()
+    const aMinuteAgo = harness.db.raw(`clock_timestamp() - interval '1 minute'`)
+    await harness.db('jobs').insert({ id: stuck, name: 'nobody-runs-this', payload: '{}', run_at: aMinuteAgo, due_at: aMinuteAgo })
+    const [failed, status] = await Promise.all([
+      runJson<{ jobs: Array<{ id: string; lastError: string }> }>(['jobs', 'list', '--state', 'failed'], cli),
+      runJson<{ jobs: Array<{ service: string; failed: number; due: number; late: number }> }>(['status'], cli)
+    ])
     expect(failed.jobs.find((j) => j.id === id)?.lastError).to.equal('smtp said no')
-    const status = await runJson<{ jobs: Array<{ service: string; failed: number; due: number; late: number }> }>(['status'], cli)
-    expect(status.jobs.find((j) => j.service === 'orders')).to.include({ failed: 1 })
+    expect(status.jobs.find((j) => j.service === 'orders')).to.include({ failed: 1, due: 1, late: 1 })
+    await harness.db('jobs').where({ id: stuck }).delete()
 
     failing = false
     const again = await runJson(['jobs', 'run-now', id], cli)
@@ -87,14 +98,21 @@ describe('bazaar jobs and bazaar schedules', function () {
   })
 
   it('names an unknown job or schedule in one line with a non-zero exit, and has --help', async () => {
-    expectOneLineFailure(await runCli(['jobs', 'show', '00000000-0000-4000-8000-000000000000'], cli), 1, `no job 00000000-0000-4000-8000-000000000000 in namespace ${ns}`)
-    expectOneLineFailure(await runCli(['jobs', 'run-now', 'not-a-uuid'], cli), 1, 'no job not-a-uuid')
-    expectOneLineFailure(await runCli(['schedules', 'pause', 'nope'], cli), 1, 'no schedule "nope"')
-    expectOneLineFailure(await runCli(['jobs', 'list', '--state', 'sleeping'], cli), 2, '--state must be one of')
-    for (const args of [['jobs', 'list'], ['schedules', 'trigger']]) {
-      const result = await runCli([...args, '--help'], cli)
-      expect(result.code, args.join(' ')).to.equal(0)
-      expect(result.stdout).to.match(/^Usage: bazaar/)
-    }
+    const failures: Array<[string[], number, string]> = [
+      [['jobs', 'show', '00000000-0000-4000-8000-000000000000'], 1, `no job 00000000-0000-4000-8000-000000000000 in namespace ${ns}`],
+      [['jobs', 'run-now', 'not-a-uuid'], 1, 'no job not-a-uuid'],
+      [['schedules', 'pause', 'nope'], 1, 'no schedule "nope"'],
+      [['jobs', 'list', '--state', 'sleeping'], 2, '--state must be one of']
+    ]
+    const helps = [['jobs', 'list'], ['schedules', 'trigger']]
+    const [failed, helped] = await Promise.all([
+      Promise.all(failures.map(([args]) => runCli(args, cli))),
+      Promise.all(helps.map((args) => runCli([...args, '--help'], cli)))
+    ])
+    failures.forEach(([, code, text], i) => expectOneLineFailure(failed[i]!, code, text))
+    helps.forEach((args, i) => {
+      expect(helped[i]!.code, args.join(' ')).to.equal(0)
+      expect(helped[i]!.stdout).to.match(/^Usage: bazaar/)
+    })
   })
 })
