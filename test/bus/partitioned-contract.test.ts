@@ -26,8 +26,9 @@ describe('partitioned consumer: what reaches it from outside', function () {
   after(() => cleanUp(ns, replica, raw, { destroy: () => database.db.destroy() }))
 
   it('declares one single-active-consumer quorum queue per partition', async () => {
-    const queues = await new Management().request<Array<{ name: string; arguments: Record<string, unknown> }>>('GET', `/api/queues/%2F?name=${encodeURIComponent(queue)}&use_regex=false`)
-    const partitionQueues = queues.filter((q) => /\.p\d+$/.test(q.name)).map((q) => [q.name, q.arguments['x-queue-type'], q.arguments['x-single-active-consumer']])
+    // This namespace's queues only: the broker is shared with other deployments and test runs.
+    const queues = await new Management().queues(ns)
+    const partitionQueues = queues.filter((q) => q.name.startsWith(`${queue}.p`) && /\.p\d+$/.test(q.name)).map((q) => [q.name, q.arguments['x-queue-type'], q.arguments['x-single-active-consumer']])
     expect(partitionQueues.sort()).to.deep.equal([0, 1, 2].map((i) => [names.partitionQueue(queue, i), 'quorum', true]))
   })
 
