@@ -2,10 +2,12 @@
  * `npm run bench -- kv`: the in-memory KV stores of shared/kv (docs/kv-stores.md).
  *
  * 1. Read: a replica's `get` against the same lookup by primary key in PostgreSQL.
- * 2. Propagation: the reference service takes admin PUTs at a steady rate
- *    (KV_BENCH_RATE, default 1,000/s, for KV_BENCH_SECONDS, default 5 s);
- *    time from the change's commit (its `changedAt`, written in the
- *    transaction) to applied in each of 3 replicas.
+ * 2. Propagation: the reference service takes admin PUTs sent open loop
+ *    (KV_BENCH_RATE, default 1,000/s, for KV_BENCH_SECONDS, default 5 s)
+ *    over 16 keep-alive connections; time from the change's commit (its
+ *    `changedAt`, written in the transaction) to applied in each of 3
+ *    replicas, the rate the service committed at, failures and CPU. Then the
+ *    same at KV_BENCH_SUSTAINED_RATE (default 100/s), below saturation.
  * 3. Bootstrap: KV_BENCH_KEYS keys (default 100,000) updated
  *    KV_BENCH_UPDATES times in all (default 1,000,000) straight into the
  *    stream; an owner replica snapshots as it goes; then a new replica's time
