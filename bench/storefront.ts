@@ -9,19 +9,27 @@
  *    user.registered, product.created and order.created go to the events
  *    exchange, the storefronts service (a child process, as `npm start` runs
  *    it) projects them from its event log. Timed: the projection's catch-up.
- * 2. At a steady RATE per second for SECONDS each, with a random seller each
- *    time: (a) `GET /storefronts/:sellerId` over HTTP (keep-alive), (b) the
+ * 2. Open loop at RATE per second for SECONDS each (bench/lib/open-loop.ts:
+ *    each request sent at its slot whatever the ones before it did, and timed
+ *    from that slot, so a side that falls behind shows it in its latencies
+ *    rather than in a lower rate), with a random seller each time: (a) `GET
+ *    /storefronts/:sellerId` over HTTP (64 keep-alive connections), (b) the
  *    service's own read statement on the projection, (c) the same page
  *    computed by joins on the source tables (catalog products, orders'
  *    seller_orders: counts and the 50 newest), (b) and (c) from one pool of
- *    this process: p50/p99/max, and the ratio (c)/(b).
+ *    this process (12 connections): p50/p99/max, the rate answered, the CPU
+ *    per request (this process, the service's process, PostgreSQL's), and the
+ *    ratios (c)/(b) and (c)/(a).
+ *    Not autocannon: it keeps a fixed number of connections each waiting for
+ *    its answer before the next request, and times from the actual send, so
+ *    a slow side lowers its own rate and hides its queue (coordinated
+ *    omission); the SQL sides are not HTTP at all.
  *
- * STOREFRONT_BENCH_SELLERS (200), _PRODUCTS (100 per seller), _ORDERS (20,000), _RATE (2,000), _SECONDS (10).
+ * STOREFRONT_BENCH_SELLERS (200), _PRODUCTS (25 per seller), _ORDERS (5,000), _RATE (2,000), _SUSTAINED_RATE (200), _SECONDS (5 each).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { Agent, request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { Bus } from '../shared/bus/bus.ts'
 import { readEnv } from '../shared/config/env.ts'
@@ -34,18 +42,26 @@ import { StorefrontService } from '../services/storefronts/resources/storefronts
 import { storefrontFromSources } from '../services/storefronts/test/source-page.ts'
 import { intFromEnv } from './lib/env.ts'
 import { machineInfo, type MachineInfo } from './lib/machine.ts'
-import { paced, pooled } from './lib/pace.ts'
-import { now, percentile } from './lib/stats.ts'
+import { HttpPool } from './lib/http-pool.ts'
+import { openLoop, type OpenLoopResult } from './lib/open-loop.ts'
+import { pooled } from './lib/pace.ts'
+import { now } from './lib/stats.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
-interface Latency {
-  requests: number
+type Latency = OpenLoopResult
+
+/** The three reads at one rate, one after the other, each open loop. */
+interface SidesRun {
   ratePerSec: number
-  p50Ms: number
-  p99Ms: number
-  maxMs: number
-  errors: number
+  http: Latency
+  projection: Latency
+  joins: Latency
+  /** joins p99 / projection p99 (both statements from the same pool) */
+  ratioP99: number
+  ratioP50: number
+  /** joins p99 / the HTTP read's p99 */
+  ratioP99Http: number
 }
 
 export interface StorefrontBenchmarkResult {
@@ -57,20 +73,16 @@ export interface StorefrontBenchmarkResult {
   events: number
   publishSeconds: number
   catchUpSeconds: number
-  http: Latency
-  projection: Latency
-  joins: Latency
-  /** joins p99 / projection p99 (both statements from the same pool) */
-  ratioP99: number
-  ratioP50: number
+  /** at the rate asked for (STOREFRONT_BENCH_RATE), then at one this machine sustains (STOREFRONT_BENCH_SUSTAINED_RATE) */
+  runs: SidesRun[]
 }
 
 export async function runStorefrontBenchmark(): Promise<StorefrontBenchmarkResult> {
   const sellers = intFromEnv('STOREFRONT_BENCH_SELLERS', 200)
-  const perSeller = intFromEnv('STOREFRONT_BENCH_PRODUCTS', 100)
-  const orders = intFromEnv('STOREFRONT_BENCH_ORDERS', 20_000)
+  const perSeller = intFromEnv('STOREFRONT_BENCH_PRODUCTS', 25)
+  const orders = intFromEnv('STOREFRONT_BENCH_ORDERS', 5_000)
   const rate = intFromEnv('STOREFRONT_BENCH_RATE', 2_000)
-  const seconds = intFromEnv('STOREFRONT_BENCH_SECONDS', 10)
+  const seconds = intFromEnv('STOREFRONT_BENCH_SECONDS', 5)
   const namespace = `bench_store_${randomUUID().slice(0, 6)}`
   const env = readEnv({ ...process.env, BAZAAR_NAMESPACE: namespace })
   const management = new Management()
@@ -95,13 +107,25 @@ export async function runStorefrontBenchmark(): Promise<StorefrontBenchmarkResul
     console.log(`${events} events published in ${publishSeconds.toFixed(1)} s, projected ${catchUpSeconds.toFixed(1)} s after the last confirm`)
 
     const pick = () => sellerIds[Math.floor(Math.random() * sellerIds.length)]!
-    const total = rate * seconds
-    const agent = new Agent({ keepAlive: true, maxSockets: 64 })
-    const http = await measure(total, rate, () => httpGet(agent, port, `/storefronts/${pick()}`))
-    agent.destroy()
     const projection = new StorefrontService(db, schemaName(namespace, 'storefronts'))
-    const projected = await measure(total, rate, async () => void (await projection.get(pick())))
-    const joins = await measure(total, rate, async () => void (await storefrontFromSources(db, namespace, pick())))
+    const sides = async (ratePerSec: number): Promise<SidesRun> => {
+      const total = ratePerSec * seconds
+      const pool = new HttpPool(`http://127.0.0.1:${port}`, 64)
+      const http = await openLoop({ total, ratePerSec, servicePid: server!.pid }, () => pool.send('GET', `/storefronts/${pick()}`))
+      pool.close()
+      const projected = await openLoop({ total, ratePerSec }, async () => void (await projection.get(pick())))
+      const joins = await openLoop({ total, ratePerSec }, async () => void (await storefrontFromSources(db, namespace, pick())))
+      return {
+        ratePerSec,
+        http,
+        projection: projected,
+        joins,
+        ratioP99: round(joins.p99Ms / projected.p99Ms),
+        ratioP50: round(joins.p50Ms / projected.p50Ms),
+        ratioP99Http: round(joins.p99Ms / http.p99Ms)
+      }
+    }
+    const runs = [await sides(rate), await sides(intFromEnv('STOREFRONT_BENCH_SUSTAINED_RATE', 200))]
     const result: StorefrontBenchmarkResult = {
       machine,
       sellers,
@@ -110,11 +134,7 @@ export async function runStorefrontBenchmark(): Promise<StorefrontBenchmarkResul
       events,
       publishSeconds: round(publishSeconds),
       catchUpSeconds: round(catchUpSeconds),
-      http,
-      projection: projected,
-      joins,
-      ratioP99: round(joins.p99Ms / projected.p99Ms),
-      ratioP50: round(joins.p50Ms / projected.p50Ms)
+      runs
     }
     printResult(result)
     return result
@@ -139,12 +159,16 @@ async function startStorefronts(namespace: string, port: number): Promise<ChildP
     stdio: ['ignore', 'ignore', 'inherit']
   })
   const deadline = Date.now() + 60_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the storefronts service exited (${child.exitCode}) before it was ready`)
-    const status = await httpGet(new Agent(), port, '/health').catch(() => 0)
-    if (status === 200) return child
-    if (Date.now() > deadline) throw new Error('the storefronts service was not ready within 60 s')
-    await new Promise((resolve) => setTimeout(resolve, 200))
+  const probe = new HttpPool(`http://127.0.0.1:${port}`, 1)
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the storefronts service exited (${child.exitCode}) before it was ready`)
+      if (await probe.send('GET', '/health').then(() => true, () => false)) return child
+      if (Date.now() > deadline) throw new Error('the storefronts service was not ready within 60 s')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  } finally {
+    probe.close()
   }
 }
 
@@ -233,50 +257,21 @@ async function caughtUp(db: Knex, namespace: string, products: number): Promise<
   }
 }
 
-/** Paced calls; each call's latency from its scheduled send to its answer. */
-async function measure(total: number, rate: number, call: () => Promise<unknown>): Promise<Latency> {
-  const latencies = new Float64Array(total)
-  let errors = 0
-  const inFlight: Array<Promise<void>> = []
-  const achieved = await paced(total, rate, (seq) => {
-    const started = now()
-    inFlight.push(
-      call().then(
-        () => void (latencies[seq] = now() - started),
-        () => {
-          errors++
-          latencies[seq] = now() - started
-        }
-      )
-    )
-  })
-  await Promise.all(inFlight)
-  const sorted = latencies.sort()
-  return { requests: total, ratePerSec: round(achieved), p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), maxMs: round(sorted[total - 1]!), errors }
-}
-
-/** One GET over a keep-alive agent; resolves with the status, rejects on anything but 200. */
-function httpGet(agent: Agent, port: number, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, headers: { accept: 'application/json' } }, (res) => {
-      res.resume()
-      res.on('end', () => (res.statusCode === 200 ? resolve(200) : reject(new Error(`status ${res.statusCode}`))))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 const round = (n: number) => Math.round(n * 100) / 100
 
 function printResult(r: StorefrontBenchmarkResult): void {
-  const row = (name: string, l: Latency) => `| ${name} | ${l.requests} | ${l.ratePerSec} | ${l.p50Ms} | ${l.p99Ms} | ${l.maxMs} | ${l.errors} |`
+  const cpu = (l: Latency) => `${l.cpu.benchProcessMsPerK}${l.cpu.serviceMsPerK === undefined ? '' : ` + service ${l.cpu.serviceMsPerK}`} | ${l.cpu.databaseMsPerK ?? '-'}`
+  const row = (name: string, l: Latency) => `| ${name} | ${l.requests} | ${l.offeredPerSec} | ${l.completedPerSec} | ${l.p50Ms} | ${l.p99Ms} | ${l.maxMs} | ${l.errors} | ${cpu(l)} |`
   console.log(`\n${r.sellers} sellers, ${r.products} products, ${r.orders} orders; ${r.events} events projected ${r.catchUpSeconds} s after the last publish`)
-  console.log('| read | requests | req/s | p50 ms | p99 ms | max ms | errors |\n| --- | --- | --- | --- | --- | --- | --- |')
-  console.log(row('GET /storefronts/:id (HTTP, the service)', r.http))
-  console.log(row('projection statement (SQL)', r.projection))
-  console.log(row('joins on the source tables (SQL)', r.joins))
-  console.log(`joins / projection: p99 ${r.ratioP99}x, p50 ${r.ratioP50}x`)
+  console.log('Open loop: each request timed from its intended send. CPU in ms per 1,000 requests (bench process [+ storefronts service] | PostgreSQL).')
+  for (const run of r.runs) {
+    console.log(`\nat ${run.ratePerSec} req/s offered`)
+    console.log('| read | requests | offered/s | answered/s | p50 ms | p99 ms | max ms | errors | CPU ms/1k (Node) | CPU ms/1k (PG) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+    console.log(row('GET /storefronts/:id (HTTP, the service)', run.http))
+    console.log(row('projection statement (SQL)', run.projection))
+    console.log(row('joins on the source tables (SQL)', run.joins))
+    console.log(`joins / projection statement: p99 ${run.ratioP99}x, p50 ${run.ratioP50}x; joins / HTTP read: p99 ${run.ratioP99Http}x`)
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

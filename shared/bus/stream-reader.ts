@@ -85,7 +85,8 @@ export class StreamReader extends EventEmitter<StreamReaderEvents> implements Co
   /** the offset the current channel attached at, until its first delivery shows it is still there */
   private expected?: number
   private chain: Promise<void> = Promise.resolve()
-  private readonly probes = new Map<string, () => void>()
+  /** caughtUp() calls waiting for their probe: settled when it comes back, when they time out, or when the reader stops */
+  private readonly probes = new Map<string, { resolve: () => void; reject: (err: Error) => void }>()
 
   constructor(
     connection: BusConnection,
@@ -125,11 +126,14 @@ export class StreamReader extends EventEmitter<StreamReaderEvents> implements Co
     await this.chain
     await channel?.close().catch(() => {})
     this.stateNow = ConsumerState.Stopped
+    // a probe of a stopped reader never comes back: say so now rather than hold a timer (and the process) until it expires
+    for (const probe of this.probes.values()) probe.reject(new Error(`${this.spec.label}: stopped before it caught up with ${this.stream}`))
+    this.probes.clear()
   }
 
   /**
    * Resolves once every message written to the stream before this call has
-   * been handled (bounded by `timeoutMs`). The probe is sent again whenever the
+   * been handled (bounded by `timeoutMs`; rejected at once if the reader is stopped first). The probe is sent again whenever the
    * channel is replaced, since one sent on a dying channel may be lost.
    */
   caughtUp({ timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<void> {
@@ -139,9 +143,15 @@ export class StreamReader extends EventEmitter<StreamReaderEvents> implements Co
         this.probes.delete(id)
         reject(new Error(`${this.spec.label}: not caught up with ${this.stream} after ${timeoutMs} ms`))
       }, timeoutMs)
-      this.probes.set(id, () => {
-        clearTimeout(timer)
-        resolve()
+      this.probes.set(id, {
+        resolve: () => {
+          clearTimeout(timer)
+          resolve()
+        },
+        reject: (err) => {
+          clearTimeout(timer)
+          reject(err)
+        }
       })
       if (this.channelNow) this.sendProbe(this.channelNow, id)
     })
@@ -206,7 +216,7 @@ export class StreamReader extends EventEmitter<StreamReaderEvents> implements Co
       if (probe === undefined) {
         await this.spec.handle({ offset, routingKey: message.fields.routingKey, headers, content: message.content, properties: message.properties })
       } else {
-        this.probes.get(String(probe))?.()
+        this.probes.get(String(probe))?.resolve()
         this.probes.delete(String(probe))
       }
       this.positionNow = offset

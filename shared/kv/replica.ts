@@ -197,7 +197,8 @@ export class KvReplica<S extends Record<string, KvChangeKey>> extends EventEmitt
         await reader.caughtUp({ timeoutMs: this.options.catchUpTimeoutMs ?? 60_000 })
         return
       } catch (err) {
-        this.options.logger?.warn({ err: (err as Error).message }, 'kv stream catch-up is slow; probing again')
+        // a superseded bootstrap's reader was stopped: nothing to say
+        if (generation === this.generation && !this.stopped) this.options.logger?.warn({ err: (err as Error).message }, 'kv stream catch-up is slow; probing again')
       }
     }
   }

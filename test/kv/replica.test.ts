@@ -2,10 +2,10 @@ import { expect } from 'chai'
 import { Bus } from '../../shared/bus/bus.ts'
 import { FLAG_CHANGED, type Flag } from '../../shared/contracts/reference.ts'
 import { referenceFeed } from '../../shared/kv/reference.ts'
-import { KvReplica } from '../../shared/kv/replica.ts'
 import { KvSnapshotter } from '../../shared/kv/snapshots.ts'
-import { Management, testEnv, uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
+import { testEnv, uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
 import { forceCloseConnection } from '../bus/support.ts'
+import { ReplicaFixture, type ReferenceReplica } from './support.ts'
 
 const ns = uniqueNamespace('kv-replica')
 const env = testEnv(ns)
@@ -17,22 +17,12 @@ const env = testEnv(ns)
  */
 describe('kv replicas: bootstrap, catch-up and last value wins', function () {
   this.timeout(60_000)
-  const buses: Bus[] = []
-  const replicas: Array<KvReplica<typeof referenceFeed.stores>> = []
+  const fixture = new ReplicaFixture(ns, env)
+  const replica = (name: string, options: { owner?: boolean } = {}) => fixture.replica(name, options)
   let writer: Bus
-  let owner: KvReplica<typeof referenceFeed.stores>
+  let owner: ReferenceReplica
   let snapshotter: KvSnapshotter<typeof referenceFeed.stores>
-  let live: KvReplica<typeof referenceFeed.stores>
-
-  async function replica(name: string, options: { owner?: boolean } = {}) {
-    const bus = new Bus({ url: env.amqpUrl, namespace: ns, service: `${name}-${buses.length}` })
-    buses.push(bus)
-    await bus.start()
-    const r = new KvReplica({ feed: referenceFeed, bus, env, owner: options.owner })
-    replicas.push(r)
-    await r.start()
-    return { replica: r, bus }
-  }
+  let live: ReferenceReplica
 
   const change = (key: string, version: number, value: Flag | null) =>
     writer.publisher.publish(FLAG_CHANGED, { key, version, value, changedAt: new Date().toISOString() })
@@ -50,12 +40,10 @@ describe('kv replicas: bootstrap, catch-up and last value wins', function () {
     }
   }
 
-  const versions = (r: KvReplica<typeof referenceFeed.stores>) => JSON.stringify(r.contents().entries.sort())
+  const versions = (r: ReferenceReplica) => JSON.stringify(r.contents().entries.sort())
 
   before(async () => {
-    writer = new Bus({ url: env.amqpUrl, namespace: ns, service: 'writer' })
-    buses.push(writer)
-    await writer.start()
+    writer = (await fixture.open()).writer
     owner = (await replica('owner', { owner: true })).replica
     snapshotter = new KvSnapshotter(owner, writer.publisher, { minChanges: 500, intervalMs: 60_000 })
     snapshotter.start()
@@ -66,9 +54,7 @@ describe('kv replicas: bootstrap, catch-up and last value wins', function () {
 
   after(async () => {
     await snapshotter?.stop()
-    for (const r of replicas) await r.stop()
-    for (const bus of buses.reverse()) await bus.stop()
-    await new Management().deleteNamespace(ns)
+    await fixture.close()
   })
 
   it('a replica started after 10,000 updates holds the same values and versions as one that saw them live, reading its snapshot and a short tail', async () => {

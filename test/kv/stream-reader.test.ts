@@ -83,6 +83,19 @@ describe('stream reader', function () {
     expect(values(later.seen)).to.deep.equal([...Array(500).keys()].map((i) => i + 1500))
   })
 
+  it('a reader stopped while a caughtUp() waits rejects it at once rather than at its timeout', async () => {
+    const bus = new Bus({ url: env.amqpUrl, namespace: ns, service: `reader-stopped-${buses.length}` })
+    buses.push(bus)
+    await bus.start()
+    // not started: no channel, so the probe cannot have come back before the stop
+    const r = bus.stream({ label: 'stopped', stream: streamQueue(names.queue(ns, 'test', 'stopped'), 'test'), from: 'first', handle: () => {} })
+    const started = Date.now()
+    const pending = r.caughtUp({ timeoutMs: 60_000 }).then(() => 'caught up', (err: Error) => err.message)
+    await r.stop()
+    expect(await pending).to.match(/stopped before it caught up/)
+    expect(Date.now() - started).to.be.below(5_000)
+  })
+
   it('reports a gap when retention has removed the offset it asks for', async () => {
     const stream = streamQueue(names.queue(ns, 'test', 'short'), 'test', { maxLengthBytes: 20_000, maxSegmentSizeBytes: 5_000 })
     const first = await reader('short', stream, 'first')

@@ -3,7 +3,7 @@ import type { Channel, ConsumeMessage } from 'amqplib'
 /** What the log holds now, as far as status needs it. */
 export interface LogEnds {
   queue: string
-  /** messages in the stream (the broker's count) */
+  /** messages in the stream, as the broker's statistics last counted them: it lags, so nothing is decided on it */
   messages: number
   /** offset of the newest entry, undefined when the log is empty */
   lastOffset?: number
@@ -66,7 +66,8 @@ export async function logEnds(channel: Channel, queue: string): Promise<LogEnds 
     if ((err as { code?: number }).code === 404) return undefined
     throw err
   }
-  if (messages === 0) return { queue, messages }
+  // The count is a statistic the broker refreshes every few seconds: a log just written to can still say 0.
+  // The newest offset is read from the stream itself, whatever the count says (an empty log answers nothing).
   const tail = await peekLog(channel, queue, 'last')
   return { queue, messages, lastOffset: tail.at(-1)?.offset }
 }
