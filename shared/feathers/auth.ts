@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto'
 import jwt from 'jsonwebtoken'
 import { Forbidden, NotAuthenticated } from '@feathersjs/errors'
 import type { Caller, HookContext } from './declarations.ts'
@@ -24,10 +25,24 @@ export interface UserTokenClaims {
   expiresAt: number
 }
 
+/**
+ * The secret as a key object, made once per secret: given the string, jsonwebtoken builds a key object on
+ * every verify, which costs about 0.5 ms of CPU (the whole verify with a key object: about 13 µs).
+ */
+const secretKeys = new Map<string, KeyObject>()
+function secretKey(secret: string): KeyObject {
+  let key = secretKeys.get(secret)
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'))
+    secretKeys.set(secret, key)
+  }
+  return key
+}
+
 /** Verifies a user's access token; returns its claims, or undefined if it is not valid. */
 export function readUserToken(token: string, secret: string): UserTokenClaims | undefined {
   try {
-    const payload = jwt.verify(token, secret, {
+    const payload = jwt.verify(token, secretKey(secret), {
       algorithms: [jwtOptions.algorithm],
       audience: jwtOptions.audience,
       issuer: jwtOptions.issuer
