@@ -94,4 +94,78 @@ describe('bulk product import: POST /imports, chunks on a queue, progress and on
     expect(tap.events.filter((e) => e.routingKey === 'import.completed' && e.payload.importId === id)).to.have.length(1)
     expect(tap.events.filter((e) => e.routingKey === 'task.notifications.send-email' && e.payload.text.includes(id))).to.have.length(1)
   })
+
+  it('importing the same file again updates, creates nothing new; a changed row gets a new version', async function () {
+    const { rows } = generatedRows('again', 600)
+    const first = await upload(catalog.url, other.token, csvOf(rows))
+    expect(first.status).to.equal(202)
+    await completed(first.body.id, other)
+    const before = await productsOf(other.id)
+    expect(before.length).to.equal(600)
+    rows[9]!.title = 'Renamed'
+    const second = await upload(catalog.url, other.token, csvOf(rows))
+    expect(second.status).to.equal(202)
+    expect(await completed(second.body.id, other)).to.include({ total: 600, done: 600, failed: 0 })
+    const after = await productsOf(other.id)
+    expect(after.length).to.equal(600)
+    const renamed = after.find((p) => p.sku === 'again-10')!
+    expect(renamed).to.include({ title: 'Renamed', version: 2 })
+    expect(after.filter((p) => p.version !== 1).map((p) => p.sku)).to.deep.equal(['again-10'])
+  })
+
+  it('refused uploads keep nothing: bad header 400, not CSV 400, too many rows 413, no token 401, a buyer 403', async function () {
+    const count = async () => (await catalog.app.get('db').withSchema(catalog.app.get('schema')).table('imports').count({ n: '*' }))[0].n
+    const before = Number(await count())
+    const badHeader = await upload(catalog.url, seller.token, 'sku,name,price\nA,B,1\n')
+    expect(badHeader.status).to.equal(400)
+    expect(badHeader.body.data).to.have.property('header')
+    const notCsv = await upload(catalog.url, seller.token, 'sku,title,description,price,currency,stock\n"unclosed,quote,x,1,EUR,1\n')
+    expect(notCsv.status).to.equal(400)
+    expect(notCsv.body.data).to.have.property('body')
+    const json = await call(catalog.url, 'POST', '/imports', { token: seller.token, body: { sku: 'x' } })
+    expect(json.status).to.equal(400)
+    const { rows } = generatedRows('many', 100_001)
+    const tooMany = await upload(catalog.url, seller.token, csvOf(rows))
+    expect(tooMany.status).to.equal(413)
+    const tooLarge = await upload(catalog.url, seller.token, 'sku,title,description,price,currency,stock\n' + 'x'.repeat(21 * 1024 * 1024))
+    expect(tooLarge.status).to.equal(413)
+    expect((await upload(catalog.url, '', csvOf(rows.slice(0, 1)))).status).to.equal(401)
+    expect((await upload(catalog.url, identity('buyer').token, csvOf(rows.slice(0, 1)))).status).to.equal(403)
+    expect(Number(await count())).to.equal(before)
+    const staged = await catalog.app.get('db').withSchema(catalog.app.get('schema')).table('products').where('sku', 'like', 'many-%').count({ n: '*' })
+    expect(Number(staged[0].n)).to.equal(0)
+  })
+
+  it("an import is its seller's: another seller gets 403, an unknown id 404", async function () {
+    const mine = await upload(catalog.url, seller.token, csvOf(generatedRows('own', 3).rows))
+    expect(mine.status).to.equal(202)
+    expect((await call(catalog.url, 'GET', `/imports/${mine.body.id}`, { token: other.token })).status).to.equal(403)
+    expect((await call(catalog.url, 'GET', `/imports/${mine.body.id}/errors`, { token: other.token })).status).to.equal(403)
+    expect((await call(catalog.url, 'DELETE', `/imports/${mine.body.id}`, { token: other.token })).status).to.equal(403)
+    expect((await call(catalog.url, 'GET', '/imports/00000000-0000-4000-8000-000000000000', { token: seller.token })).status).to.equal(404)
+    expect((await call(catalog.url, 'GET', '/imports/nope', { token: seller.token })).status).to.equal(404)
+    await completed(mine.body.id)
+  })
+
+  it('two sellers importing at once get their own products and their own notices only', async function () {
+    const a = identity('seller')
+    const b = identity('seller')
+    const [streamA, streamB] = [await stream(a.token), await stream(b.token)]
+    // the same skus for both: unique per seller, not across sellers
+    const [upA, upB] = await Promise.all([
+      upload(catalog.url, a.token, csvOf(generatedRows('shared', 1_500).rows)),
+      upload(catalog.url, b.token, csvOf(generatedRows('shared', 1_000, () => false, 900).rows))
+    ])
+    expect([upA.status, upB.status]).to.deep.equal([202, 202])
+    const [doneA, doneB] = await Promise.all([completed(upA.body.id, a), completed(upB.body.id, b)])
+    expect(doneA).to.include({ total: 1_500, done: 1_500, failed: 0 })
+    expect(doneB).to.include({ total: 1_000, done: 1_000, failed: 0 })
+    const [productsA, productsB] = [await productsOf(a.id), await productsOf(b.id)]
+    expect(productsA.length).to.equal(1_500)
+    expect(productsB.length).to.equal(1_000)
+    expect(productsB.every((p) => p.price > 900)).to.equal(true)
+    await waitFor(() => notices(streamA, upA.body.id, 'import.completed').length === 1 && notices(streamB, upB.body.id, 'import.completed').length === 1, { what: 'both completion notices' })
+    expect(streamA.of('notice').filter((e) => e.data.importId === upB.body.id)).to.deep.equal([])
+    expect(streamB.of('notice').filter((e) => e.data.importId === upA.body.id)).to.deep.equal([])
+  })
 })
