@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { Envelope } from '../../../shared/bus/envelope.ts'
 import { idempotent } from '../../../shared/bus/inbox.ts'
-import { writeOutbox } from '../../../shared/bus/outbox.ts'
+import { writeOutboxMany } from '../../../shared/bus/outbox.ts'
 import { taskConsumer } from '../../../shared/bus/tasks.ts'
 import { PRODUCT_CREATED, PRODUCT_UPDATED, TASK_CATALOG_IMPORT_CHUNK } from '../../../shared/contracts/index.ts'
 import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
@@ -33,9 +33,7 @@ export function importChunksConsumer(app: ServiceApp): void {
     const staged: StagedRow[] = await trx.withSchema(schema).table('import_rows').where({ import_id: importId }).whereBetween('row', [fromRow, toRow]).orderBy('row').select('row', 'fields')
     const { valid, accepted, rejected } = checkRows(staged, await caughtUpReferenceData(app))
     const changed = await upsertProducts(trx, schema, record.sellerId, valid)
-    for (const product of changed) {
-      await writeOutbox(trx, outboxOf(app), product.inserted ? PRODUCT_CREATED : PRODUCT_UPDATED, toProductEvent(product))
-    }
+    await writeOutboxMany(trx, outboxOf(app), changed.map((product) => ({ routingKey: product.inserted ? PRODUCT_CREATED : PRODUCT_UPDATED, payload: toProductEvent(product) })))
     if (rejected.length > 0) {
       await trx.withSchema(schema).table('import_errors').insert(rejected.map((r) => ({ import_id: importId, ...r }))).onConflict(['import_id', 'row']).ignore()
     }
