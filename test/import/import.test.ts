@@ -41,7 +41,7 @@ describe('bulk product import: POST /imports, chunks on a queue, progress and on
     const env = testEnv(ns)
     reference = await startApp(createReference(env))
     catalog = await startApp(createCatalog(env, { importChunkRows: 250, importProgressEveryMs: 200 }))
-    gateway = await startApp(createGateway(env, { ...process.env, GATEWAY_CATCH_UP_INTERVAL_MS: '200' }))
+    gateway = await startApp(createGateway(env, { ...process.env, GATEWAY_CATCH_UP_INTERVAL_MS: '200', CATALOG_URL: catalog.url }))
     tap = await EventTap.open(ns, ['import.#', 'task.notifications.send-email'])
   })
 
@@ -59,7 +59,10 @@ describe('bulk product import: POST /imports, chunks on a queue, progress and on
     const mine = await stream(seller.token)
     const theirs = await stream(other.token)
     const { rows, badRows } = generatedRows('big', 10_000, (n) => n % 33 === 0 || n === 10_000)
-    const accepted = await upload(catalog.url, seller.token, csvOf(rows))
+    for (const row of rows) row.description += ' '.repeat(150) + 'end' // over 1 MB: the 20 MB limit of imports, through the gateway
+    const file = csvOf(rows)
+    expect(Buffer.byteLength(file)).to.be.greaterThan(1024 * 1024)
+    const accepted = await upload(gateway.url, seller.token, file)
     expect(accepted.status, JSON.stringify(accepted.body)).to.equal(202)
     expect(accepted.body).to.have.keys('id', 'status')
     expect(accepted.body.status).to.equal('accepted')
@@ -127,8 +130,11 @@ describe('bulk product import: POST /imports, chunks on a queue, progress and on
     const { rows } = generatedRows('many', 100_001)
     const tooMany = await upload(catalog.url, seller.token, csvOf(rows))
     expect(tooMany.status).to.equal(413)
-    const tooLarge = await upload(catalog.url, seller.token, 'sku,title,description,price,currency,stock\n' + 'x'.repeat(21 * 1024 * 1024))
-    expect(tooLarge.status).to.equal(413)
+    const huge = 'sku,title,description,price,currency,stock\n' + 'x'.repeat(21 * 1024 * 1024)
+    expect((await upload(catalog.url, seller.token, huge)).status).to.equal(413)
+    expect((await upload(gateway.url, seller.token, huge)).status).to.equal(413)
+    // any other path keeps the 1 MB limit
+    expect((await call(catalog.url, 'POST', '/products', { token: seller.token, body: huge, headers: { 'content-type': 'application/json' } })).status).to.equal(413)
     expect((await upload(catalog.url, '', csvOf(rows.slice(0, 1)))).status).to.equal(401)
     expect((await upload(catalog.url, identity('buyer').token, csvOf(rows.slice(0, 1)))).status).to.equal(403)
     expect(Number(await count())).to.equal(before)
@@ -167,5 +173,21 @@ describe('bulk product import: POST /imports, chunks on a queue, progress and on
     await waitFor(() => notices(streamA, upA.body.id, 'import.completed').length === 1 && notices(streamB, upB.body.id, 'import.completed').length === 1, { what: 'both completion notices' })
     expect(streamA.of('notice').filter((e) => e.data.importId === upB.body.id)).to.deep.equal([])
     expect(streamB.of('notice').filter((e) => e.data.importId === upA.body.id)).to.deep.equal([])
+  })
+
+  it('with flag imports switched off, POST /imports answers 403; switched on again, 202', async function () {
+    const admin = identity('admin')
+    const flag = (enabled: boolean) => call(reference.url, 'PUT', '/flags/imports', { token: admin.token, body: { enabled } })
+    const file = csvOf(generatedRows('flag', 2).rows)
+    expect((await flag(false)).status).to.equal(200)
+    try {
+      await waitFor(async () => (await upload(catalog.url, seller.token, file)).status === 403, { timeoutMs: 5_000, what: 'POST /imports to answer 403' })
+    } finally {
+      expect((await flag(true)).status).to.equal(200)
+    }
+    await waitFor(async () => {
+      const response = await upload(catalog.url, seller.token, file)
+      return response.status === 202 && response
+    }, { timeoutMs: 5_000, what: 'POST /imports to answer 202 again' })
   })
 })
