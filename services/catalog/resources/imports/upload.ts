@@ -39,11 +39,11 @@ export async function stageUpload(req: IncomingMessage, trx: Knex.Transaction, s
   let batch: Array<[number, StagedFields]> = []
   const flush = async () => {
     if (batch.length === 0) return
-    await trx.raw('insert into ??.import_rows (import_id, row, fields) select ?, r, f from unnest(?::int[], ?::jsonb[]) as t(r, f)', [
+    // one JSON document per batch, unpacked by the server: no array literal to escape for every field
+    await trx.raw('insert into ??.import_rows (import_id, row, fields) select ?, (e.value->>0)::int, e.value->1 from jsonb_array_elements(?::jsonb) as e', [
       schema,
       importId,
-      batch.map(([row]) => row),
-      batch.map(([, fields]) => JSON.stringify(fields))
+      JSON.stringify(batch)
     ])
     batch = []
   }
