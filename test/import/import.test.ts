@@ -190,4 +190,15 @@ describe('bulk product import: POST /imports, chunks on a queue, progress and on
       return response.status === 202 && response
     }, { timeoutMs: 5_000, what: 'POST /imports to answer 202 again' })
   })
+
+  it('a file with only the header completes at once, with its one completion notice; an empty body is a 400', async function () {
+    const empty = await upload(catalog.url, seller.token, 'sku,title,description,price,currency,stock\n')
+    expect(empty.status).to.equal(202)
+    expect(await completed(empty.body.id)).to.include({ total: 0, done: 0, failed: 0 })
+    await tap.next((e) => e.routingKey === 'import.completed' && e.payload.importId === empty.body.id, { what: 'the completion of an empty import' })
+    const nothing = await upload(catalog.url, seller.token, '')
+    expect(nothing.status).to.equal(400)
+    expect(nothing.body.data).to.have.property('header')
+    expect((await call(catalog.url, 'GET', '/imports', { token: seller.token })).status).to.equal(405)
+  })
 })
