@@ -3,6 +3,8 @@ import { parse } from 'csv-parse/sync'
 import { createApp as createCatalog } from '../../services/catalog/app.ts'
 import { createApp as createGateway } from '../../services/gateway/app.ts'
 import { createApp as createReference } from '../../services/reference/app.ts'
+import { createApp as createNotifications } from '../../services/notifications/app.ts'
+import { startSmtpServer, type TestSmtpServer } from '../../shared/testing/smtp.ts'
 import { listen, opened, type Listener } from '../../services/gateway/test/support.ts'
 import { EventTap } from '../../shared/testing/event-tap.ts'
 import { dropNamespaceSchemas, identity, Management, startApp, testEnv, uniqueNamespace, waitFor, type RunningApp } from '../../shared/testing/index.ts'
@@ -15,6 +17,8 @@ describe('bulk product import: POST /imports, chunks on a queue, progress and on
   let catalog: RunningApp
   let gateway: RunningApp
   let tap: EventTap
+  let smtp: TestSmtpServer
+  let notifications: RunningApp
   const listeners: Listener[] = []
   const seller = identity('seller')
   const other = identity('seller')
@@ -43,11 +47,15 @@ describe('bulk product import: POST /imports, chunks on a queue, progress and on
     catalog = await startApp(createCatalog(env, { importChunkRows: 250, importProgressEveryMs: 200 }))
     gateway = await startApp(createGateway(env, { ...process.env, GATEWAY_CATCH_UP_INTERVAL_MS: '200', CATALOG_URL: catalog.url }))
     tap = await EventTap.open(ns, ['import.#', 'task.notifications.send-email'])
+    smtp = await startSmtpServer()
+    notifications = await startApp(createNotifications({ ...env, smtpUrl: smtp.url }))
   })
 
   after(async function () {
     for (const listener of listeners) listener.close()
     await tap?.close()
+    await notifications?.stop()
+    await smtp?.close()
     await gateway?.stop()
     await catalog?.stop()
     await reference?.stop()
@@ -96,6 +104,10 @@ describe('bulk product import: POST /imports, chunks on a queue, progress and on
     await tap.next((e) => e.routingKey === 'task.notifications.send-email' && e.payload.text.includes(id), { what: 'the email task' })
     expect(tap.events.filter((e) => e.routingKey === 'import.completed' && e.payload.importId === id)).to.have.length(1)
     expect(tap.events.filter((e) => e.routingKey === 'task.notifications.send-email' && e.payload.text.includes(id))).to.have.length(1)
+    // and the email itself, sent by notifications, once
+    const mails = () => smtp.to(seller.email).filter((m) => m.raw.includes(id))
+    await waitFor(() => mails().length === 1, { what: 'the completion email' })
+    expect(mails()[0]!.subject).to.match(/import is done/)
   })
 
   it('importing the same file again updates, creates nothing new; a changed row gets a new version', async function () {
