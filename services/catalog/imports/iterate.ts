@@ -25,7 +25,8 @@ export function defineImportIteration(app: ServiceApp, iterator: Iterator): void
   iterator.define<number>(IMPORT_ITERATION, {
     ready: async ({ id, cursor }) => {
       const counts = await aggregations.get(app.get('db'), id)
-      return !counts || Math.ceil((cursor - 1) / chunk) - counts.itemsDone < config.importMaxInFlight
+      // a closed import (cancelled, or its deadline passed) counts no more chunks: let the step see it and end
+      return !counts || counts.state !== 'open' || Math.ceil((cursor - 1) / chunk) - counts.itemsDone < config.importMaxInFlight
     },
     step: async (trx, { id, cursor }) => {
       const record: ImportRecord | undefined = await trx.withSchema(schema).table('imports').where({ id }).first()
