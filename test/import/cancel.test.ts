@@ -1,8 +1,8 @@
 import { expect } from 'chai'
 import { createApp as createCatalog } from '../../services/catalog/app.ts'
 import { createApp as createReference } from '../../services/reference/app.ts'
-import { dropNamespaceSchemas, identity, Management, startApp, testEnv, uniqueNamespace, waitFor, type RunningApp } from '../../shared/testing/index.ts'
-import { call, csvOf, generatedRows, upload } from './support.ts'
+import { identity, startApp, testEnv, uniqueNamespace, waitFor, type RunningApp } from '../../shared/testing/index.ts'
+import { call, cleanUp, csvOf, generatedRows, upload } from './support.ts'
 
 const ns = uniqueNamespace('import-cancel')
 
@@ -20,12 +20,7 @@ describe('bulk product import: cancel mid-way', function () {
     catalog = await startApp(createCatalog(env, { importChunkRows: 50, importMaxInFlight: 2, importWorkers: 1 }))
   })
 
-  after(async function () {
-    await catalog?.stop()
-    await reference?.stop()
-    await new Management().deleteNamespace(ns)
-    await dropNamespaceSchemas(ns)
-  })
+  after(() => cleanUp(ns, catalog, reference))
 
   it('DELETE while it runs: status cancelled, and no product is written after the cancel commits', async function () {
     const accepted = await upload(catalog.url, seller.token, csvOf(generatedRows('cancel', 5_000).rows))

@@ -3,8 +3,8 @@ import { parse } from 'csv-parse/sync'
 import { createApp as createCatalog } from '../../services/catalog/app.ts'
 import { createApp as createReference } from '../../services/reference/app.ts'
 import { EventTap } from '../../shared/testing/event-tap.ts'
-import { dropNamespaceSchemas, identity, Management, startApp, testEnv, uniqueNamespace, waitFor, type RunningApp } from '../../shared/testing/index.ts'
-import { call, csvOf, generatedRows, upload } from './support.ts'
+import { identity, startApp, testEnv, uniqueNamespace, waitFor, type RunningApp } from '../../shared/testing/index.ts'
+import { call, cleanUp, csvOf, generatedRows, upload } from './support.ts'
 
 const ns = uniqueNamespace('import-deadline')
 
@@ -22,13 +22,7 @@ describe('bulk product import: the deadline closes an import that does not finis
     tap = await EventTap.open(ns, ['import.completed'])
   })
 
-  after(async function () {
-    await tap?.close()
-    await catalog?.stop()
-    await reference?.stop()
-    await new Management().deleteNamespace(ns)
-    await dropNamespaceSchemas(ns)
-  })
+  after(() => cleanUp(ns, tap, catalog, reference))
 
   it('completes at the deadline: done + failed = total, the unprocessed rows listed as errors, one completion notice', async function () {
     const total = 20_000

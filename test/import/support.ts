@@ -1,4 +1,5 @@
 import { call as callApi, type JsonRequest } from '../../shared/testing/http.ts'
+import { dropNamespaceSchemas, Management } from '../../shared/testing/index.ts'
 
 /** A row of an import file, as the test writes it. */
 export interface CsvRow {
@@ -48,3 +49,10 @@ export function upload(baseUrl: string, token: string, csv: string, headers: Rec
 }
 
 export const call = (baseUrl: string, method: string, path: string, request?: JsonRequest) => callApi(baseUrl, method, path, request)
+
+/** A test file's `after`: closes what it opened (in the order given, each if it was opened), then removes the namespace. */
+export async function cleanUp(ns: string, ...opened: Array<{ stop?(): Promise<void>; close?(): Promise<void> } | undefined>): Promise<void> {
+  for (const thing of opened) await (thing?.stop ?? thing?.close)?.call(thing)
+  await new Management().deleteNamespace(ns)
+  await dropNamespaceSchemas(ns)
+}
