@@ -16,7 +16,7 @@ export const serviceTable: ServiceEntry[] = [
   { name: 'benefits', port: 3033, paths: ['balances'] },
   { name: 'segments', port: 3034, paths: ['segments'] },
   { name: 'chat', port: 3035, paths: ['chatrooms'] },
-  { name: 'catalog', port: 3036, paths: ['products'] },
+  { name: 'catalog', port: 3036, paths: ['products', 'imports'] },
   { name: 'orders', port: 3037, paths: ['orders', 'claims'] },
   { name: 'reference', port: 3038, paths: ['countries', 'currencies', 'flags'] },
   { name: 'storefronts', port: 3039, paths: ['storefronts'] },

@@ -1,4 +1,7 @@
 import type { ConsumerDeclaration } from '../../shared/bus/consumer.ts'
+import { taskDeclaration, type TaskDeclaration } from '../../shared/bus/tasks.ts'
+import { IMPORT_COMPLETED, IMPORT_PROGRESS, PRODUCT_CREATED, PRODUCT_UPDATED, TASK_NOTIFICATIONS_SEND_EMAIL } from '../../shared/contracts/index.ts'
+import type { ConsumerManifest } from '../../shared/manifest/consumer.ts'
 
 /**
  * `<ns>.catalog.order-events`: order.created (one per seller, with that
@@ -13,5 +16,21 @@ export const orderEvents: ConsumerDeclaration = {
   retry: { kind: 'delayed', delaysMs: [1_000, 10_000, 60_000] }
 }
 
-/** The catalog is the source of product.* events (through its outbox); it consumes only orders' counts. */
-export const consumers: ConsumerDeclaration[] = [orderEvents]
+/**
+ * `<ns>.catalog.task-import-chunk`: one chunk of a bulk import's rows per
+ * message, published by the import's iterator; competing consumers upsert the
+ * products and count the chunk into the import's aggregation (imports/chunk.ts).
+ */
+export const importChunkTask: TaskDeclaration<'catalog', 'import-chunk'> = {
+  service: 'catalog',
+  name: 'import-chunk',
+  retry: { kind: 'delayed', delaysMs: [1_000, 5_000, 30_000, 120_000] }
+}
+
+export const importChunks: ConsumerManifest = {
+  ...taskDeclaration(importChunkTask),
+  emits: [PRODUCT_CREATED, PRODUCT_UPDATED, IMPORT_PROGRESS, IMPORT_COMPLETED, TASK_NOTIFICATIONS_SEND_EMAIL]
+}
+
+/** The catalog is the source of product.* events (through its outbox); it consumes orders' counts and its own import chunks. */
+export const consumers: ConsumerDeclaration[] = [orderEvents, importChunks]

@@ -6,7 +6,7 @@ import { createProxyServer } from 'http-proxy-3'
 import getRawBody from 'raw-body'
 import { PayloadTooLarge } from '../../shared/feathers/http-errors.ts'
 import { sendError } from '../../shared/http/front-door.ts'
-import { MAX_BODY_BYTES } from '../../shared/feathers/limits.ts'
+import { MAX_BODY_BYTES, bodyLimitFor } from '../../shared/feathers/limits.ts'
 import { serviceTable, serviceUrl } from '../../shared/services.ts'
 import type { Logger } from '../../shared/log/logger.ts'
 import { keepGatewayCors } from './cors.ts'
@@ -42,7 +42,7 @@ export function proxyRoutes(options: { routes: Map<string, string>; timeoutMs: (
     if (requestId) ctx.req.headers['x-request-id'] = requestId
     // A body of unknown length is read here, up to the limit every service applies, so that one too large
     // is this gateway's 413 rather than a connection the service cuts mid-upload (a 502 to the client).
-    const buffer = await bufferUnknownLength(ctx.req, options.bodyLimit)
+    const buffer = await bufferUnknownLength(ctx.req, options.bodyLimit ?? bodyLimitFor(ctx.req.method, ctx.req.url))
     // This server has already answered `Expect: 100-continue` (see answerExpectContinue); the service must not
     // be asked again for a body that is on its way.
     delete ctx.req.headers.expect

@@ -22,6 +22,7 @@ import {
   maintenanceCancelledSchema
 } from './maintenance.ts'
 import { TASK_NOTIFICATIONS_SEND_EMAIL, sendEmailTaskSchema } from './tasks.ts'
+import { IMPORT_COMPLETED, IMPORT_PROGRESS, TASK_CATALOG_IMPORT_CHUNK, importChunkTaskSchema, importProgressSchema } from './import.ts'
 import { COUNTRY_CHANGED, CURRENCY_CHANGED, FLAG_CHANGED, countryChangedSchema, currencyChangedSchema, flagChangedSchema } from './reference.ts'
 
 export * from './user.ts'
@@ -31,6 +32,7 @@ export * from './maintenance.ts'
 export * from './tasks.ts'
 export * from './time-zone.ts'
 export * from './reference.ts'
+export * from './import.ts'
 
 /**
  * Every event Bazaar publishes: routing key to payload schema. Publisher and
@@ -53,7 +55,10 @@ export const contracts = {
   [TASK_NOTIFICATIONS_SEND_EMAIL]: sendEmailTaskSchema,
   [COUNTRY_CHANGED]: countryChangedSchema,
   [CURRENCY_CHANGED]: currencyChangedSchema,
-  [FLAG_CHANGED]: flagChangedSchema
+  [FLAG_CHANGED]: flagChangedSchema,
+  [IMPORT_PROGRESS]: importProgressSchema,
+  [IMPORT_COMPLETED]: importProgressSchema,
+  [TASK_CATALOG_IMPORT_CHUNK]: importChunkTaskSchema
 } as const satisfies Record<string, TSchema>
 
 export type RoutingKey = keyof typeof contracts

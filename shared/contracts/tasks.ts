@@ -5,7 +5,8 @@ export const emailKindSchema = Type.Union([
   Type.Literal('welcome'),
   Type.Literal('profile-changed'),
   Type.Literal('claim-escalated'),
-  Type.Literal('seller-digest')
+  Type.Literal('seller-digest'),
+  Type.Literal('import-completed')
 ])
 export type EmailKind = Static<typeof emailKindSchema>
 

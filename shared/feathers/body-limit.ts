@@ -2,14 +2,18 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Middleware } from '@feathersjs/koa'
 import { declaredTooLarge } from './body.ts'
 
+/** A limit that depends on the request (bulk imports may be larger than any other body). */
+export type BodyLimit = (req: IncomingMessage) => number
+
 /**
  * Koa middleware, before anything reads or forwards the body: a request whose
  * Content-Length is over the limit is a 413 at once, without reading a byte
  * (Node discards the unread body so the client can read the answer).
  */
-export function refuseOversizedBodies(limit: number): Middleware {
+export function refuseOversizedBodies(limit: number | BodyLimit): Middleware {
+  const limitOf = typeof limit === 'number' ? () => limit : limit
   return async (ctx, next) => {
-    const tooLarge = declaredTooLarge(ctx.req, limit)
+    const tooLarge = declaredTooLarge(ctx.req, limitOf(ctx.req))
     if (tooLarge) throw tooLarge
     await next()
   }
@@ -22,10 +26,11 @@ export function refuseOversizedBodies(limit: number): Middleware {
  * request goes to Koa unanswered, where refuseOversizedBodies() answers 413
  * (with request id and Feathers error body) and the client never sends it.
  */
-export function answerExpectContinue(server: Server, limit: number): void {
+export function answerExpectContinue(server: Server, limit: number | BodyLimit): void {
   if (server.listenerCount('checkContinue') > 0) return
+  const limitOf = typeof limit === 'number' ? () => limit : limit
   server.on('checkContinue', (req, res) => {
-    if (!declaredTooLarge(req, limit)) res.writeContinue()
+    if (!declaredTooLarge(req, limitOf(req))) res.writeContinue()
     server.emit('request', req, res)
   })
 }

@@ -1,4 +1,5 @@
 import type { Migration } from '../../../shared/db/migrations.ts'
+import { importsMigration } from './003-imports.ts'
 
 /** The catalog's schema: products, each owned by a seller, optionally the child of another. */
 export const migrations: Migration[] = [
@@ -32,5 +33,6 @@ export const migrations: Migration[] = [
       await db.raw('alter table products add column available integer generated always as (greatest(stock - ordered, 0)) stored')
       await db.raw('create index products_available on products (available)')
     }
-  }
+  },
+  importsMigration
 ]

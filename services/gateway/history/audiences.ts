@@ -8,9 +8,12 @@ import {
   ORDER_CREATED,
   ORDER_PLACED,
   USER_UPDATED,
+  IMPORT_COMPLETED,
+  IMPORT_PROGRESS,
   type EventPayload,
   type RoutingKey
 } from '../../../shared/contracts/index.ts'
+import { importRoutingKeys, importSellerOf, type ImportKey } from '../live/import-notices.ts'
 
 /**
  * Who receives what. An audience is a string key: `all` (every stream),
@@ -28,7 +31,8 @@ export const pushedRoutingKeys = [
   CLAIM_OPENED,
   CLAIM_ANSWERED,
   CLAIM_ESCALATED,
-  CLAIM_CLOSED
+  CLAIM_CLOSED,
+  ...importRoutingKeys
 ] as const satisfies readonly RoutingKey[]
 export type PushedKey = (typeof pushedRoutingKeys)[number]
 
@@ -84,6 +88,9 @@ export function addressOf<K extends PushedKey>(routingKey: K, payload: EventPayl
     case CLAIM_ESCALATED:
     case CLAIM_CLOSED:
       return { audiences: [userAudience((payload as EventPayload<ClaimKey>).buyerId)] }
+    case IMPORT_PROGRESS:
+    case IMPORT_COMPLETED:
+      return { audiences: [userAudience(importSellerOf(payload as EventPayload<ImportKey>))] }
     default:
       return { audiences: [everyone] }
   }

@@ -6,6 +6,7 @@ import {
   USER_UPDATED,
   type EventPayload
 } from '../../../shared/contracts/index.ts'
+import { importNotice, importSellerOf, isImportKey, type ImportKey } from './import-notices.ts'
 import { isClaimKey, type ClaimKey, type Principal, type RecordedEvent } from '../history/audiences.ts'
 
 /**
@@ -14,12 +15,17 @@ import { isClaimKey, type ClaimKey, type Principal, type RecordedEvent } from '.
  * about themselves: a buyer one `order.placed` per order (the whole order), a
  * seller one `order.received` per order with their part, a buyer each step of
  * their claims (`claim.opened`, `claim.answered`, `claim.escalated`,
- * `claim.closed`); everyone gets `maintenance` (and `maintenance-cancelled`).
+ * `claim.closed`), a seller their imports' `import.progress` and
+ * `import.completed`; everyone gets `maintenance` (and `maintenance-cancelled`).
  */
 export function render(event: RecordedEvent, principal: Principal): { name: string; data: unknown } | undefined {
   if (isClaimKey(event.routingKey)) {
     const claim = event.payload as EventPayload<ClaimKey>
     return principal.kind === 'user' && principal.userId === claim.buyerId ? { name: 'notice', data: { kind: event.routingKey, ...claim } } : undefined
+  }
+  if (isImportKey(event.routingKey)) {
+    const progress = event.payload as EventPayload<ImportKey>
+    return principal.kind === 'user' && principal.userId === importSellerOf(progress) ? importNotice(event.routingKey, progress) : undefined
   }
   switch (event.routingKey) {
     case MAINTENANCE_SCHEDULED:

@@ -9,6 +9,9 @@ import { isoTimestamp, timestampField } from '../../../../shared/feathers/timest
 /** The largest price or stock PostgreSQL's integer column holds. */
 const MAX_INT = 2_147_483_647
 
+/** A seller's stock-keeping unit: no surrounding blanks (the same code with a trailing space would be another product). */
+export const skuSchema = Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$' })
+
 /**
  * A product as the API shows it. Prices are integers in minor units (cents).
  * `stock` is what the seller set; `available` is what a buyer can still buy:
@@ -20,6 +23,8 @@ export const productSchema = Type.Object(
     id: Type.String({ format: 'uuid' }),
     sellerId: Type.String({ format: 'uuid' }),
     parentId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    /** the seller's own stock-keeping unit, unique among their products (bulk imports upsert by it) */
+    sku: Type.Optional(Type.Union([skuSchema, Type.Null()])),
     title: Type.String({ minLength: 1, maxLength: 200 }),
     description: Type.String({ maxLength: 10_000 }),
     price: Type.Integer({ minimum: 0, maximum: MAX_INT }),
@@ -52,7 +57,8 @@ export const productExternalResolver = resolve<Product & { ordered?: number }, H
 export const productDataSchema = Type.Object(
   {
     ...Type.Pick(productSchema, ['title', 'description', 'price', 'currency', 'stock']).properties,
-    parentId: Type.Optional(productSchema.properties.parentId)
+    parentId: Type.Optional(productSchema.properties.parentId),
+    sku: productSchema.properties.sku
   },
   { $id: 'ProductData', additionalProperties: false }
 )

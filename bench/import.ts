@@ -1,0 +1,130 @@
+/**
+ * `npm run bench -- import`: a 100,000-row bulk import end to end (POST /imports with the CSV, to the
+ * import.completed notice on the bus), against, in the same run, the floor PostgreSQL gives: the same rows
+ * inserted by one multi-row insert (unnest) into a copy of the catalog's products table. BENCH_RUNS runs,
+ * interleaved, medians reported. Every guarantee is on: staging in the upload's transaction, iterator steps
+ * with the cursor and outbox rows, inbox + upsert + product.* outbox rows + counter per chunk, the relay
+ * publishing every product event.
+ */
+import { cpus, loadavg } from 'node:os'
+import { createApp as createCatalog } from '../services/catalog/app.ts'
+import { createApp as createReference } from '../services/reference/app.ts'
+import { EventTap } from '../shared/testing/event-tap.ts'
+import { dropNamespaceSchemas, identity, Management, startApp, testEnv, uniqueNamespace, type RunningApp } from '../shared/testing/index.ts'
+import { csvOf, generatedRows, upload } from '../test/import/support.ts'
+import { intFromEnv } from './lib/env.ts'
+import { median } from './lib/stats.ts'
+
+const config = {
+  rows: intFromEnv('BENCH_IMPORT_ROWS', 100_000),
+  runs: intFromEnv('BENCH_RUNS', 3),
+  chunkRows: intFromEnv('BENCH_IMPORT_CHUNK_ROWS', 500),
+  workers: intFromEnv('BENCH_IMPORT_WORKERS', 4)
+}
+
+interface Run {
+  /** POST until 202: parsing, staging the rows, the job, in one transaction */
+  acceptMs: number
+  /** POST until the last chunk committed (polled every 50 ms by the benchmark, not by the import) */
+  lastChunkCommittedMs: number
+  /** POST until the import.completed notice is on the bus */
+  completionMs: number
+  rowsPerSecond: number
+  /** this process's CPU (the catalog runs in it) per 1,000 rows, ms */
+  cpuMsPer1000: number
+  floorMs: number
+  floorRowsPerSecond: number
+  ratio: number
+}
+
+export async function runImportBenchmark(): Promise<object> {
+  const ns = uniqueNamespace('bench_import')
+  const env = testEnv(ns)
+  console.log(`import benchmark, namespace ${ns}: ${config.rows} rows, ${config.runs} run(s), chunks of ${config.chunkRows}, ${config.workers} workers; load ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`)
+  let reference: RunningApp | undefined
+  let catalog: RunningApp | undefined
+  let tap: EventTap | undefined
+  const runs: Run[] = []
+  try {
+    reference = await startApp(createReference(env))
+    catalog = await startApp(createCatalog(env, { importChunkRows: config.chunkRows, importWorkers: config.workers }))
+    tap = await EventTap.open(ns, ['import.completed'])
+    const db = catalog.app.get('db')
+    const schema = catalog.app.get('schema')
+    await db.raw('create table ??.floor_products (like ??.products including all)', [schema, schema])
+    for (let run = 1; run <= config.runs; run++) {
+      const seller = identity('seller')
+      const { rows } = generatedRows(`r${run}`, config.rows)
+      const csv = csvOf(rows)
+
+      const cpuBefore = process.cpuUsage()
+      const started = performance.now()
+      const accepted = await upload(catalog.url, seller.token, csv)
+      if (accepted.status !== 202) throw new Error(`upload answered ${accepted.status}: ${JSON.stringify(accepted.body)}`)
+      const acceptMs = performance.now() - started
+      // where the time goes: the last chunk's commit (seen in the database) versus the notice on the bus,
+      // which the outbox relay publishes after every product event written before it
+      let committedMs = 0
+      const watch = setInterval(() => {
+        if (committedMs) return
+        void db.withSchema(schema).table('imports').where({ id: accepted.body.id, status: 'completed' }).first('id').then((row: unknown) => {
+          if (row && !committedMs) committedMs = performance.now() - started
+        })
+      }, 50)
+      await tap.next((e) => e.payload.importId === accepted.body.id, { timeoutMs: 600_000, what: 'import.completed' })
+      clearInterval(watch)
+      const completionMs = performance.now() - started
+      const cpu = process.cpuUsage(cpuBefore)
+
+      // the floor: the same rows, one statement, into a table like the catalog's (indexes, constraints included)
+      await db.raw('truncate ??.floor_products', [schema])
+      const floorStarted = performance.now()
+      await db.raw(
+        `insert into ??.floor_products (id, "sellerId", "parentId", sku, title, description, price, currency, stock, version, "createdAt", "updatedAt")
+         select gen_random_uuid(), ?, null, t.sku, t.title, t.description, t.price, t.currency, t.stock, 1, now(), now()
+         from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::int[]) as t(sku, title, description, price, currency, stock)`,
+        [schema, seller.id, rows.map((r) => r.sku), rows.map((r) => r.title), rows.map((r) => r.description), rows.map((r) => Number(r.price)), rows.map((r) => r.currency), rows.map((r) => Number(r.stock))]
+      )
+      const floorMs = performance.now() - floorStarted
+      const result: Run = {
+        acceptMs: Math.round(acceptMs),
+        lastChunkCommittedMs: Math.round(committedMs),
+        completionMs: Math.round(completionMs),
+        rowsPerSecond: Math.round(config.rows / (completionMs / 1000)),
+        cpuMsPer1000: Math.round(((cpu.user + cpu.system) / 1000 / config.rows) * 1000 * 10) / 10,
+        floorMs: Math.round(floorMs),
+        floorRowsPerSecond: Math.round(config.rows / (floorMs / 1000)),
+        ratio: Math.round((floorMs / completionMs) * 1000) / 1000
+      }
+      runs.push(result)
+      console.log(`run ${run}: ${JSON.stringify(result)}`)
+    }
+  } finally {
+    await tap?.close()
+    await catalog?.stop()
+    await reference?.stop()
+    await new Management().deleteNamespace(ns).catch(() => {})
+    await dropNamespaceSchemas(ns).catch(() => {})
+  }
+  const med = (key: keyof Run) => median(runs.map((r) => r[key]))
+  const summary = {
+    rows: config.rows,
+    runs: config.runs,
+    chunkRows: config.chunkRows,
+    workers: config.workers,
+    median: {
+      acceptMs: med('acceptMs'),
+      lastChunkCommittedMs: med('lastChunkCommittedMs'),
+      completionMs: med('completionMs'),
+      rowsPerSecond: med('rowsPerSecond'),
+      cpuMsPer1000Rows: med('cpuMsPer1000'),
+      floorMs: med('floorMs'),
+      floorRowsPerSecond: med('floorRowsPerSecond'),
+      ratioToFloor: med('ratio')
+    },
+    goal: 'ratioToFloor >= 0.3',
+    each: runs
+  }
+  console.table([summary.median])
+  return summary
+}

@@ -1,0 +1,44 @@
+import { Type } from '@feathersjs/typebox'
+import type { Knex } from 'knex'
+import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
+import { serviceConfig } from '../../../shared/feathers/service-config.ts'
+import { finishImport, type ImportRecord } from './finish.ts'
+import { aggregationsOf, IMPORT_DEADLINE } from './identity.ts'
+
+const deadlinePayload = Type.Object({ importId: Type.String({ format: 'uuid' }) }, { additionalProperties: false })
+
+/** Sets the import's deadline in the upload's transaction (jobs, shared/jobs). */
+export async function scheduleImportDeadline(app: ServiceApp, trx: Knex.Transaction, importId: string): Promise<void> {
+  await app.get('jobs').schedule(trx, IMPORT_DEADLINE, { key: importId, runAt: { delayMs: serviceConfig(app, 'catalog').importDeadlineMs }, payload: { importId } })
+}
+
+/**
+ * The deadline: an import not complete by then is closed rather than waited
+ * on for ever (a chunk in the dead-letter queue, say). Its aggregation
+ * expires (the rows not counted are counted failed), each row of a chunk
+ * never counted gets an error line, and the import completes in this same
+ * transaction: one notice, one email. A chunk that arrives later finds it
+ * completed and does nothing; a last chunk committing now either wins (the
+ * aggregation is no longer open: nothing to do here) or fails its count.
+ */
+export function importDeadlines(app: ServiceApp): void {
+  const schema = app.get('schema')
+  const aggregations = aggregationsOf(app)
+  app.get('jobs').define(IMPORT_DEADLINE, {
+    payload: deadlinePayload,
+    handler: async (job, trx) => {
+      // the aggregation first (every writer of an import locks it before the import's row): closed already, nothing to do
+      const counts = await aggregations.close(trx, job.payload.importId, 'expired')
+      if (!counts) return
+      const record: ImportRecord = await trx.withSchema(schema).table('imports').where({ id: job.payload.importId }).first()
+      await trx.raw(
+        `insert into ??.import_errors (import_id, row, sku, error)
+         select r.import_id, r.row, nullif(r.fields->>'sku', ''), 'not processed before the import deadline' from ??.import_rows r
+         where r.import_id = ? and not exists (select 1 from ??.import_chunks c where c.import_id = r.import_id and r.row between c.from_row and c.to_row)
+         on conflict do nothing`,
+        [schema, schema, record.id, schema]
+      )
+      await finishImport(app, trx, record, counts)
+    }
+  })
+}
