@@ -84,6 +84,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.slot.on('open', (channel) => {
       for (const resolve of this.channelWaiters.splice(0)) resolve(channel)
     })
+    // A blocked broker (memory or disk alarm) confirms nothing until it lifts the block: that wait is
+    // not the publish's fault, so every publish in flight gets its whole confirm timeout again from here.
+    connection.on('unblocked', () => {
+      const deadline = Date.now() + this.confirmTimeoutMs
+      for (const pending of this.pending) pending.deadline = Math.max(pending.deadline, deadline)
+    })
   }
 
   get topology(): Topology {
@@ -141,8 +147,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   }
 
   private async publishWhenReady(message: RawPublish): Promise<PublishResult> {
-    const deadline = Date.now() + this.confirmTimeoutMs
     await this.connection.whenUnblocked()
+    const deadline = Date.now() + this.confirmTimeoutMs
     const channel = await this.waitForChannel(deadline)
     // Checked right before the publish, in the same tick, so no publish slips in while the buffer is full.
     while (this.drained && this.slot.channel === channel) await this.drained
@@ -198,6 +204,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private armConfirmSweep(): void {
     if (this.sweepTimer) return
     this.sweepTimer = setInterval(() => {
+      if (this.connection.isBlocked) return // see the 'unblocked' listener
       const now = Date.now()
       for (const pending of this.pending) {
         if (pending.deadline > now) break
