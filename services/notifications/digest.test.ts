@@ -69,8 +69,19 @@ describe('notifications: the seller daily digest', function () {
       }
       expected.set(seller.id, { localDate: early.day, orderIds: included.map((o) => o.orderId), total: 5_250 })
     }
-    // Kiri's local today at 00:45 is Pago's local yesterday at 23:45 (25 hours behind): Pago's digest, not Kiri's.
-    const crossing = order(pago, (await localTime(kiri.timeZone, 0, '00:45')).at, 555)
+    // An instant in Pago's local yesterday that is not in Kiri's (25 hours ahead): Pago's digest, not Kiri's.
+    // Which hour of Pago's yesterday that is depends on the hour now: outside 10:00-11:00 UTC Kiri's day is
+    // one ahead of Pago's and only Pago's late evening is outside Kiri's yesterday; within it, two ahead.
+    const kirisYesterday = (await localTime(kiri.timeZone, 1, '00:00')).day
+    let crossingAt: string | undefined
+    for (const time of ['23:45', '00:45']) {
+      const candidate = await localTime(pago.timeZone, 1, time)
+      const { rows } = await instances[0]!.app.get('db').raw<{ rows: Array<{ day: string }> }>(
+        `select to_char((?::timestamptz at time zone ?)::date, 'YYYY-MM-DD') as day`, [candidate.at, kiri.timeZone]
+      )
+      if (rows[0]!.day !== kirisYesterday) { crossingAt = candidate.at; break }
+    }
+    const crossing = order(pago, crossingAt!, 555)
     await bus.publisher.publish('order.created', crossing.payload)
     published.push(crossing.orderId)
     const pagos = expected.get(pago.id)!
