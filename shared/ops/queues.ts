@@ -1,5 +1,5 @@
-import { names } from '../../shared/bus/names.ts'
-import type { Topology } from '../../shared/bus/topology.ts'
+import { names } from '../bus/names.ts'
+import type { Topology } from '../bus/topology.ts'
 import type { BrokerQueue } from './management.ts'
 
 /** A consuming queue with its delay queues and dead-letter queue. */
