@@ -32,7 +32,7 @@ export function registerStatus(program: Command): void {
       const queues = await withBroker(context, async (broker) => {
         const onBroker = await new ManagementClient(context.managementUrl).queues(context.namespace)
         const groups = groupQueues(context.namespace, declared, onBroker)
-        return queueStatuses(broker.inspector, await broker.channel(), groups, onBroker, options.peekWork ?? false)
+        return queueStatuses(broker.inspector, await broker.channel(), groups, onBroker, { peekWork: options.peekWork ?? false, peekDeadLetters: true })
       })
       let outbox: OutboxBacklog[] | undefined
       let outboxError: string | undefined

@@ -17,6 +17,8 @@ export interface QueueStatus {
   oldestMessageAgeMs?: number
   retry: number | null
   deadLetters: number | null
+  /** its dead-letter queue, when it has one */
+  dlq?: string
   oldestDeadLetterAt?: string
   /** messages per second over the management API's sampling window, when it has them */
   publishRate?: number
@@ -26,16 +28,17 @@ export interface QueueStatus {
 
 /**
  * Each queue group's state: exact depths and consumers by passive declare, unacked counts and rates
- * from the management API's listing (`onBroker`), the oldest dead letter's time (a peek of the
- * dead-letter queue's head) and, with `peekWork`, the age of the work queue's head message (a peek
- * counts as one delivery toward its delivery limit, so only on request).
+ * from the management API's listing (`onBroker`), with `peekDeadLetters` the oldest dead letter's
+ * time (a peek of the dead-letter queue's head) and, with `peekWork`, the age of the work queue's
+ * head message. A peek counts as one delivery toward the queue's delivery limit, so both are asked
+ * for: the CLI's one-off `status` peeks, the console's periodic refresh does not.
  */
 export async function queueStatuses(
   inspector: QueueInspector,
   peek: Channel,
   groups: QueueGroup[],
   onBroker: BrokerQueue[],
-  peekWork: boolean
+  { peekWork, peekDeadLetters }: { peekWork: boolean; peekDeadLetters: boolean }
 ): Promise<QueueStatus[]> {
   const listed = new Map(onBroker.map((q) => [q.name, q]))
   const result: QueueStatus[] = []
@@ -58,6 +61,7 @@ export async function queueStatuses(
       consumers: state?.consumers ?? null,
       retry,
       deadLetters: dlq?.ready ?? null,
+      dlq: group.dlq,
       publishRate: stats?.publish_details?.rate,
       deliverRate: stats?.deliver_get_details?.rate,
       ackRate: stats?.ack_details?.rate
@@ -67,7 +71,7 @@ export async function queueStatuses(
       const ts = Number(head?.properties.timestamp)
       if (ts) status.oldestMessageAgeMs = Date.now() - ts * 1000
     }
-    if (group.dlq && dlq && dlq.ready > 0) {
+    if (peekDeadLetters && group.dlq && dlq && dlq.ready > 0) {
       const head = await peekHead(peek, group.dlq)
       if (head) status.oldestDeadLetterAt = describeDeadLetter(head, { dlq: group.dlq, queue: group.queue }, 1).deadLetteredAt
     }
