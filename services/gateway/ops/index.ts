@@ -65,7 +65,10 @@ export function opsConsole(app: ServiceApp, options: OpsOptions): Middleware {
           ctx.body = await console.snapshot()
           return
         case 'GET /ops/api/stream':
-          ctx.respond = false // better-sse writes the response itself
+          // better-sse writes the response itself; the status is set so that no later middleware
+          // (the 404 body of errorBodies) sets res.statusCode before better-sse sends its head
+          ctx.status = 200
+          ctx.respond = false
           await stream.open(ctx.req, ctx.res)
           return
         case 'GET /ops/api/dead-letters':
