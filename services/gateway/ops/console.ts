@@ -142,6 +142,11 @@ export class OpsConsole {
     return this.inspector.inspect(queue)
   }
 
+  /** Resolves once nothing is running: the gateway waits for it before it closes its pool and connection. */
+  async idle(): Promise<void> {
+    await this.turn
+  }
+
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.turn.then(work, work)
     this.turn = run.catch(() => {})

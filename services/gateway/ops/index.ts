@@ -43,6 +43,7 @@ export function opsConsole(app: ServiceApp, options: OpsOptions): Middleware {
     teardown: [
       async (_context: unknown, next: () => Promise<void>) => {
         stream.endAll()
+        await console.idle() // a refresh or replay under way finishes on an open pool and channel
         await next()
       }
     ]
