@@ -128,20 +128,6 @@ async function parkedKeys(db: Knex, namespace: string, service?: string): Promis
   return result
 }
 
-/** Parked keys and the messages behind them, per service: for `bazaar status`. */
-export async function parkedCounts(databaseUrl: string, namespace: string): Promise<Array<{ service: string; keys: number; messages: number }>> {
-  return withDatabase(databaseUrl, async (db) => {
-    const counts = new Map<string, { service: string; keys: number; messages: number }>()
-    for (const key of await parkedKeys(db, namespace)) {
-      const entry = counts.get(key.service) ?? { service: key.service, keys: 0, messages: 0 }
-      entry.keys++
-      entry.messages += key.messages
-      counts.set(key.service, entry)
-    }
-    return [...counts.values()]
-  })
-}
-
 function describe(key: ParkedKey) {
   return { ...key, parkedAt: key.parkedAt.toISOString(), nextRetryAt: key.nextRetryAt.toISOString() }
 }

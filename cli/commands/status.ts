@@ -1,36 +1,24 @@
 import type { Command } from 'commander'
 import { serviceTable } from '../../shared/services.ts'
-import { withBroker, type Broker } from '../lib/broker.ts'
+import { jobCounts, type JobCounts } from '../../shared/ops/jobs.ts'
+import { ManagementClient } from '../../shared/ops/management.ts'
+import { parkedCounts, type ParkedCounts } from '../../shared/ops/parked.ts'
+import { queueStatuses, type QueueStatus } from '../../shared/ops/queue-status.ts'
+import { groupQueues, shortName } from '../../shared/ops/queues.ts'
+import { withBroker } from '../lib/broker.ts'
 import { contextOf, type CliContext } from '../lib/context.ts'
-import { describeDeadLetter, peekHead } from '../lib/dead-letters.ts'
+import { withDatabase } from '../lib/database.ts'
 import { CliError, oneLine } from '../lib/errors.ts'
-import { ManagementClient } from '../lib/management.ts'
 import { ageSince, formatAge, printJson, printTable, type OutputOptions } from '../lib/output.ts'
-import { jobCounts, withJobSchemas, type JobCounts } from '../lib/jobs.ts'
+import { withJobSchemas } from '../lib/jobs.ts'
 import { outboxBacklogs, type OutboxBacklog } from '../lib/outbox.ts'
-import { groupQueues, shortName, type QueueGroup } from '../lib/queues.ts'
 import { loadDeclarations } from '../topology/registry.ts'
-import { parkedCounts } from './keys.ts'
 
 interface StatusOptions extends OutputOptions {
   peekWork?: boolean
 }
 
-export interface QueueStatus {
-  service: string
-  queue: string
-  declared: boolean
-  /** false when declared but absent from the broker */
-  exists: boolean
-  ready: number | null
-  unacked: number | null
-  consumers: number | null
-  /** age of the head message, when known */
-  oldestMessageAgeMs?: number
-  retry: number | null
-  deadLetters: number | null
-  oldestDeadLetterAt?: string
-}
+export type { QueueStatus } from '../../shared/ops/queue-status.ts'
 
 export function registerStatus(program: Command): void {
   program
@@ -44,8 +32,7 @@ export function registerStatus(program: Command): void {
       const queues = await withBroker(context, async (broker) => {
         const onBroker = await new ManagementClient(context.managementUrl).queues(context.namespace)
         const groups = groupQueues(context.namespace, declared, onBroker)
-        const unacked = new Map(onBroker.map((q) => [q.name, q.messages_unacknowledged ?? 0]))
-        return queueStatuses(broker, groups, unacked, options.peekWork ?? false)
+        return queueStatuses(broker.inspector, await broker.channel(), groups, onBroker, { peekWork: options.peekWork ?? false, peekDeadLetters: true })
       })
       let outbox: OutboxBacklog[] | undefined
       let outboxError: string | undefined
@@ -65,7 +52,7 @@ export function registerStatus(program: Command): void {
         }
       }
       // Parked keys of partitioned consumers (`bazaar keys list` for each one).
-      const parked = outbox ? await parkedCounts(context.env.databaseUrl, context.namespace) : undefined
+      const parked = outbox ? await withDatabase(context.env.databaseUrl, (db) => parkedCounts(db, context.namespace)) : undefined
       if (options.json)
         printJson({ namespace: context.namespace, queues, outbox: outbox ?? null, outboxError, jobs: jobs ?? null, jobsError, parked: parked ?? null })
       else printHuman(context, queues, outbox, jobs, parked)
@@ -75,48 +62,12 @@ export function registerStatus(program: Command): void {
     })
 }
 
-async function queueStatuses(broker: Broker, groups: QueueGroup[], unacked: Map<string, number>, peekWork: boolean): Promise<QueueStatus[]> {
-  const peek = await broker.channel()
-  const result: QueueStatus[] = []
-  for (const group of groups) {
-    const state = await broker.inspect(group.queue)
-    let retry: number | null = null
-    for (const name of group.retryQueues) {
-      const r = await broker.inspect(name)
-      if (r) retry = (retry ?? 0) + r.ready
-    }
-    const dlq = group.dlq ? await broker.inspect(group.dlq) : undefined
-    const status: QueueStatus = {
-      service: group.service,
-      queue: group.queue,
-      declared: group.declared,
-      exists: state !== undefined,
-      ready: state?.ready ?? null,
-      unacked: state ? (unacked.get(group.queue) ?? 0) : null,
-      consumers: state?.consumers ?? null,
-      retry,
-      deadLetters: dlq?.ready ?? null
-    }
-    if (peekWork && state && state.ready > 0) {
-      const head = await peekHead(peek, group.queue)
-      const ts = Number(head?.properties.timestamp)
-      if (ts) status.oldestMessageAgeMs = Date.now() - ts * 1000
-    }
-    if (group.dlq && dlq && dlq.ready > 0) {
-      const head = await peekHead(peek, group.dlq)
-      if (head) status.oldestDeadLetterAt = describeDeadLetter(head, { dlq: group.dlq, queue: group.queue }, 1).deadLetteredAt
-    }
-    result.push(status)
-  }
-  return result
-}
-
 function printHuman(
   context: CliContext,
   queues: QueueStatus[],
   outbox: OutboxBacklog[] | undefined,
   jobs: JobCounts[] | undefined,
-  parked: Array<{ service: string; keys: number; messages: number }> = []
+  parked: ParkedCounts[] = []
 ): void {
   const ns = context.namespace
   printTable(

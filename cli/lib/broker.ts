@@ -1,20 +1,18 @@
 import type { Channel } from 'amqplib'
 import { BusConnection } from '../../shared/bus/connection.ts'
 import type { Publisher } from '../../shared/bus/publisher.ts'
+import { QueueInspector, type QueueState } from '../../shared/ops/inspector.ts'
 import type { CliContext } from './context.ts'
 
-export interface QueueState {
-  /** messages ready for delivery, exact (passive declare) */
-  ready: number
-  consumers: number
-}
+export type { QueueState } from '../../shared/ops/inspector.ts'
 
 /**
  * The CLI's AMQP side: one connection (named `<ns>.cli` in the management UI),
  * channels on demand, and a confirmed publisher with appId `cli`.
  */
 export class Broker {
-  private inspectChannel?: Channel
+  /** exact depths by passive declare (shared/ops, as the console at /ops reads them) */
+  readonly inspector = new QueueInspector(() => this.channel())
   private publisherInstance?: Publisher
   private readonly channels = new Set<Channel>()
 
@@ -41,16 +39,8 @@ export class Broker {
   }
 
   /** Exact ready count and consumers of a queue, or undefined when it does not exist. */
-  async inspect(queue: string): Promise<QueueState | undefined> {
-    this.inspectChannel ??= await this.channel()
-    try {
-      const ok = await this.inspectChannel.checkQueue(queue)
-      return { ready: ok.messageCount, consumers: ok.consumerCount }
-    } catch (err) {
-      this.inspectChannel = undefined // the broker closed the channel
-      if ((err as { code?: number }).code === 404) return undefined
-      throw err
-    }
+  inspect(queue: string): Promise<QueueState | undefined> {
+    return this.inspector.inspect(queue)
   }
 
   async publisher(): Promise<Publisher> {

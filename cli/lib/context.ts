@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { readEnv, type BazaarEnv } from '../../shared/config/env.ts'
+import { defaultManagementUrl } from '../../shared/ops/management.ts'
 import { usageError } from './errors.ts'
 
 /** Options every command accepts (defined on the program, usable before or after the command). */
@@ -31,14 +32,6 @@ export function contextOf(command: Command): CliContext {
   }
 }
 
-/** The management API on the broker's host, port 15672, with the AMQP URL's credentials. */
-function defaultManagementUrl(amqpUrl: string): string {
-  const amqp = new URL(amqpUrl)
-  const url = new URL(`http://${amqp.hostname}:15672`)
-  url.username = amqp.username || 'guest'
-  url.password = amqp.password || 'guest'
-  return url.toString()
-}
 
 /** Parses a positive integer option value (commander's argParser). */
 export function positiveInt(name: string) {

@@ -6,12 +6,10 @@ import { contextOf } from './context.ts'
 import { quietKnex } from './database.ts'
 import { CliError } from './errors.ts'
 import { printJson } from './output.ts'
+import type { ServiceSchema } from '../../shared/ops/tables.ts'
 
 /** A service schema of the namespace that has the jobs tables. */
-export interface JobSchema {
-  service: string
-  schema: string
-}
+export type JobSchema = ServiceSchema
 
 /**
  * Runs `work` with a database connection on DATABASE_URL (quiet: knex would
@@ -25,17 +23,12 @@ export async function withJobSchemas<T>(
   service: string | undefined,
   work: (db: Knex, schemas: JobSchema[]) => Promise<T>
 ): Promise<T> {
-  const { schemaName } = await import('../../shared/db/database.ts')
+  const { schemasWithTable } = await import('../../shared/ops/tables.ts')
   const db = await quietKnex(databaseUrl)
   try {
     let schemas: JobSchema[]
     try {
-      schemas = []
-      for (const name of service ? [service] : serviceTable.map((s) => s.name)) {
-        const schema = schemaName(namespace, name)
-        const { rows } = await db.raw<{ rows: Array<{ t: string | null }> }>('select to_regclass(?) as t', [`"${schema}".jobs`])
-        if (rows[0]?.t) schemas.push({ service: name, schema })
-      }
+      schemas = await schemasWithTable(db, namespace, service ? [service] : serviceTable.map((s) => s.name), 'jobs')
     } catch (err) {
       const cause = (err as { code?: string }).code ?? (err as Error).message
       throw new CliError(`cannot reach PostgreSQL at ${redactUrl(databaseUrl)} (${cause}); start it or set DATABASE_URL`)
@@ -70,38 +63,6 @@ export async function schemaOfSchedule(db: Knex, schemas: JobSchema[], name: str
   if (!found.length) throw new CliError(`no schedule "${name}" in namespace ${namespace}`)
   if (found.length > 1) throw new CliError(`schedule "${name}" exists in ${found.map((s) => s.service).join(', ')}: say which with --service`)
   return found[0]!
-}
-
-/** A job due for longer than this counts as late in `bazaar status` (a runner claims due rows within milliseconds). */
-export const LATE_AFTER_MS = 5_000
-
-export interface JobCounts {
-  service: string
-  schema: string
-  /** pending and due now */
-  due: number
-  /** due for more than LATE_AFTER_MS */
-  late: number
-  failed: number
-  /** due_at of the oldest due job */
-  oldestDueAt?: string
-}
-
-export async function jobCounts(db: Knex, schemas: JobSchema[]): Promise<JobCounts[]> {
-  const result: JobCounts[] = []
-  for (const s of schemas) {
-    const { rows: [row] } = await db.raw<{ rows: Array<{ due: number; late: number; failed: number; oldest: Date | null }> }>(
-      `select
-         count(*) filter (where state = 'pending' and run_at <= clock_timestamp())::int as due,
-         count(*) filter (where state = 'pending' and run_at <= clock_timestamp() - ? * interval '1 millisecond')::int as late,
-         count(*) filter (where state = 'failed')::int as failed,
-         min(run_at) filter (where state = 'pending' and run_at <= clock_timestamp()) as oldest
-       from ??.jobs where state in ('pending', 'failed')`,
-      [LATE_AFTER_MS, s.schema]
-    )
-    result.push({ ...s, due: row!.due, late: row!.late, failed: row!.failed, oldestDueAt: row!.oldest ? new Date(row!.oldest).toISOString() : undefined })
-  }
-  return result
 }
 
 /** What a `jobs <verb>` or `schedules <verb>` command acts on: a job by id, a schedule by name, in whichever schema has it. */

@@ -1,36 +1,10 @@
+import type { OutboxBacklog } from '../../shared/ops/outbox.ts'
 import { withDatabase } from './database.ts'
 
-export interface OutboxBacklog {
-  service: string
-  schema: string
-  /** rows not yet relayed; null when the service has no schema (or outbox) in this namespace */
-  backlog: number | null
-  /** created_at of the oldest row not yet relayed */
-  oldestAt?: string
-}
+export type { OutboxBacklog } from '../../shared/ops/outbox.ts'
 
-/**
- * Each service's outbox backlog: rows the relay has not published yet (the
- * relay deletes a row once its publish is confirmed). Throws one line when the
- * database cannot be reached.
- */
+/** Each service's outbox backlog (shared/ops/outbox.ts) on a CLI pool; one line when the database cannot be reached. */
 export async function outboxBacklogs(databaseUrl: string, namespace: string, services: string[]): Promise<OutboxBacklog[]> {
-  const { schemaName } = await import('../../shared/db/database.ts')
-  return withDatabase(databaseUrl, async (db) => {
-    const result: OutboxBacklog[] = []
-    for (const service of services) {
-      const schema = schemaName(namespace, service)
-      const { rows } = await db.raw<{ rows: Array<{ t: string | null }> }>('select to_regclass(?) as t', [`"${schema}".outbox`])
-      if (!rows[0]?.t) {
-        result.push({ service, schema, backlog: null })
-        continue
-      }
-      const { rows: [row] } = await db.raw<{ rows: Array<{ n: string; oldest: Date | null }> }>(
-        'select count(*) as n, min(created_at) as oldest from ??.outbox',
-        [schema]
-      )
-      result.push({ service, schema, backlog: Number(row?.n ?? 0), oldestAt: row?.oldest ? new Date(row.oldest).toISOString() : undefined })
-    }
-    return result
-  })
+  const shared = await import('../../shared/ops/outbox.ts')
+  return withDatabase(databaseUrl, (db) => shared.outboxBacklogs(db, namespace, services))
 }

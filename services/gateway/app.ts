@@ -16,6 +16,7 @@ import { RevocationListener } from './live/revocations.ts'
 import { SessionRevocations } from './live/sessions.ts'
 import { migrations } from './migrations/index.ts'
 import { openapiRoute } from './openapi.ts'
+import { opsConsole } from './ops/index.ts'
 import { proxyRoutes, routes } from './proxy.ts'
 import { appliances } from './resources/appliances/appliances.ts'
 import { maintenanceNotices } from './resources/maintenance-notices/maintenance-notices.ts'
@@ -81,6 +82,7 @@ export function createApp(env?: BazaarEnv, vars: NodeJS.ProcessEnv = process.env
   app.on('error', (err: Error) => logger.debug({ err: err.message }, 'connection error'))
   const events = eventsHandler(app, { hub, store, config, sessions, quota: new StreamQuota(config.maxStreamsPerPrincipal) })
   app.use(warehousePage())
+  app.use(opsConsole(app, { vars, revoked: () => (userId, version) => sessions.isRevoked(userId, version) }))
   app.use(openapiRoute())
   // `/events` is answered beside Koa, not through it: an open stream holds no Koa objects. CORS is
   // outermost: the stream, Koa's and proxied answers and the preflights all get its headers.

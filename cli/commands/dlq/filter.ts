@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { DeadLetterFilter } from '../../lib/dead-letters.ts'
+import type { DeadLetterFilter } from '../../../shared/ops/dead-letters.ts'
 
 /** `--routing-key` and `--error`, shared by the dlq commands that choose messages. */
 export function addFilterOptions(command: Command): Command {

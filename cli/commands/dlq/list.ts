@@ -2,10 +2,10 @@ import type { Command } from 'commander'
 import { names } from '../../../shared/bus/names.ts'
 import { withBroker } from '../../lib/broker.ts'
 import { contextOf } from '../../lib/context.ts'
-import { describeDeadLetter, peekHead } from '../../lib/dead-letters.ts'
+import { describeDeadLetter, peekHead } from '../../../shared/ops/dead-letters.ts'
 import { ManagementClient } from '../../lib/management.ts'
 import { ageSince, formatAge, printJson, printTable, type OutputOptions } from '../../lib/output.ts'
-import { shortName } from '../../lib/queues.ts'
+import { shortName } from '../../../shared/ops/queues.ts'
 import { loadDeclarations } from '../../topology/registry.ts'
 
 export interface DeadLetterQueueSummary {

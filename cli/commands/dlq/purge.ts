@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises'
 import type { Command } from 'commander'
 import { withBroker } from '../../lib/broker.ts'
 import { contextOf } from '../../lib/context.ts'
-import { resolveDeadLetterQueue } from '../../lib/dead-letters.ts'
+import { resolveDeadLetterQueue } from '../../../shared/ops/dead-letters.ts'
 import { CliError, usageError } from '../../lib/errors.ts'
 import { printJson, type OutputOptions } from '../../lib/output.ts'
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { withBroker } from '../../lib/broker.ts'
 import { contextOf, positiveInt } from '../../lib/context.ts'
-import { describeDeadLetter, matches, passOverQueue, resolveDeadLetterQueue, type DeadLetter } from '../../lib/dead-letters.ts'
+import { describeDeadLetter, matches, passOverQueue, resolveDeadLetterQueue, type DeadLetter } from '../../../shared/ops/dead-letters.ts'
 import { printJson, printTable, type OutputOptions } from '../../lib/output.ts'
 import { addFilterOptions, filterOf } from './filter.ts'
 

@@ -1,5 +1,5 @@
-import { names } from '../../shared/bus/names.ts'
-import type { Topology } from '../../shared/bus/topology.ts'
+import { names } from '../bus/names.ts'
+import type { Topology } from '../bus/topology.ts'
 import type { BrokerQueue } from './management.ts'
 
 /** A consuming queue with its delay queues and dead-letter queue. */
@@ -27,7 +27,12 @@ export function groupQueues(namespace: string, declared: Topology, onBroker: Bro
     return g
   }
   // A partitioned consumer has partition queues <q>.p0, <q>.p1... and one <q>.dlq: shown with partition 0.
-  const partitioned = new Set(declared.queues.filter((q) => q.purpose === 'work' && q.name.endsWith('.p0')).map((q) => q.name.slice(0, -'.p0'.length)))
+  // Known from the declarations or, for a caller without them (the console), from the broker's names.
+  const partitioned = new Set(
+    [...declared.queues.filter((q) => q.purpose === 'work').map((q) => q.name), ...onBroker.map((q) => q.name)]
+      .filter((name) => name.endsWith('.p0'))
+      .map((name) => name.slice(0, -'.p0'.length))
+  )
   const workQueueOf = (dlq: string) => {
     const queue = names.queueOfDeadLetterQueue(dlq)
     return partitioned.has(queue) ? names.partitionQueue(queue, 0) : queue

@@ -1,9 +1,9 @@
 import type { Channel, GetMessage } from 'amqplib'
-import { Headers } from '../../shared/bus/headers.ts'
-import { names } from '../../shared/bus/names.ts'
-import type { Broker } from './broker.ts'
-import { CliError } from './errors.ts'
-import { topicMatches } from '../../shared/bus/topic.ts'
+import { Headers } from '../bus/headers.ts'
+import { names } from '../bus/names.ts'
+import { topicMatches } from '../bus/topic.ts'
+import { OpsError } from './errors.ts'
+import type { QueueState } from './inspector.ts'
 
 /** A dead-lettered message as an operator reads it. */
 export interface DeadLetter {
@@ -31,17 +31,23 @@ export interface DeadLetterQueueRef {
   queue: string
 }
 
+/** What resolving a queue name needs: the namespace, and a way to ask the broker whether a queue exists. */
+export interface QueueLookup {
+  namespace: string
+  inspect(queue: string): Promise<QueueState | undefined>
+}
+
 /**
  * `<queue>` as operators type it: the dead-letter queue or its work queue,
- * with or without the namespace prefix. Fails with one line when the broker
- * has no such dead-letter queue.
+ * with or without the namespace prefix. Fails with one line (an OpsError,
+ * 404) when the broker has no such dead-letter queue.
  */
-export async function resolveDeadLetterQueue(broker: Broker, input: string): Promise<DeadLetterQueueRef> {
+export async function resolveDeadLetterQueue(broker: QueueLookup, input: string): Promise<DeadLetterQueueRef> {
   const ns = broker.namespace
   const full = input.startsWith(`${ns}.`) ? input : `${ns}.${input}`
   const dlq = names.isDeadLetterQueue(full) ? full : names.deadLetterQueue(full)
   if (!(await broker.inspect(dlq))) {
-    throw new CliError(`unknown queue ${input}: namespace ${ns} has no dead-letter queue ${dlq} (see bazaar dlq list)`)
+    throw new OpsError(`unknown queue ${input}: namespace ${ns} has no dead-letter queue ${dlq} (see bazaar dlq list)`, 404)
   }
   return { dlq, queue: names.queueOfDeadLetterQueue(dlq) }
 }
@@ -88,7 +94,8 @@ export function describeDeadLetter(message: GetMessage, ref: DeadLetterQueueRef,
   }
 }
 
-function preview(body: Buffer, max = 80): string {
+/** The body as text for a person to read, cut at `max` characters (the console shows up to a few kB). */
+export function preview(body: Buffer, max = 80): string {
   const flat = body.toString('utf8').replace(/\s+/g, ' ')
   return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat
 }
