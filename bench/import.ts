@@ -22,7 +22,8 @@ const config = {
   rows: intFromEnv('BENCH_IMPORT_ROWS', 100_000),
   runs: intFromEnv('BENCH_RUNS', 3),
   chunkRows: intFromEnv('BENCH_IMPORT_CHUNK_ROWS', 500),
-  workers: intFromEnv('BENCH_IMPORT_WORKERS', 4)
+  workers: intFromEnv('BENCH_IMPORT_WORKERS', 4),
+  maxInFlight: intFromEnv('BENCH_IMPORT_MAX_IN_FLIGHT', 16)
 }
 
 interface Run {
@@ -43,7 +44,7 @@ interface Run {
 export async function runImportBenchmark(): Promise<object> {
   const ns = uniqueNamespace('bench_import')
   const env = testEnv(ns)
-  console.log(`import benchmark, namespace ${ns}: ${config.rows} rows, ${config.runs} run(s), chunks of ${config.chunkRows}, ${config.workers} workers; load ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`)
+  console.log(`import benchmark, namespace ${ns}: ${config.rows} rows, ${config.runs} run(s), chunks of ${config.chunkRows}, ${config.workers} workers, ${config.maxInFlight} chunks in flight; load ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`)
   let reference: RunningApp | undefined
   let catalog: RunningApp | undefined
   let tap: EventTap | undefined
@@ -51,7 +52,7 @@ export async function runImportBenchmark(): Promise<object> {
   const runs: Run[] = []
   try {
     reference = await startApp(createReference(env))
-    catalog = await startApp(createCatalog(env, { importChunkRows: config.chunkRows, importWorkers: config.workers }))
+    catalog = await startApp(createCatalog(env, { importChunkRows: config.chunkRows, importWorkers: config.workers, importMaxInFlight: config.maxInFlight }))
     tap = await EventTap.open(ns, ['import.completed'])
     sink = await productEventSink(ns)
     const db = catalog.app.get('db')
@@ -118,6 +119,7 @@ export async function runImportBenchmark(): Promise<object> {
     runs: config.runs,
     chunkRows: config.chunkRows,
     workers: config.workers,
+    maxInFlight: config.maxInFlight,
     median: {
       acceptMs: med('acceptMs'),
       lastChunkCommittedMs: med('lastChunkCommittedMs'),
