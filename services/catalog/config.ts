@@ -14,6 +14,10 @@ export const catalogConfigSchema = Type.Object(
     importProgressEveryMs: Type.Integer({ minimum: 1, default: 250 }),
     /** IMPORT_LEASE: how long an iterator lease lasts without a heartbeat (ms) */
     importLeaseMs: Type.Integer({ minimum: 100, default: 10_000 }),
+    /** IMPORT_STEP_ATTEMPTS: an iterator step failing this many times in a row fails the import (its unsent rows reported) */
+    importStepAttempts: Type.Integer({ minimum: 1, default: 5 }),
+    /** IMPORT_STEP_RETRY: the wait after a step's first failure, doubled after each next one (ms) */
+    importStepRetryMs: Type.Integer({ minimum: 1, default: 1_000 }),
     /** IMPORT_WORKERS: chunk messages a catalog instance handles at once */
     importWorkers: Type.Integer({ minimum: 1, default: 4 })
   },
@@ -30,6 +34,8 @@ export function catalogConfigValues(vars: NodeJS.ProcessEnv): Record<string, unk
     importDeadlineMs: durationMs(vars.IMPORT_DEADLINE),
     importProgressEveryMs: durationMs(vars.IMPORT_PROGRESS_EVERY),
     importLeaseMs: durationMs(vars.IMPORT_LEASE),
+    importStepAttempts: int(vars.IMPORT_STEP_ATTEMPTS),
+    importStepRetryMs: durationMs(vars.IMPORT_STEP_RETRY),
     importWorkers: int(vars.IMPORT_WORKERS)
   }
 }

@@ -3,7 +3,7 @@ import type { Knex } from 'knex'
 /** What to do when an item reports failed units: go on and report them, or stop the batch there. */
 export type FailurePolicy = 'continue' | 'stop'
 
-export type AggregationState = 'open' | 'completed' | 'stopped' | 'expired' | 'cancelled'
+export type AggregationState = 'open' | 'completed' | 'stopped' | 'expired' | 'cancelled' | 'failed'
 
 export interface AggregationRow {
   id: string
@@ -86,14 +86,14 @@ export class Aggregations {
   }
 
   /**
-   * Closes an open batch as `cancelled`, or as `expired` (its deadline passed:
-   * the units not counted yet are counted failed, so done + failed = total
-   * still holds). Undefined when it was closed already: nothing to emit then.
+   * Closes an open batch as `cancelled`, or as `expired` (its deadline passed)
+   * or `failed` (what feeds it gave up): then the units not counted yet are
+   * counted failed, so done + failed = total still holds. Undefined when it was closed already: nothing to emit then.
    */
-  async close(trx: Knex.Transaction, id: string, state: 'cancelled' | 'expired'): Promise<AggregationRow | undefined> {
+  async close(trx: Knex.Transaction, id: string, state: 'cancelled' | 'expired' | 'failed'): Promise<AggregationRow | undefined> {
     const { rows } = await trx.raw(
       `update ??.aggregations set state = ?, completed_at = clock_timestamp(),
-         failed = case when ? = 'expired' then total - done else failed end
+         failed = case when ? <> 'cancelled' then total - done else failed end
        where id = ? and state = 'open' returning ${columns}`,
       [this.schema, state, state, id]
     )

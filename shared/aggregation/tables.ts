@@ -23,3 +23,12 @@ export const aggregationMigration: Migration = {
       )`)
   }
 }
+
+/** A batch whose feeding job failed is closed `failed` (its missing units counted failed, as at the deadline). */
+export const aggregationFailedMigration: Migration = {
+  name: '023_aggregation_failed',
+  async up(db) {
+    await db.raw('alter table aggregations drop constraint aggregations_state_check')
+    await db.raw(`alter table aggregations add constraint aggregations_state_check check (state in ('open', 'completed', 'stopped', 'expired', 'cancelled', 'failed'))`)
+  }
+}

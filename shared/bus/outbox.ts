@@ -85,23 +85,20 @@ export async function writeOutboxMany(
 ): Promise<string[]> {
   if (events.length === 0) return []
   const ids: string[] = []
-  const keys: string[] = []
-  const payloads: string[] = []
-  const props: string[] = []
+  const rows: unknown[] = []
   for (const { routingKey, payload, meta } of events) {
     const check = checkContract(routingKey, payload)
     if (!check.ok) throw new BusError('CONTRACT_VIOLATION', check.reason)
     const properties = eventProperties(routingKey, meta ?? {}, identity, payload)
     ids.push(properties.messageId)
-    keys.push(routingKey)
-    payloads.push(JSON.stringify(payload))
-    props.push(JSON.stringify(properties))
+    rows.push([properties.messageId, routingKey, payload, properties])
   }
   if (trx.isCompleted()) throw new Error('transaction already finished: events not written to the outbox')
   const client = await connectionOf(trx)
+  // one JSON document, unpacked by the server: JSON.stringify is native, where array literals were escaped in JavaScript
   await client.query({
-    text: `insert into ${ident(identity.schema)}.outbox (message_id, routing_key, payload, properties) select * from unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])`,
-    values: [ids, keys, payloads, props]
+    text: `insert into ${ident(identity.schema)}.outbox (message_id, routing_key, payload, properties) select e->>0, e->>1, e->2, e->3 from jsonb_array_elements($1::jsonb) with ordinality as t(e, n) order by n`,
+    values: [JSON.stringify(rows)]
   })
   signalOnCommit(trx, identity.schema)
   return ids

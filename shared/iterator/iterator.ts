@@ -25,6 +25,12 @@ export interface IterationDefinition<C = Cursor> {
    * backlog, a counter); the iterator backs off and asks again.
    */
   ready?: (job: { id: string; cursor: C }) => Promise<boolean>
+  /**
+   * The job gave up (its step failed `maxAttempts` times in a row), in the
+   * transaction that marks it `failed`: close what the job feeds, tell whom it
+   * concerns. Not called for a job that is cancelled or paused meanwhile.
+   */
+  failed?: (trx: Knex.Transaction, job: { id: string; cursor: C; reason: string }) => Promise<void>
 }
 
 export interface IteratorOptions {
@@ -38,7 +44,14 @@ export interface IteratorOptions {
   concurrency?: number
   /** longest back-off while `ready` says no (default 200 ms) */
   maxBackoffMs?: number
+  /** a step failing this many times in a row fails the job (default 5) */
+  maxAttempts?: number
+  /** the wait after a step's first failure, doubled after each next one, at most 60 s (default 1 s) */
+  retryBaseMs?: number
 }
+
+/** Longest wait between two attempts of a failing step. */
+const MAX_RETRY_MS = 60_000
 
 const channel = (schema: string) => `${schema}_iterations`
 
@@ -66,10 +79,14 @@ export class Iterator {
   private claimAgain = false
   private readonly leaseMs: number
   private readonly concurrency: number
+  private readonly maxAttempts: number
+  private readonly retryBaseMs: number
 
   constructor(private readonly options: IteratorOptions) {
     this.leaseMs = options.leaseMs ?? 10_000
     this.concurrency = options.concurrency ?? 2
+    this.maxAttempts = options.maxAttempts ?? 5
+    this.retryBaseMs = options.retryBaseMs ?? 1_000
   }
 
   define<C>(kind: string, definition: IterationDefinition<C>): void {
@@ -195,7 +212,8 @@ export class Iterator {
   private run(id: string, definition: IterationDefinition<any>): void {
     this.running.add(id)
     const loop = this.loop(id, definition)
-      .catch((err: Error) => this.options.logger?.warn({ err: err.message, iteration: id }, 'iteration step failed; retried by the next lease'))
+      .catch((err: Error) => this.attemptFailed(id, definition, err))
+      .catch((err: Error) => this.options.logger?.warn({ err: err.message, iteration: id }, 'recording a failed iteration step failed; retried when its lease runs out'))
       .finally(() => {
         this.running.delete(id)
         this.loops.delete(loop)
@@ -223,6 +241,7 @@ export class Iterator {
         await trx.withSchema(this.options.schema).table('iterations').where({ id }).update({
           cursor: JSON.stringify(result.cursor),
           steps: trx.raw('steps + 1'),
+          attempts: 0,
           updated_at: trx.raw('clock_timestamp()'),
           ...(result.done ? { state: 'done', lease_owner: null, lease_until: null } : {})
         })
@@ -230,5 +249,45 @@ export class Iterator {
       })
       if (!more) return
     }
+  }
+
+  /**
+   * A step (or the loop around it) failed: counted, and the job handed back
+   * with its lease set to the moment of the next attempt (1 s, 2 s, 4 s, …:
+   * whoever claims then retries it; the takeover timer wakes a worker). The
+   * `maxAttempts`-th failure in a row fails the job and calls `failed` in the
+   * same transaction, so a step that can never succeed ends instead of being
+   * retried for ever.
+   */
+  private async attemptFailed(id: string, definition: IterationDefinition<any>, err: Error): Promise<void> {
+    const reason = err.message || String(err)
+    const table = () => this.options.db.withSchema(this.options.schema).table('iterations')
+    const job = await table().where({ id, lease_owner: this.owner, state: 'running' }).first('cursor', 'attempts')
+    if (!job) return // cancelled, paused, or taken over meanwhile: nothing to count
+    const attempts = job.attempts + 1
+    if (attempts < this.maxAttempts) {
+      const waitMs = Math.min(this.retryBaseMs * 2 ** (attempts - 1), MAX_RETRY_MS)
+      this.options.logger?.warn({ err: reason, iteration: id, attempts, retryInMs: waitMs }, 'iteration step failed; retried later')
+      await table().where({ id, lease_owner: this.owner, state: 'running' }).update({
+        attempts,
+        last_error: reason.slice(0, 1000),
+        lease_owner: null,
+        lease_until: this.options.db.raw(`clock_timestamp() + ? * interval '1 millisecond'`, [waitMs])
+      })
+      return
+    }
+    this.options.logger?.error({ err: reason, iteration: id, attempts }, 'iteration step failed too often; the job fails')
+    await this.options.db.transaction(async (trx) => {
+      // the hook first: it locks what the job feeds before the job's row, the order its other writers use
+      await definition.failed?.(trx, { id, cursor: job.cursor, reason })
+      await trx.withSchema(this.options.schema).table('iterations').where({ id, lease_owner: this.owner, state: 'running' }).update({
+        state: 'failed',
+        attempts,
+        last_error: reason.slice(0, 1000),
+        lease_owner: null,
+        lease_until: null,
+        updated_at: trx.raw('clock_timestamp()')
+      })
+    })
   }
 }

@@ -24,3 +24,17 @@ export const iteratorMigration: Migration = {
     await db.raw(`create index iterations_runnable on iterations (lease_until) where state = 'running'`)
   }
 }
+
+/**
+ * A failing step is retried a bounded number of times: the consecutive
+ * failures, the last reason, and the state `failed` for a job that gave up.
+ */
+export const iteratorAttemptsMigration: Migration = {
+  name: '022_iteration_attempts',
+  async up(db) {
+    await db.raw('alter table iterations add column attempts integer not null default 0')
+    await db.raw('alter table iterations add column last_error text')
+    await db.raw('alter table iterations drop constraint iterations_state_check')
+    await db.raw(`alter table iterations add constraint iterations_state_check check (state in ('running', 'paused', 'cancelled', 'done', 'failed'))`)
+  }
+}

@@ -1,30 +1,17 @@
 import { expect } from 'chai'
 import { parse } from 'csv-parse/sync'
-import { createApp as createCatalog } from '../../services/catalog/app.ts'
-import { createApp as createReference } from '../../services/reference/app.ts'
-import { EventTap } from '../../shared/testing/event-tap.ts'
-import { identity, startApp, testEnv, uniqueNamespace, waitFor, type RunningApp } from '../../shared/testing/index.ts'
-import { call, cleanUp, csvOf, generatedRows, upload } from './support.ts'
+import { identity, uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
+import { call, csvOf, generatedRows, importApps, upload } from './support.ts'
 
 const ns = uniqueNamespace('import-deadline')
 
 describe('bulk product import: the deadline closes an import that does not finish in time', function () {
-  let reference: RunningApp
-  let catalog: RunningApp
-  let tap: EventTap
+  // slow on purpose: one worker, one small chunk in flight, and a deadline of 1.5 s
+  const apps = importApps(ns, { importChunkRows: 20, importMaxInFlight: 1, importWorkers: 1, importDeadlineMs: 1_500 })
   const seller = identity('seller')
 
-  before(async function () {
-    const env = testEnv(ns)
-    reference = await startApp(createReference(env))
-    // slow on purpose: one worker, one small chunk in flight, and a deadline of 1.5 s
-    catalog = await startApp(createCatalog(env, { importChunkRows: 20, importMaxInFlight: 1, importWorkers: 1, importDeadlineMs: 1_500 }))
-    tap = await EventTap.open(ns, ['import.completed'])
-  })
-
-  after(() => cleanUp(ns, tap, catalog, reference))
-
   it('completes at the deadline: done + failed = total, the unprocessed rows listed as errors, one completion notice', async function () {
+    const { catalog, tap } = apps
     const total = 20_000
     const accepted = await upload(catalog.url, seller.token, csvOf(generatedRows('late', total).rows))
     expect(accepted.status).to.equal(202)

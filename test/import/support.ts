@@ -1,5 +1,9 @@
+import { createApp as createCatalog } from '../../services/catalog/app.ts'
+import type { CatalogConfig } from '../../services/catalog/config.ts'
+import { createApp as createReference } from '../../services/reference/app.ts'
+import { EventTap } from '../../shared/testing/event-tap.ts'
 import { call as callApi, type JsonRequest } from '../../shared/testing/http.ts'
-import { dropNamespaceSchemas, Management } from '../../shared/testing/index.ts'
+import { dropNamespaceSchemas, Management, startApp, testEnv, type RunningApp } from '../../shared/testing/index.ts'
 
 /** A row of an import file, as the test writes it. */
 export interface CsvRow {
@@ -55,4 +59,20 @@ export async function cleanUp(ns: string, ...opened: Array<{ stop?(): Promise<vo
   for (const thing of opened) await (thing?.stop ?? thing?.close)?.call(thing)
   await new Management().deleteNamespace(ns)
   await dropNamespaceSchemas(ns)
+}
+
+/**
+ * A describe block's reference and catalog apps (the catalog with `config`) and a tap on import.completed,
+ * started in `before` and closed in `after`; read them from the returned object inside the tests.
+ */
+export function importApps(ns: string, config: Partial<CatalogConfig>): { catalog: RunningApp; tap: EventTap } {
+  const apps = {} as { reference: RunningApp; catalog: RunningApp; tap: EventTap }
+  before(async function () {
+    const env = testEnv(ns)
+    apps.reference = await startApp(createReference(env))
+    apps.catalog = await startApp(createCatalog(env, config))
+    apps.tap = await EventTap.open(ns, ['import.completed'])
+  })
+  after(() => cleanUp(ns, apps.tap, apps.catalog, apps.reference))
+  return apps
 }

@@ -2,8 +2,8 @@ import { Type } from '@feathersjs/typebox'
 import type { Knex } from 'knex'
 import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
 import { serviceConfig } from '../../../shared/feathers/service-config.ts'
-import { finishImport, type ImportRecord } from './finish.ts'
-import { aggregationsOf, IMPORT_DEADLINE } from './identity.ts'
+import { closeUnfinished } from './close.ts'
+import { IMPORT_DEADLINE } from './identity.ts'
 
 const deadlinePayload = Type.Object({ importId: Type.String({ format: 'uuid' }) }, { additionalProperties: false })
 
@@ -22,23 +22,10 @@ export async function scheduleImportDeadline(app: ServiceApp, trx: Knex.Transact
  * aggregation is no longer open: nothing to do here) or fails its count.
  */
 export function importDeadlines(app: ServiceApp): void {
-  const schema = app.get('schema')
-  const aggregations = aggregationsOf(app)
   app.get('jobs').define(IMPORT_DEADLINE, {
     payload: deadlinePayload,
     handler: async (job, trx) => {
-      // the aggregation first (every writer of an import locks it before the import's row): closed already, nothing to do
-      const counts = await aggregations.close(trx, job.payload.importId, 'expired')
-      if (!counts) return
-      const record: ImportRecord = await trx.withSchema(schema).table('imports').where({ id: job.payload.importId }).first()
-      await trx.raw(
-        `insert into ??.import_errors (import_id, row, sku, error)
-         select r.import_id, r.row, nullif(r.fields->>'sku', ''), 'not processed before the import deadline' from ??.import_rows r
-         where r.import_id = ? and not exists (select 1 from ??.import_chunks c where c.import_id = r.import_id and r.row between c.from_row and c.to_row)
-         on conflict do nothing`,
-        [schema, schema, record.id, schema]
-      )
-      await finishImport(app, trx, record, counts)
+      await closeUnfinished(app, trx, job.payload.importId, 'expired', 'not processed before the import deadline')
     }
   })
 }

@@ -13,12 +13,15 @@ import { defineImportIteration } from './iterate.ts'
  * before the bus, the relay and the database.
  */
 export function importFlow(app: ServiceApp): void {
+  const config = serviceConfig(app, 'catalog')
   const iterator = new Iterator({
     db: app.get('db'),
     databaseUrl: app.get('env').databaseUrl,
     schema: app.get('schema'),
     logger: app.get('logger'),
-    leaseMs: serviceConfig(app, 'catalog').importLeaseMs
+    leaseMs: config.importLeaseMs,
+    maxAttempts: config.importStepAttempts,
+    retryBaseMs: config.importStepRetryMs
   })
   app.set('iterator', iterator)
   defineImportIteration(app, iterator)

@@ -3,6 +3,7 @@ import { TASK_CATALOG_IMPORT_CHUNK } from '../../../shared/contracts/index.ts'
 import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
 import { serviceConfig } from '../../../shared/feathers/service-config.ts'
 import type { Iterator } from '../../../shared/iterator/iterator.ts'
+import { closeUnfinished } from './close.ts'
 import type { ImportRecord } from './finish.ts'
 import { aggregationsOf, IMPORT_ITERATION, outboxOf } from './identity.ts'
 
@@ -39,6 +40,10 @@ export function defineImportIteration(app: ServiceApp, iterator: Iterator): void
         next = toRow + 1
       }
       return { cursor: next, done: next > record.total }
+    },
+    // the step kept failing: the import ends now rather than at its deadline, its unsent rows reported with the reason
+    failed: async (trx, { id, reason }) => {
+      await closeUnfinished(app, trx, id, 'failed', `not processed: the import's iterator gave up (${reason.slice(0, 200)})`)
     }
   })
 }

@@ -1,5 +1,6 @@
 import type { Migration } from '../../../shared/db/migrations.ts'
 import { importsMigration } from './003-imports.ts'
+import { importFailuresMigration } from './004-import-failures.ts'
 
 /** The catalog's schema: products, each owned by a seller, optionally the child of another. */
 export const migrations: Migration[] = [
@@ -34,5 +35,6 @@ export const migrations: Migration[] = [
       await db.raw('create index products_available on products (available)')
     }
   },
-  importsMigration
+  importsMigration,
+  importFailuresMigration
 ]

@@ -10,20 +10,20 @@ import { scheduleImportDeadline } from '../../imports/deadline.ts'
 import { finishImport, type ImportRecord } from '../../imports/finish.ts'
 import { aggregationsOf, IMPORT_DEADLINE, IMPORT_ITERATION } from '../../imports/identity.ts'
 import type { Import } from './imports.schema.ts'
-import { stageUpload } from './upload.ts'
+import { parseUpload, stageRows } from './upload.ts'
 
 export type ImportParams = Params
 
-/** The method's transaction (transactional() around it). */
+/** The method's transaction (transactional() around remove). */
 function transactionOf(params: ImportParams): Knex.Transaction {
   const trx = params.transaction?.trx
-  if (!trx) throw new Error('imports: create and remove run inside transactional()')
+  if (!trx) throw new Error('imports: remove runs inside transactional()')
   return trx
 }
 
 /**
- * `/imports`: an upload is parsed and staged in its request's transaction,
- * with the import's aggregation, its iterator job and its deadline, so it is
+ * `/imports`: an upload is parsed, then staged in one short transaction with
+ * the import's aggregation, its iterator job and its deadline, so it is
  * accepted whole or not at all; the work then runs on the iterator and the
  * chunk queue (services/catalog/imports/). Reading joins the import with its
  * counters; removing cancels.
@@ -35,14 +35,30 @@ export class ImportService {
     return this.app.get('schema')
   }
 
+  /**
+   * The body is read and parsed first, with no connection held; then one short
+   * transaction stages the rows and creates the import, its aggregation, its
+   * iterator job and its deadline: a refused upload (or a failure on the way)
+   * leaves nothing behind.
+   */
   async create(_data: unknown, params: ImportParams): Promise<Pick<Import, 'id' | 'status'>> {
-    const trx = transactionOf(params)
     if (!params.upload) throw new BadRequest('The body must be text/csv', { body: 'expected Content-Type text/csv' })
+    const rows = await parseUpload(params.upload)
     const id = randomUUID()
     const caller = params.caller!
-    await trx.withSchema(this.schema).table('imports').insert({ id, sellerId: caller.id, sellerEmail: caller.email ?? null, status: 'accepted', total: 0, createdAt: isoTimestamp() })
-    const total = await stageUpload(params.upload, trx, this.schema, id)
-    const record: ImportRecord = await trx.withSchema(this.schema).table('imports').where({ id }).update({ total }).returning('*').then((rows) => rows[0])
+    await this.app.get('db').transaction(async (trx) => {
+      const record: ImportRecord = await trx.withSchema(this.schema).table('imports')
+        .insert({ id, sellerId: caller.id, sellerEmail: caller.email ?? null, status: 'accepted', total: rows.length, createdAt: isoTimestamp() })
+        .returning('*').then((inserted) => inserted[0])
+      await stageRows(trx, this.schema, id, rows)
+      await this.accept(trx, record)
+    })
+    return { id, status: 'accepted' }
+  }
+
+  /** The import's aggregation, iterator job and deadline (or, an empty file, its completion), in the upload's transaction. */
+  private async accept(trx: Knex.Transaction, record: ImportRecord): Promise<void> {
+    const { id, total } = record
     const config = serviceConfig(this.app, 'catalog')
     const items = Math.ceil(total / config.importChunkRows)
     const counts = await aggregationsOf(this.app).create(trx, { id, items, total, policy: 'continue', deadlineMs: config.importDeadlineMs })
@@ -52,7 +68,6 @@ export class ImportService {
       await this.app.get('iterator')!.start(trx, IMPORT_ITERATION, id, 1)
       await scheduleImportDeadline(this.app, trx, id)
     }
-    return { id, status: 'accepted' }
   }
 
   async get(id: unknown, params: ImportParams): Promise<Import> {

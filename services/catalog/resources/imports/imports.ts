@@ -39,7 +39,7 @@ export function imports(app: ServiceApp): void {
   const service = new ImportService(app)
   app.use(importPath, service, { ...serviceOptions(importManifest), koa: { before: [csvUpload] } })
   app.service(importPath).hooks({
-    around: { all: [authenticateUser()], create: [transactional()], remove: [transactional()] },
+    around: { all: [authenticateUser()], remove: [transactional()] },
     before: { all: [requireManifestRole(importManifest), refuseQuery], create: [importsSwitchedOn] },
     after: {
       create: [

@@ -8,8 +8,8 @@ import { PayloadTooLarge } from '../../../../shared/feathers/http-errors.ts'
 import { MAX_IMPORT_BODY_BYTES } from '../../../../shared/feathers/limits.ts'
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS } from './imports.shared.ts'
 
-/** Rows per staging insert: one round trip each. */
-const STAGE_BATCH = 2_000
+/** Rows per staging insert: one round trip each (the whole of most files). */
+const STAGE_BATCH = 20_000
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -17,15 +17,14 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
 export type StagedFields = Record<(typeof IMPORT_COLUMNS)[number], string> | { unreadable: string }
 
 /**
- * Reads an uploaded CSV into `import_rows`, in the caller's transaction, and
- * returns the number of rows. Everything that makes the file unacceptable as a
- * whole throws (and the transaction, with every row staged so far, rolls
- * back: nothing of a refused upload is kept): a body over 20 MB or over
- * 100,000 rows (413), not UTF-8, not CSV, or without the exact header (400).
- * A row with the wrong number of fields or a NUL is staged as unreadable: one
- * rejected row, reported with the others, not a refused file.
+ * Reads and parses an uploaded CSV, without the database: a slow client
+ * holds no connection of the pool while it sends. Everything that makes the
+ * file unacceptable as a whole throws before anything is written: a body over
+ * 20 MB or over 100,000 rows (413), not UTF-8, not CSV, or without the exact
+ * header (400). A row with the wrong number of fields or a NUL is kept as
+ * unreadable: one rejected row, reported with the others, not a refused file.
  */
-export async function stageUpload(req: IncomingMessage, trx: Knex.Transaction, schema: string, importId: string): Promise<number> {
+export async function parseUpload(req: IncomingMessage): Promise<StagedFields[]> {
   // readBody: the content codings, Content-Length and the byte limit, as for every other body
   const bytes = await readBody(req, MAX_IMPORT_BODY_BYTES)
   try {
@@ -35,18 +34,7 @@ export async function stageUpload(req: IncomingMessage, trx: Knex.Transaction, s
   }
   const parser = Readable.from([bytes]).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }))
   let header: string[] | undefined
-  let rows = 0
-  let batch: Array<[number, StagedFields]> = []
-  const flush = async () => {
-    if (batch.length === 0) return
-    // one JSON document per batch, unpacked by the server: no array literal to escape for every field
-    await trx.raw('insert into ??.import_rows (import_id, row, fields) select ?, (e.value->>0)::int, e.value->1 from jsonb_array_elements(?::jsonb) as e', [
-      schema,
-      importId,
-      JSON.stringify(batch)
-    ])
-    batch = []
-  }
+  const rows: StagedFields[] = []
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
       if (!header) {
@@ -54,10 +42,8 @@ export async function stageUpload(req: IncomingMessage, trx: Knex.Transaction, s
         checkHeader(header)
         continue
       }
-      rows++
-      if (rows > MAX_IMPORT_ROWS) throw new PayloadTooLarge(`An import has at most ${MAX_IMPORT_ROWS} rows`, { rows: `at most ${MAX_IMPORT_ROWS}` })
-      batch.push([rows, stagedFields(record)])
-      if (batch.length >= STAGE_BATCH) await flush()
+      if (rows.length >= MAX_IMPORT_ROWS) throw new PayloadTooLarge(`An import has at most ${MAX_IMPORT_ROWS} rows`, { rows: `at most ${MAX_IMPORT_ROWS}` })
+      rows.push(stagedFields(record))
     }
   } catch (err) {
     if (err instanceof CsvError) throw new BadRequest(`The body is not CSV: ${err.message}`, { body: err.code })
@@ -66,8 +52,23 @@ export async function stageUpload(req: IncomingMessage, trx: Knex.Transaction, s
     parser.destroy()
   }
   if (!header) throw new BadRequest(`The file needs the header ${IMPORT_COLUMNS.join(',')}`, { header: 'missing' })
-  await flush()
   return rows
+}
+
+/**
+ * Stages parsed rows in `import_rows` (numbered from 1), in the caller's short
+ * transaction: one JSON document per statement, unpacked by the server (no
+ * array literal to escape for every field), so 100,000 rows are 5 round trips.
+ */
+export async function stageRows(trx: Knex.Transaction, schema: string, importId: string, rows: StagedFields[]): Promise<void> {
+  for (let from = 0; from < rows.length; from += STAGE_BATCH) {
+    await trx.raw('insert into ??.import_rows (import_id, row, fields) select ?, ? + e.ordinality::int, e.value from jsonb_array_elements(?::jsonb) with ordinality as e', [
+      schema,
+      importId,
+      from,
+      JSON.stringify(rows.slice(from, from + STAGE_BATCH))
+    ])
+  }
 }
 
 function checkHeader(header: string[]): void {
