@@ -10,6 +10,7 @@
  *   CHAOS_KEEP=1               keep the namespace, schemas and logs afterwards
  *   CHAOS_RESULTS_DIR=dir      where the JSON and Markdown results go (default chaos/results)
  *   CHAOS_FUZZ_REQUESTS=10000  then the REST fuzzer with this many requests (default 10000 in full, 0 in short)
+ *   CHAOS_STOP_SECONDS=15      how long a consumer stays stopped while its queue builds up
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -34,6 +35,7 @@ const seconds = Number(process.env.CHAOS_SECONDS || (profile === 'short' ? 40 : 
 const ordersPerMinute = Number(process.env.CHAOS_ORDERS_PER_MINUTE || 300)
 const basePort = Number(process.env.CHAOS_BASE_PORT || 4100)
 const keep = process.env.CHAOS_KEEP === '1'
+const stopSeconds = Number(process.env.CHAOS_STOP_SECONDS || 15)
 const fuzzRequests = Number(process.env.CHAOS_FUZZ_REQUESTS ?? (profile === 'full' ? 10_000 : 0))
 const namespace = `chaos_${randomBytes(3).toString('hex')}`
 const workDir = join(root, '.chaos', namespace)
@@ -159,10 +161,10 @@ function faultPlan(services: Map<string, Supervised>, appliances: Supervised[], 
   })
   steps.push({ name: 'close every broker connection', run: () => closeBrokerConnections(namespace) })
   steps.push({
-    name: 'stop benefits 15 s (its queue builds up)',
+    name: `stop benefits ${stopSeconds} s (its queue builds up)`,
     run: async () => {
       await services.get('benefits')!.kill('SIGTERM')
-      await new Promise((resolve) => setTimeout(resolve, 15_000))
+      await new Promise((resolve) => setTimeout(resolve, stopSeconds * 1000))
       await services.get('benefits')!.start()
     }
   })

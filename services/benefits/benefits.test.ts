@@ -41,10 +41,9 @@ describe('benefits: welcome points for every new user', () => {
 
   before(async () => {
     smtp = await startSmtpServer()
-    users = await apps.start(createUsers(env))
-    await apps.start(createNotifications({ ...env, smtpUrl: smtp.url }, fastRetries))
-    segments = await apps.start(createSegments(env, fastRetries))
-    benefits = await apps.start(createBenefits(env, fastRetries))
+    ;[users, , segments, benefits] = await apps.startAll([
+      createUsers(env), createNotifications({ ...env, smtpUrl: smtp.url }, fastRetries), createSegments(env, fastRetries), createBenefits(env, fastRetries)
+    ])
     tap = new Bus({ url: env.amqpUrl, namespace: ns, service: 'test' })
     await tap.start()
     owner = identity('buyer', 'owner')

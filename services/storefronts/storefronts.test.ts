@@ -71,10 +71,9 @@ describe('storefronts: a read model of sellers, their products and orders, from 
   before(async function () {
     tap = new Bus({ url: env.amqpUrl, namespace: ns, service: 'test' })
     await tap.start()
-    storefronts = await apps.start(createStorefronts(env, { pollIntervalMs: 500, batchSize: 20 }))
-    await apps.start(createReference(env))
-    catalog = await apps.start(createCatalog(env))
-    orders = await apps.start(createOrders(env))
+    ;[storefronts, , catalog, orders] = await apps.startAll([
+      createStorefronts(env, { pollIntervalMs: 500, batchSize: 20 }), createReference(env), createCatalog(env), createOrders(env)
+    ])
   })
 
   after(async function () {

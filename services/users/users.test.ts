@@ -36,10 +36,10 @@ describe('users: registration, login and profiles', () => {
   before(async () => {
     smtp = await startSmtpServer()
     const withSmtp = { ...env, smtpUrl: smtp.url }
-    users = await apps.start(createUsers(env))
-    notifications = await apps.start(createNotifications(withSmtp))
-    benefits = await apps.start(createBenefits(env, { welcomePoints: 150 }))
-    segments = await apps.start(createSegments(env, { segmentRules: [{ segment: 'merchants', role: 'seller' }] }))
+    ;[users, notifications, benefits, segments] = await apps.startAll([
+      createUsers(env), createNotifications(withSmtp), createBenefits(env, { welcomePoints: 150 }),
+      createSegments(env, { segmentRules: [{ segment: 'merchants', role: 'seller' }] })
+    ])
     // The test's own subscriber to user events, to see exactly what users publishes.
     tap = new Bus({ url: env.amqpUrl, namespace: ns, service: 'test' })
     const record = async (message: Envelope) => void userEvents.push(message)

@@ -19,6 +19,18 @@ export class TestApps {
     return running
   }
 
+  /**
+   * Starts apps that do not depend on each other together (each migrates its own schema and declares its own
+   * queues; a start is mostly waiting on PostgreSQL and RabbitMQ), results in the order given. Every start is
+   * settled before a failure is thrown, so `close()` finds every app that did come up.
+   */
+  async startAll(apps: ServiceApp[]): Promise<RunningApp[]> {
+    const settled = await Promise.allSettled(apps.map((app) => this.start(app)))
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
+    return settled.map((r) => (r as PromiseFulfilledResult<RunningApp>).value)
+  }
+
   async close(): Promise<void> {
     for (const running of this.running.splice(0).reverse()) await running.stop()
     await new Management().deleteNamespace(this.namespace)

@@ -49,14 +49,17 @@ describe('bazaar keys: parked keys listed, retried and skipped by an operator', 
   after(() => cleanUp(ns, replica, producer, raw, { destroy: () => database.db.destroy() }))
 
   it('lists parked keys as a table and as JSON', async () => {
-    const listed = await runJson<{ keys: Array<Record<string, unknown>> }>(['keys', 'list'], cli)
+    // Three reads of the same state: side by side (each CLI start is about a second of CPU).
+    const [listed, table, status] = await Promise.all([
+      runJson<{ keys: Array<Record<string, unknown>> }>(['keys', 'list'], cli),
+      runCli(['keys', 'list', '--service', SERVICE], cli),
+      runJson<{ parked: unknown[] }>(['status'], cli)
+    ])
     expect(listed.keys).to.have.length(1)
     expect(listed.keys[0]).to.deep.include({ service: SERVICE, consumer: queue, key: POISON, messages: 3, attempts: 0 })
     expect(listed.keys[0]!.lastError).to.contain('order is gone')
-    const table = await runCli(['keys', 'list', '--service', SERVICE], cli)
     expect(table.code, table.stderr).to.equal(0)
     expect(table.stdout).to.contain(POISON).and.to.contain('order is gone')
-    const status = await runJson<{ parked: unknown[] }>(['status'], cli)
     expect(status.parked).to.deep.equal([{ service: SERVICE, keys: 1, messages: 3 }])
   })
 
@@ -69,9 +72,15 @@ describe('bazaar keys: parked keys listed, retried and skipped by an operator', 
   })
 
   it('fails with one line for an unknown key or consumer, exit 2 for a malformed consumer', async () => {
-    expectOneLineFailure(await runCli(['keys', 'retry', consumer, 'claim-unknown'], cli), 1, `no parked key "claim-unknown" for consumer ${queue}`)
-    expectOneLineFailure(await runCli(['keys', 'skip', 'nobody.claims', POISON], cli), 1, 'service nobody has no parked keys table')
-    expectOneLineFailure(await runCli(['keys', 'retry', 'claims', POISON], cli), 2, 'consumer must be <service>.<purpose>')
+    // None of these changes anything (each is refused): side by side.
+    const [unknownKey, unknownService, malformed] = await Promise.all([
+      runCli(['keys', 'retry', consumer, 'claim-unknown'], cli),
+      runCli(['keys', 'skip', 'nobody.claims', POISON], cli),
+      runCli(['keys', 'retry', 'claims', POISON], cli)
+    ])
+    expectOneLineFailure(unknownKey, 1, `no parked key "claim-unknown" for consumer ${queue}`)
+    expectOneLineFailure(unknownService, 1, 'service nobody has no parked keys table')
+    expectOneLineFailure(malformed, 2, 'consumer must be <service>.<purpose>')
   })
 
   it('skips the head to the dead-letter queue, then the key drains in order', async () => {
@@ -86,14 +95,16 @@ describe('bazaar keys: parked keys listed, retried and skipped by an operator', 
   })
 
   it('explains itself with --help, and the topology shows the partitions', async () => {
-    const help = await runCli(['keys', '--help'], cli)
+    // and `bazaar topology show` shows a partitioned consumer's partition queues and exchanges (both only read: side by side)
+    const [help, shown] = await Promise.all([
+      runCli(['keys', '--help'], cli),
+      runJson<{ queues: Array<{ name: string }>; exchanges: Array<{ name: string; type: string }> }>(
+        ['--declarations', 'test/bus/partitioned-support.ts', 'topology', 'show'], cli
+      )
+    ])
     expect(help.code).to.equal(0)
     for (const command of ['list', 'retry', 'skip']) expect(help.stdout).to.match(new RegExp(`^  ${command}\\b`, 'm'))
     expect(help.stdout.replace(/\s+/g, ' ')).to.contain('skipped by operator')
-    // and `bazaar topology show` shows a partitioned consumer's partition queues and exchanges
-    const shown = await runJson<{ queues: Array<{ name: string }>; exchanges: Array<{ name: string; type: string }> }>(
-      ['--declarations', 'test/bus/partitioned-support.ts', 'topology', 'show'], cli
-    )
     expect(shown.queues.map((q) => q.name)).to.include.members([names.partitionQueue(queue, 0), names.partitionQueue(queue, 1), names.deadLetterQueue(queue)])
     expect(shown.exchanges).to.deep.include({ name: names.partitionExchange(queue), type: 'headers', arguments: { 'alternate-exchange': names.unpartitionedExchange(queue) } })
   })

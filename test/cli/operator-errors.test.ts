@@ -6,11 +6,14 @@ import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqp
 import { names } from '../../shared/bus/names.ts'
 import { checkContract } from '../../shared/contracts/validate.ts'
 import { Management, testEnv, uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
-import { runCli, runJson, type CliResult } from './cli.ts'
+import { runCli, runEach, runJson, type CliResult } from './cli.ts'
 
 const ns = uniqueNamespace('cli errors')
 const env = testEnv(ns)
 const cli = { namespace: ns }
+
+/** Runs independent invocations side by side, as many at a time as the machine has cores, results in order. */
+const runAll = (argLists: string[][]) => runEach(argLists, (args) => runCli(args, cli))
 
 function expectOneLineFailure(result: CliResult, code: number, text: RegExp | string): void {
   expect(result.code, result.stderr).to.equal(code)
@@ -25,35 +28,43 @@ describe('bazaar: failures are one clear line and a non-zero exit', function () 
   this.timeout(60_000)
 
   it('names an unknown queue', async () => {
-    expectOneLineFailure(await runCli(['dlq', 'show', 'nobody.nothing'], cli), 1, `unknown queue nobody.nothing`)
-    expectOneLineFailure(await runCli(['dlq', 'replay', 'nobody.nothing', '--all'], cli), 1, 'unknown queue')
+    const [show, replay] = await Promise.all([runCli(['dlq', 'show', 'nobody.nothing'], cli), runCli(['dlq', 'replay', 'nobody.nothing', '--all'], cli)])
+    expectOneLineFailure(show, 1, `unknown queue nobody.nothing`)
+    expectOneLineFailure(replay, 1, 'unknown queue')
   })
 
   it('names the broker it cannot reach', async () => {
     const closed = { ...cli, env: { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' } }
-    expectOneLineFailure(await runCli(['dlq', 'list'], closed), 1, 'cannot reach RabbitMQ at amqp://guest:***@127.0.0.1:1')
-    expectOneLineFailure(await runCli(['status', '--json'], closed), 1, 'cannot reach RabbitMQ')
+    const [list, status] = await Promise.all([runCli(['dlq', 'list'], closed), runCli(['status', '--json'], closed)])
+    expectOneLineFailure(list, 1, 'cannot reach RabbitMQ at amqp://guest:***@127.0.0.1:1')
+    expectOneLineFailure(status, 1, 'cannot reach RabbitMQ')
   })
 
   it('rejects bad arguments with exit code 2', async () => {
-    expectOneLineFailure(await runCli(['dlq', 'replay', 'x'], cli), 2, 'choose the messages to replay')
-    expectOneLineFailure(await runCli(['dlq', 'replay', 'x', '--all', '--id', 'a'], cli), 2, '--all cannot be combined')
-    expectOneLineFailure(await runCli(['dlq', 'show', 'x', '--limit', '0'], cli), 2, '--limit must be a positive integer')
-    expectOneLineFailure(await runCli(['dlq', 'replay', 'x', '--all', '--rate', 'fast'], cli), 2, '--rate must be a positive number')
-    expectOneLineFailure(await runCli(['dlq', 'lst'], cli), 2, "unknown command 'lst'")
-    expectOneLineFailure(await runCli(['status', '--verbose'], cli), 2, "unknown option '--verbose'")
-    expectOneLineFailure(await runCli(['--namespace', 'Not Valid', 'status'], cli), 2, '--namespace must be')
-    expectOneLineFailure(await runCli(['dlq'], cli), 2, 'missing command')
-    expectOneLineFailure(await runCli(['maintenance', 'announce', '--message', 'x', '--starts-at', 'tomorrow', '--ends-at', '2030-01-01T00:00:00Z'], cli), 2, '--starts-at must be an ISO 8601')
-    expectOneLineFailure(await runCli(['maintenance', 'announce', '--message', 'x', '--starts-at', '2030-01-02T00:00:00Z', '--ends-at', '2030-01-01T00:00:00Z'], cli), 2, '--ends-at must be after')
+    const cases: Array<[string[], string]> = [
+      [['dlq', 'replay', 'x'], 'choose the messages to replay'],
+      [['dlq', 'replay', 'x', '--all', '--id', 'a'], '--all cannot be combined'],
+      [['dlq', 'show', 'x', '--limit', '0'], '--limit must be a positive integer'],
+      [['dlq', 'replay', 'x', '--all', '--rate', 'fast'], '--rate must be a positive number'],
+      [['dlq', 'lst'], "unknown command 'lst'"],
+      [['status', '--verbose'], "unknown option '--verbose'"],
+      [['--namespace', 'Not Valid', 'status'], '--namespace must be'],
+      [['dlq'], 'missing command'],
+      [['maintenance', 'announce', '--message', 'x', '--starts-at', 'tomorrow', '--ends-at', '2030-01-01T00:00:00Z'], '--starts-at must be an ISO 8601'],
+      [['maintenance', 'announce', '--message', 'x', '--starts-at', '2030-01-02T00:00:00Z', '--ends-at', '2030-01-01T00:00:00Z'], '--ends-at must be after']
+    ]
+    // Each invocation is its own process and touches nothing shared: they run side by side (one CLI start is ~1 s of CPU).
+    const results = await runAll(cases.map(([args]) => args))
+    cases.forEach(([, text], i) => expectOneLineFailure(results[i]!, 2, text))
   })
 
   it('has --help on every command', async () => {
-    for (const args of [[], ['status'], ['topology', 'verify'], ['dlq', 'replay'], ['dlq', 'purge'], ['consumer', 'skip'], ['maintenance', 'announce']]) {
-      const result = await runCli([...args, '--help'], cli)
-      expect(result.code, args.join(' ')).to.equal(0)
-      expect(result.stdout).to.match(/^Usage: bazaar/)
-    }
+    const commands = [[], ['status'], ['topology', 'verify'], ['dlq', 'replay'], ['dlq', 'purge'], ['consumer', 'skip'], ['maintenance', 'announce']]
+    const results = await runAll(commands.map((args) => [...args, '--help']))
+    commands.forEach((args, i) => {
+      expect(results[i]!.code, args.join(' ')).to.equal(0)
+      expect(results[i]!.stdout, args.join(' ')).to.match(/^Usage: bazaar/)
+    })
   })
 })
 

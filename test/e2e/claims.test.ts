@@ -40,12 +40,14 @@ describe('claims end to end: escalation tells the buyer and every admin, once', 
 
   before(async function () {
     smtp = await startSmtpServer()
-    await apps.start(createReference(env))
-    catalog = await apps.start(createCatalog(env))
-    // Long enough that the answer and the close below commit before the deadline even on a loaded
+    // The orders deadline is long enough that the answer and the close below commit before it even on a loaded
     // machine (a close after the deadline would rightly find the claim escalated).
-    orders = await apps.start(createOrders(env, { claimResponseTimeoutMs: 3_000 }))
-    const notifications = await apps.start(createNotifications({ ...env, smtpUrl: smtp.url }, { retryDelaysMs: [100, 100] }))
+    const [, started, placed, notifications] = await apps.startAll([
+      createReference(env), createCatalog(env), createOrders(env, { claimResponseTimeoutMs: 3_000 }),
+      createNotifications({ ...env, smtpUrl: smtp.url }, { retryDelaysMs: [100, 100] })
+    ])
+    catalog = started!
+    orders = placed!
     gateway = await apps.start(createGateway(env, quickGateway))
     // notifications learns its admins from user.registered, as the users service announces them
     users = new Bus({ url: env.amqpUrl, namespace: ns, service: 'users' })
