@@ -413,7 +413,8 @@ describe('REST fuzzing: malformed input never yields a 5xx', function () {
           ctx.log(`$limit ${query.$limit} became ${answer.body.limit}`)
           return false
         }
-        const why = readProblem(collection, reader, query, rows)
+        // $limit pages a find; a get by id answers its one record whatever $limit says
+        const why = readProblem(collection, reader, gets[path] ? { ...query, $limit: undefined } : query, rows)
         if (why) ctx.log(why)
         return why === undefined
       }),
