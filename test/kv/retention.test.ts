@@ -61,9 +61,13 @@ describe('kv replicas: retention passing a replica by', function () {
     await owner.caughtUp()
     const old = await snapshotter.take('test: the snapshot retention will pass by')
     expect(old?.asOf).to.be.a('number')
-    // far more than the stream keeps: the old snapshot's offset and its parts go
-    await Promise.all(Array.from({ length: 1_500 }, (_, i) => publish(100 + i)))
-    await owner.caughtUp()
+    // Far more than the stream keeps: the old snapshot's offset and its parts go. In batches the owner keeps
+    // up with, as a live owner does: it must not be passed by retention itself (it would then hold only
+    // what was left, and so would the snapshot the late replica bootstraps from).
+    for (let start = 100; start < 1_600; start += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => publish(start + i)))
+      await owner.caughtUp()
+    }
     // retention runs in the background when a segment rolls over; the broker's message count lags, so the stream's first offset is read
     await waitFor(async () => (await firstOffset(owner.streams.data.name)) > old!.asOf! + 1, { timeoutMs: 10_000, intervalMs: 200, what: "retention to remove the old snapshot's offset" })
 
