@@ -1,4 +1,5 @@
 import type { Context } from 'koa'
+import { sendHtmlPage } from '../html-page.ts'
 
 /**
  * `GET /ops`: the operations console. Plain HTML and the browser's own fetch and EventSource, no
@@ -8,13 +9,7 @@ import type { Context } from 'koa'
  * whatever a producer sent).
  */
 export function opsPage() {
-  return (ctx: Context) => {
-    ctx.set('Cache-Control', 'no-store')
-    ctx.set('Referrer-Policy', 'no-referrer')
-    ctx.set('X-Frame-Options', 'DENY')
-    ctx.type = 'html'
-    ctx.body = html
-  }
+  return (ctx: Context) => sendHtmlPage(ctx, html, { frame: false })
 }
 
 const html = `<!doctype html>

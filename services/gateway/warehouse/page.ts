@@ -1,4 +1,5 @@
 import type { Middleware } from '@feathersjs/koa'
+import { sendHtmlPage } from '../html-page.ts'
 
 /**
  * `GET /warehouse?token=<appliance token or seller JWT>`: a page for the
@@ -10,10 +11,7 @@ import type { Middleware } from '@feathersjs/koa'
 export function warehousePage(): Middleware {
   return async (ctx, next) => {
     if (ctx.path !== '/warehouse') return next()
-    ctx.set('Cache-Control', 'no-store')
-    ctx.set('Referrer-Policy', 'no-referrer')
-    ctx.type = 'html'
-    ctx.body = html
+    sendHtmlPage(ctx, html)
   }
 }
 
