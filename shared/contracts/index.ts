@@ -23,6 +23,31 @@ import {
 } from './maintenance.ts'
 import { TASK_NOTIFICATIONS_SEND_EMAIL, sendEmailTaskSchema } from './tasks.ts'
 import { IMPORT_COMPLETED, IMPORT_PROGRESS, TASK_CATALOG_IMPORT_CHUNK, importChunkTaskSchema, importProgressSchema } from './import.ts'
+import {
+  ORDER_PAID,
+  ORDER_CANCELLED,
+  ORDER_FULFILLED,
+  PAYMENT_CAPTURED,
+  PAYMENT_FAILED,
+  PAYMENT_REFUNDED,
+  DELIVERY_SCHEDULED,
+  DELIVERY_SHIPPED,
+  INVOICE_ISSUED,
+  SUBSCRIPTION_CREATED,
+  SUBSCRIPTION_RENEWED,
+  SUBSCRIPTION_PAST_DUE,
+  SUBSCRIPTION_CANCELLED,
+  orderPaidSchema,
+  orderCancelledSchema,
+  orderFulfilledSchema,
+  paymentCapturedSchema,
+  paymentFailedSchema,
+  paymentRefundedSchema,
+  deliveryScheduledSchema,
+  deliveryShippedSchema,
+  invoiceIssuedSchema,
+  subscriptionEventSchema
+} from './checkout.ts'
 import { COUNTRY_CHANGED, CURRENCY_CHANGED, FLAG_CHANGED, countryChangedSchema, currencyChangedSchema, flagChangedSchema } from './reference.ts'
 
 export * from './user.ts'
@@ -33,6 +58,7 @@ export * from './tasks.ts'
 export * from './time-zone.ts'
 export * from './reference.ts'
 export * from './import.ts'
+export * from './checkout.ts'
 
 /**
  * Every event Bazaar publishes: routing key to payload schema. Publisher and
@@ -58,7 +84,20 @@ export const contracts = {
   [FLAG_CHANGED]: flagChangedSchema,
   [IMPORT_PROGRESS]: importProgressSchema,
   [IMPORT_COMPLETED]: importProgressSchema,
-  [TASK_CATALOG_IMPORT_CHUNK]: importChunkTaskSchema
+  [TASK_CATALOG_IMPORT_CHUNK]: importChunkTaskSchema,
+  [ORDER_PAID]: orderPaidSchema,
+  [ORDER_CANCELLED]: orderCancelledSchema,
+  [ORDER_FULFILLED]: orderFulfilledSchema,
+  [PAYMENT_CAPTURED]: paymentCapturedSchema,
+  [PAYMENT_FAILED]: paymentFailedSchema,
+  [PAYMENT_REFUNDED]: paymentRefundedSchema,
+  [DELIVERY_SCHEDULED]: deliveryScheduledSchema,
+  [DELIVERY_SHIPPED]: deliveryShippedSchema,
+  [INVOICE_ISSUED]: invoiceIssuedSchema,
+  [SUBSCRIPTION_CREATED]: subscriptionEventSchema,
+  [SUBSCRIPTION_RENEWED]: subscriptionEventSchema,
+  [SUBSCRIPTION_PAST_DUE]: subscriptionEventSchema,
+  [SUBSCRIPTION_CANCELLED]: subscriptionEventSchema
 } as const satisfies Record<string, TSchema>
 
 export type RoutingKey = keyof typeof contracts

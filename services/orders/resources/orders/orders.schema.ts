@@ -3,21 +3,11 @@ import { Type, getValidator, querySyntax, type Static } from '@feathersjs/typebo
 import type { HookContext } from '../../../../shared/feathers/declarations.ts'
 import { dataValidator, queryValidator } from '../../../../shared/feathers/validation.ts'
 import { orderCreatedSchema, type OrderLine } from '../../../../shared/contracts/order.ts'
+import { shipToSchema } from '../../../../shared/contracts/checkout.ts'
 import { timestampField } from '../../../../shared/feathers/timestamps.ts'
 import { subtotal } from './pricing.ts'
 
-/** Where an order is delivered (contract.md "Checkout"); an order without one is a pickup. */
-export const shipToSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    line1: Type.String({ minLength: 1, maxLength: 200 }),
-    city: Type.String({ minLength: 1, maxLength: 100 }),
-    postalCode: Type.String({ minLength: 1, maxLength: 20 }),
-    country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2, one the platform has enabled' })
-  },
-  { $id: 'ShipTo', additionalProperties: false }
-)
-export type ShipTo = Static<typeof shipToSchema>
+export { shipToSchema, type ShipTo } from '../../../../shared/contracts/checkout.ts'
 
 /**
  * An order as its buyer sees it: the order.created contract's fields, with its
