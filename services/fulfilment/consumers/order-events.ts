@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto'
+import type { Knex } from 'knex'
+import type { Envelope } from '../../../shared/bus/envelope.ts'
+import { idempotent } from '../../../shared/bus/inbox.ts'
+import { writeOutbox, type OutboxIdentity } from '../../../shared/bus/outbox.ts'
+import { DELIVERY_SCHEDULED, INVOICE_ISSUED, ORDER_PAID, type OrderPaid, type SellerShare } from '../../../shared/contracts/index.ts'
+import type { ServiceApp } from '../../../shared/feathers/declarations.ts'
+import { isoTimestamp } from '../../../shared/feathers/timestamps.ts'
+import type { Logger } from '../../../shared/log/logger.ts'
+import { takeInvoiceNumber } from '../invoice-numbers.ts'
+import { checkedShares } from '../shares.ts'
+import { orderEvents } from '../topology.ts'
+
+/**
+ * order.paid: each seller of the order gets a scheduled delivery and an invoice with their next number,
+ * and delivery.scheduled and invoice.issued are written to the outbox, all in one transaction with the
+ * inbox row. A redelivery finds the inbox row and does nothing; a second order.paid for the same order
+ * under another message id finds each share's delivery already there and skips that share before
+ * taking a number, so it neither issues a second invoice nor burns one.
+ */
+export function orderEventsConsumer(app: ServiceApp): void {
+  const schema = app.get('schema')
+  const logger = app.get('logger')
+  const identity: OutboxIdentity = { namespace: app.get('namespace'), appId: app.get('service'), schema }
+  const fulfil = idempotent<typeof ORDER_PAID>(
+    { db: app.get('db'), schema, consumer: orderEvents.purpose, logger },
+    async (message: Envelope<typeof ORDER_PAID>, trx: Knex.Transaction) => {
+      const order = message.payload
+      for (const share of checkedShares(order)) await fulfilShare(trx, identity, logger, order, share)
+    }
+  )
+  app.get('bus').consumer({ ...orderEvents, handlers: { [ORDER_PAID]: fulfil } })
+}
+
+async function fulfilShare(trx: Knex.Transaction, identity: OutboxIdentity, logger: Logger, order: OrderPaid, share: SellerShare): Promise<void> {
+  const table = (name: string) => trx.withSchema(identity.schema).table(name)
+  const parties = { orderId: order.orderId, sellerId: share.sellerId, buyerId: order.buyerId }
+  const scheduledAt = isoTimestamp()
+  // The delivery first: its (orderId, sellerId) key says whether this share was fulfilled already.
+  const inserted: Array<{ id: string }> = await table('deliveries')
+    .insert({ id: randomUUID(), ...parties, status: 'scheduled', shipTo: order.shipTo && JSON.stringify(order.shipTo), createdAt: scheduledAt })
+    .onConflict(['orderId', 'sellerId'])
+    .ignore()
+    .returning('id')
+  const delivery = inserted[0]
+  if (!delivery) {
+    logger.warn(parties, 'order.paid for a share already fulfilled (another message id): skipped')
+    return
+  }
+  await writeOutbox(trx, identity, DELIVERY_SCHEDULED, { deliveryId: delivery.id, ...parties, shipTo: order.shipTo, scheduledAt })
+
+  const number = await takeInvoiceNumber(trx, identity.schema, share.sellerId)
+  // Stamped once the number is ours: a seller's invoices are issued in number order.
+  const invoice = { id: randomUUID(), ...parties, number, lines: share.items, total: share.total, currency: order.currency, issuedAt: isoTimestamp() }
+  await table('invoices').insert({ ...invoice, lines: JSON.stringify(invoice.lines) })
+  const { id: invoiceId, ...issued } = invoice
+  await writeOutbox(trx, identity, INVOICE_ISSUED, { invoiceId, ...issued })
+}
