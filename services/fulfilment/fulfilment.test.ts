@@ -10,6 +10,8 @@ import { EventTap } from '../../shared/testing/event-tap.ts'
 import { call, type JsonRequest } from '../../shared/testing/http.ts'
 import { identity, nextEvent, testEnv, uniqueNamespace, waitFor, type RunningApp, type TestIdentity } from '../../shared/testing/index.ts'
 import { createApp } from './app.ts'
+import { createApp as createGateway } from '../gateway/app.ts'
+import { quickGateway } from '../gateway/test/support.ts'
 
 const ns = uniqueNamespace('fulfilment')
 
@@ -369,6 +371,17 @@ describe('fulfilment: a delivery and an invoice per seller of each paid order', 
       expect(page.body.limit).to.equal(2)
       expect(page.body.total).to.equal(await counterOf(sellerA.id))
       expect(page.body.data.map((i: { number: number }) => i.number)).to.deep.equal([1, 2])
+    })
+
+    it('through the public origin (the gateway routes /deliveries and /invoices to fulfilment by shared/services.ts)', async function () {
+      const gateway = await apps.start(createGateway(testEnv(ns), { ...quickGateway, FULFILMENT_URL: first.url }))
+      const viaOrigin = (path: string) => call(gateway.url, 'GET', path, { token: buyer.token })
+      const listed = await viaOrigin(`/deliveries?orderId=${order.orderId}`)
+      expect(listed.status, JSON.stringify(listed.body)).to.equal(200)
+      expect(sellersOf(listed.body)).to.deep.equal(both())
+      const invoice = await viaOrigin(`/invoices/${invoices[0]!.id}`)
+      expect(invoice.status, JSON.stringify(invoice.body)).to.equal(200)
+      expect(invoice.body.id).to.equal(invoices[0]!.id)
     })
 
     it('writes that are not offered answer 405', async function () {
