@@ -29,6 +29,18 @@ export const restNotes: Record<string, { idName?: string; withoutId?: string[]; 
   products: { notes: ['Each create emits `product.created`, each patch `product.updated`; patching a parent\'s shared fields (title, description, price, currency) patches its children, each with its own `product.updated`.'] },
   orders: { notes: ['A placed order emits one `order.created` per seller, with that seller\'s lines only.', 'A seller reading an order sees only their own lines, and `total` is their subtotal.'] },
   claims: { notes: ['Emits `claim.opened`.'] },
+  deliveries: {
+    notes: [
+      'Each seller of a paid order gets one delivery (from `order.paid`, with `delivery.scheduled`); `shipTo` is null for a pickup.',
+      'Shipping is `PATCH /deliveries/:id { status: "shipped" }` by its seller: 409 if it is already shipped, 400 for any other body; it emits `delivery.shipped`.'
+    ]
+  },
+  invoices: {
+    notes: [
+      'Each seller of a paid order gets one invoice (from `order.paid`, with `invoice.issued`): its lines are the seller\'s lines of the order, `total` their subtotal.',
+      '`number` counts 1, 2, 3, ... per seller with no gap and no repeat.'
+    ]
+  },
   appliances: { createResultExtra: '`token` (string): the appliance\'s token, shown only in this answer', notes: ['Deleting an appliance revokes its token and ends its open streams.'] },
   'maintenance-notices': { notes: ['Creating a notice emits `maintenance.scheduled`; it is pushed to every connected SSE client as `maintenance`.'] },
   receipts: { notes: ['An appliance acknowledges an order it printed: that order is not delivered to it again.'] }
