@@ -5,6 +5,7 @@ import { createApp as createSegments } from '../../services/segments/app.ts'
 import { createApp as createChat } from '../../services/chat/app.ts'
 import { createApp as createCatalog } from '../../services/catalog/app.ts'
 import { createApp as createOrders } from '../../services/orders/app.ts'
+import { createApp as createFulfilment } from '../../services/fulfilment/app.ts'
 import { createApp as createReference } from '../../services/reference/app.ts'
 import { createApp as createGateway } from '../../services/gateway/app.ts'
 import { TestApps } from '../../shared/testing/apps.ts'
@@ -43,7 +44,8 @@ export async function startStack(namespace: string, overrides: { adminEmail?: st
       ['segments', () => createSegments(env)],
       ['chat', () => createChat(env)],
       ['catalog', () => createCatalog(env)],
-      ['orders', () => createOrders(env)]
+      ['orders', () => createOrders(env)],
+      ['fulfilment', () => createFulfilment(env)]
     ]
     // Started together, as `npm start` and the chaos run start them (about 1 s of CPU in 6-8 s one after the other);
     // only the gateway needs the others' addresses.
