@@ -7,6 +7,7 @@ import { registerKeys } from './commands/keys.ts'
 import { registerMaintenance } from './commands/maintenance.ts'
 import { registerSchedules } from './commands/schedules.ts'
 import { registerProjections } from './commands/projections.ts'
+import { registerSaga } from './commands/saga.ts'
 import { registerStatus } from './commands/status.ts'
 import { registerTopology } from './commands/topology.ts'
 import { exitCodeOf, oneLine } from './lib/errors.ts'
@@ -37,6 +38,7 @@ export function createProgram(): Command {
   registerMaintenance(program)
   registerAppliance(program)
   registerProjections(program)
+  registerSaga(program)
   return program
 }
 
