@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { maintenanceCommandsManifest } from '../../cli/commands/maintenance.manifest.ts'
 import { claimDeadlineManifest } from '../../services/orders/jobs/claim-deadline.manifest.ts'
 import { importDeadlineManifest, importIterationManifest } from '../../services/catalog/imports/import-flow.manifest.ts'
+import { renewalManifest } from '../../services/subscriptions/renewals/renewal.manifest.ts'
 import { routingKeys, type RoutingKey } from '../../shared/contracts/index.ts'
 import type { ConsumerManifest } from '../../shared/manifest/consumer.ts'
 import type { ResourceManifest } from '../../shared/manifest/resource.ts'
@@ -13,7 +14,7 @@ import { root } from './common.ts'
 import { specialRoutes } from './notes.ts'
 
 /** Publishers that are not resources: their manifests, listed here because they are few. */
-const publishers: PublisherManifest[] = [maintenanceCommandsManifest, claimDeadlineManifest, importIterationManifest, importDeadlineManifest]
+const publishers: PublisherManifest[] = [maintenanceCommandsManifest, claimDeadlineManifest, importIterationManifest, importDeadlineManifest, renewalManifest]
 
 export interface ResourceEntry {
   service: string
