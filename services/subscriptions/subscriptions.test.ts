@@ -108,6 +108,7 @@ describe('subscriptions: sellers’ plans renew per seller in order, once per pe
     expect(read.status).to.equal(200)
     expect(read.body.period).to.be.at.least(3)
     expect(read.body.status).to.equal('active')
+    await call(one.url, 'DELETE', `/subscriptions/${sub.id}`, { token: sal.token })
   })
 
   it('a renewal job run again for a paid period charges nothing and tells nothing', async function () {
@@ -168,6 +169,49 @@ describe('subscriptions: sellers’ plans renew per seller in order, once per pe
     expect(cancelled.body).to.include({ status: 'cancelled' })
     await tap.next((e) => e.routingKey === 'subscription.cancelled' && e.payload.subscriptionId === failing.id, { what: 'subscription.cancelled' })
     await call(one.url, 'DELETE', `/subscriptions/${good.id}`, { token: ok.token })
+  })
+
+  it('a card that starts failing after two paid periods: period 3 is retried, then the plan is past due at period 2, one email', async function () {
+    const fay = await seller('Fay')
+    const sub = await subscribe(fay, 'tok_ok')
+    await waitFor(() => renewalsOf(sub.id).length >= 2, { timeoutMs: PERIOD_MS + 5_000, what: 'periods 1 and 2 paid' })
+    // the card goes bad at the provider (expired, blocked): what the next charge is made with is refused
+    await one.app.get('db').withSchema(one.app.get('schema')).table('subscriptions').where({ id: sub.id }).update({ cardToken: 'tok_declined' })
+    const [pastDue] = await tap.next((e) => e.routingKey === 'subscription.past_due' && e.payload.subscriptionId === sub.id, { timeoutMs: PERIOD_MS + 5_000, what: 'past due at period 3' })
+    expect(pastDue!.payload).to.include({ status: 'past_due', period: 2, currentPeriodEnd: new Date(new Date(sub.createdAt).getTime() + 2 * PERIOD_MS).toISOString() })
+    expect(pastDue!.payload.reason).to.match(/declined for period 3 after 3 tries/)
+    expect(new Date(pastDue!.payload.at).getTime(), 'the last try after both retry delays').to.be.at.least(new Date(sub.createdAt).getTime() + 2 * PERIOD_MS + RETRY_DELAYS_MS[0]! + RETRY_DELAYS_MS[1]! - 50)
+    expect(eventsOf(sub.id).map((e) => `${e.routingKey}:${e.payload.period}`)).to.deep.equal([
+      'subscription.created:0', 'subscription.renewed:1', 'subscription.renewed:2', 'subscription.past_due:2'
+    ])
+    expect((await ledgerOf(sub.id)).map((c) => c.status)).to.deep.equal(['captured', 'captured', 'declined', 'declined', 'declined'])
+    await waitFor(() => pastDueMails(fay).length >= 1, { what: 'the past-due email' })
+    expect(pastDueMails(fay)).to.have.length(1)
+    await call(one.url, 'DELETE', `/subscriptions/${sub.id}`, { token: fay.token })
+  })
+
+  it('subscribing does not wait on the card provider: with it down the plan is created, and period 1 is charged once it is back', async function () {
+    const pat = await seller('Pat')
+    const port = Number(new URL(provider.url).port)
+    await provider.stop()
+    const failedFor: string[] = []
+    const onFailed = (job: { payload: unknown }) => void failedFor.push((job.payload as { subscriptionId: string }).subscriptionId)
+    for (const instance of [one, two]) instance.app.get('jobs').on('failed', onFailed)
+    try {
+      const sub = await subscribe(pat, 'tok_ok')
+      await waitFor(() => failedFor.includes(sub.id), { what: 'its first charge failing on the absent provider' })
+      expect(renewalsOf(sub.id)).to.have.length(0)
+      provider = await startCardProvider({ databaseUrl: env.databaseUrl, namespace: ns, failures: { slowMs: 300 } }, port)
+      // the job's retry (same idempotency key) finds the provider back
+      await waitFor(() => renewalsOf(sub.id).length >= 1, { what: 'period 1 paid once the provider is back' })
+      // period 1 was paid late, so period 2 (due at the original time) may follow at once: each once
+      const periods = await capturedPeriods(sub.id)
+      expect(periods.filter((p) => p === 1), 'period 1 charged once').to.have.length(1)
+      expect(new Set(periods).size, 'no period twice').to.equal(periods.length)
+      await call(one.url, 'DELETE', `/subscriptions/${sub.id}`, { token: pat.token })
+    } finally {
+      for (const instance of [one, two]) instance.app.get('jobs').off('failed', onFailed)
+    }
   })
 
   it('a plan cancelled during a period stays active to its end, then is cancelled and never charged again', async function () {
