@@ -238,6 +238,17 @@ describe('subscriptions: sellers’ plans renew per seller in order, once per pe
     await call(one.url, 'DELETE', `/subscriptions/${again.id}`, { token: cam.token })
   })
 
+  it('across every plan of this file, run by both instances: the provider holds at most one capture per (subscription, period)', async function () {
+    const { charges } = await provider.ledger.statement()
+    const captured = charges.filter((c) => c.status === 'captured' && c.idempotencyKey.startsWith('subscription:'))
+    expect(captured.length, 'the file made captures').to.be.at.least(10)
+    const periods = captured.map((c) => /^subscription:([^:]+):period:(\d+):/.exec(c.idempotencyKey)!.slice(1, 3).join('/'))
+    expect(new Set(periods).size, 'no (subscription, period) captured twice').to.equal(periods.length)
+    // and what the service recorded is what the provider holds
+    const recorded = await one.app.get('db').withSchema(one.app.get('schema')).table('charges').where({ status: 'captured' })
+    expect(recorded.map((c: { chargeId: string }) => c.chargeId).sort()).to.deep.equal(captured.map((c) => c.id).sort())
+  })
+
   it('bad input is a 400 naming the fields; only sellers subscribe, and only a plan’s seller (or an admin) reads or cancels it', async function () {
     const sue = await seller('Sue')
     const bodies: Array<[unknown, string]> = [
