@@ -56,6 +56,6 @@ export const subscriptionDataSchema = Type.Object(
 export type SubscriptionData = Static<typeof subscriptionDataSchema>
 export const subscriptionDataValidator = getValidator(subscriptionDataSchema, dataValidator)
 
-export const subscriptionQuerySchema = querySyntax(Type.Pick(subscriptionSchema, ['status', 'plan', 'createdAt']))
+export const subscriptionQuerySchema = querySyntax(Type.Pick(subscriptionSchema, ['sellerId', 'status', 'plan', 'createdAt']))
 export type SubscriptionQuery = Static<typeof subscriptionQuerySchema>
 export const subscriptionQueryValidator = getValidator(subscriptionQuerySchema, queryValidator)

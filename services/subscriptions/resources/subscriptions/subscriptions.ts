@@ -57,7 +57,7 @@ export function subscriptions(app: ServiceApp): void {
   })
 }
 
-/** A seller lists their own plans, newest first; an admin lists all. */
+/** A seller lists their own plans (a `sellerId` they ask for is overridden), newest first; an admin lists all, or one seller's. */
 async function scopeToCaller(context: HookContext) {
   const caller = context.params.caller
   if (!context.params.provider || !caller) return
