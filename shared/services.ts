@@ -21,6 +21,7 @@ export const serviceTable: ServiceEntry[] = [
   { name: 'reference', port: 3038, paths: ['countries', 'currencies', 'flags'] },
   { name: 'storefronts', port: 3039, paths: ['storefronts'] },
   { name: 'fulfilment', port: 3041, paths: ['deliveries', 'invoices'] },
+  { name: 'subscriptions', port: 3042, paths: ['subscriptions'] },
   { name: 'gateway', port: 3030, paths: ['events', 'appliances', 'maintenance-notices', 'receipts', 'health', 'warehouse'] }
 ]
 
