@@ -41,6 +41,14 @@ export const restNotes: Record<string, { idName?: string; withoutId?: string[]; 
       '`number` counts 1, 2, 3, ... per seller with no gap and no repeat.'
     ]
   },
+  payments: {
+    notes: [
+      '`POST /payments` answers 202 with the payment `pending`: its charge runs in a job (never on the request path), which emits `payment.captured` or `payment.failed` (reason `declined`, `invalid_card`, `provider_unavailable`, ...).',
+      'Optional header `Idempotency-Key` (1 to 255 visible characters, per buyer): the same key answers with the payment it made, never a second charge; the same key for another order is 409.',
+      'An order with a pending or captured payment (or already paid) answers with that payment; a cancelled order is 409; after a failed payment a new one may be made. An order payments has not heard of yet is waited for up to `ORDER_WAIT` (default 5 s), then 404; another buyer\'s order is 404 too.',
+      'A capture for an order that was cancelled, or paid by another payment, is refunded once: the payment becomes `refunded` and `payment.refunded` is emitted.'
+    ]
+  },
   appliances: { createResultExtra: '`token` (string): the appliance\'s token, shown only in this answer', notes: ['Deleting an appliance revokes its token and ends its open streams.'] },
   'maintenance-notices': { notes: ['Creating a notice emits `maintenance.scheduled`; it is pushed to every connected SSE client as `maintenance`.'] },
   receipts: { notes: ['An appliance acknowledges an order it printed: that order is not delivered to it again.'] }
