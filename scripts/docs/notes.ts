@@ -44,7 +44,7 @@ export const restNotes: Record<string, { idName?: string; withoutId?: string[]; 
   payments: {
     notes: [
       '`POST /payments` answers 202 with the payment `pending`: its charge runs in a job (never on the request path), which emits `payment.captured` or `payment.failed` (reason `declined`, `invalid_card`, `provider_unavailable`, ...).',
-      'Optional header `Idempotency-Key` (1 to 255 visible characters, per buyer): the same key answers with the payment it made, never a second charge; the same key for another order is 409.',
+      'Optional header `Idempotency-Key` (1 to 255 visible characters, per buyer): the same key answers with the payment it made, never a second charge; the same key with another body (another order or card) is 409.',
       'An order with a pending or captured payment (or already paid) answers with that payment; a cancelled order is 409; after a failed payment a new one may be made. An order payments has not heard of yet is waited for up to `ORDER_WAIT` (default 5 s), then 404; another buyer\'s order is 404 too.',
       'A capture for an order that was cancelled, or paid by another payment, is refunded once: the payment becomes `refunded` and `payment.refunded` is emitted.'
     ]

@@ -40,7 +40,7 @@ export class PaymentService extends KnexService<PaymentRow, PaymentData, Payment
     const db = this.app.get('db')
 
     const replayed = key ? await paymentByKey(db, schema, caller.id, key) : undefined
-    if (replayed) return sameRequest(replayed, orderId)
+    if (replayed) return sameRequest(replayed, orderId, card.token)
     // The order was usually placed a moment ago: order.placed may still be on its way to the projection.
     const known = await awaitOrder(db, schema, orderId, serviceConfig(this.app, 'payments').orderWaitMs)
     if (!known) throw new NotFound(`No order ${orderId}`)
@@ -51,7 +51,7 @@ export class PaymentService extends KnexService<PaymentRow, PaymentData, Payment
         const order = (await lockOrder(trx, schema, orderId))!
         if (key) {
           const twin = await paymentByKey(trx, schema, caller.id, key)
-          if (twin) return sameRequest(twin, orderId)
+          if (twin) return sameRequest(twin, orderId, card.token)
         }
         if (order.status === 'cancelled') throw new Conflict(`Order ${orderId} was cancelled`, { orderId: 'cancelled' })
         const paying = order.status === 'paid' && order.paidPaymentId ? await readPayment(trx, schema, order.paidPaymentId) : undefined
@@ -63,7 +63,7 @@ export class PaymentService extends KnexService<PaymentRow, PaymentData, Payment
       // the same key for another order at the same moment: the unique index decided, the other request won
       if (key && isUniqueViolation(err)) {
         const winner = await paymentByKey(db, schema, caller.id, key)
-        if (winner) return sameRequest(winner, orderId)
+        if (winner) return sameRequest(winner, orderId, card.token)
       }
       throw err
     }
@@ -90,11 +90,13 @@ export class PaymentService extends KnexService<PaymentRow, PaymentData, Payment
 }
 
 /**
- * A replayed Idempotency-Key answers with the payment it made (never a second charge); the same key with
- * another order is a 409. The card token is not compared: a key names one payment of one order.
+ * A replayed Idempotency-Key answers with the payment it made, as it stands now (never a second charge); the
+ * same key with another body (another order, or another card) is a 409 naming the header.
  */
-function sameRequest(payment: PaymentRow, orderId: string): PaymentRow {
-  if (payment.orderId !== orderId) throw new Conflict('This Idempotency-Key was used for another payment', { 'Idempotency-Key': `reused for order ${payment.orderId}` })
+function sameRequest(payment: PaymentRow, orderId: string, token: string): PaymentRow {
+  if (payment.orderId !== orderId || payment.token !== token) {
+    throw new Conflict('This Idempotency-Key was used for another payment', { 'Idempotency-Key': 'reused with another order or card' })
+  }
   return payment
 }
 
