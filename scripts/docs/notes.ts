@@ -5,7 +5,8 @@
 
 /** What a resource's schemas do not say. */
 // withoutId: methods called on the collection path although Feathers names them by id (logout is `DELETE /authentication`)
-export const restNotes: Record<string, { idName?: string; withoutId?: string[]; notes?: string[]; resultExtra?: string; createResultExtra?: string }> = {
+// createStatus: what create answers when it is not 201 (202: accepted, the work follows)
+export const restNotes: Record<string, { idName?: string; withoutId?: string[]; notes?: string[]; resultExtra?: string; createResultExtra?: string; createStatus?: number }> = {
   users: {
     notes: [
       'Registering emits `user.registered`; a patch that changes a profile field emits `user.updated`.',
@@ -42,6 +43,7 @@ export const restNotes: Record<string, { idName?: string; withoutId?: string[]; 
     ]
   },
   payments: {
+    createStatus: 202,
     notes: [
       '`POST /payments` answers 202 with the payment `pending`: its charge runs in a job (never on the request path), which emits `payment.captured` or `payment.failed` (reason `declined`, `invalid_card`, `provider_unavailable`, ...).',
       'Optional header `Idempotency-Key` (1 to 255 visible characters, per buyer): the same key answers with the payment it made, never a second charge; the same key with another body (another order or card) is 409.',
