@@ -20,6 +20,7 @@ export const serviceTable: ServiceEntry[] = [
   { name: 'orders', port: 3037, paths: ['orders', 'claims'] },
   { name: 'reference', port: 3038, paths: ['countries', 'currencies', 'flags'] },
   { name: 'storefronts', port: 3039, paths: ['storefronts'] },
+  { name: 'payments', port: 3040, paths: ['payments'] },
   { name: 'fulfilment', port: 3041, paths: ['deliveries', 'invoices'] },
   { name: 'subscriptions', port: 3042, paths: ['subscriptions'] },
   { name: 'gateway', port: 3030, paths: ['events', 'appliances', 'maintenance-notices', 'receipts', 'health', 'warehouse'] }
