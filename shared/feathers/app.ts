@@ -11,7 +11,7 @@ import { Bus } from '../bus/bus.ts'
 import { busMigrations } from '../bus/outbox-table.ts'
 import { OutboxRelay } from '../bus/outbox-relay.ts'
 import { InboxJanitor } from '../bus/inbox.ts'
-import { Jobs } from '../jobs/jobs.ts'
+import { Jobs, type JobsOptions } from '../jobs/jobs.ts'
 import { jobMigrations } from '../jobs/tables.ts'
 import type { HookContext, ServiceApp, StartStep } from './declarations.ts'
 import { errorBodies, mapErrors } from './errors.ts'
@@ -38,6 +38,11 @@ export interface ServiceAppOptions {
    * (the gateway's reverse proxy).
    */
   beforeBody?: Middleware[]
+  /**
+   * How its jobs run (shared/jobs): the defaults batch thousands of quick jobs per transaction; a service
+   * whose jobs wait on another system (an HTTP call) runs small batches, many at once.
+   */
+  jobs?: JobsOptions['runner']
 }
 
 /**
@@ -67,7 +72,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.set('outbox', outbox)
   const janitor = new InboxJanitor({ db, schema, logger })
   // delayed jobs and schedules: defined by the service's configure calls, run only if any were
-  const jobs = new Jobs({ db, databaseUrl: env.databaseUrl, schema, logger })
+  const jobs = new Jobs({ db, databaseUrl: env.databaseUrl, schema, logger, runner: options.jobs })
   app.set('jobs', jobs)
 
   app.use(requestId())
