@@ -7,9 +7,9 @@ export interface Answer<T = any> {
   error?: string
 }
 
-export async function call<T = any>(base: string, method: string, path: string, body?: unknown, token?: string): Promise<Answer<T>> {
+export async function call<T = any>(base: string, method: string, path: string, body?: unknown, token?: string, headers?: Record<string, string>): Promise<Answer<T>> {
   try {
-    const { status, body: answer } = await jsonCall<T>(base, method, path, { body, token, signal: AbortSignal.timeout(10_000) })
+    const { status, body: answer } = await jsonCall<T>(base, method, path, { body, token, headers, signal: AbortSignal.timeout(10_000) })
     return { status, body: answer }
   } catch (err) {
     // refused or cut connections are what faults look like from outside

@@ -19,7 +19,24 @@ export interface LoadStats {
   registrationsOk: number
   ordersTried: number
   ordersOk: number
+  /** payments accepted (202), counting a second one after a declined card */
+  paymentsAccepted: number
+  /** orders left unpaid on purpose: their payment deadline cancels them */
+  ordersLeftUnpaid: number
   failures: Record<string, number>
+}
+
+/**
+ * How a placed order is paid: mostly `tok_ok`, some `tok_flaky` (errors, then a late capture the payments service
+ * must find again by its key) and `tok_declined` followed by a second payment with `tok_ok`; a few are left
+ * unpaid so their deadline cancels them (and a payment racing it is refunded).
+ */
+function paymentPlan(): string[] {
+  const roll = Math.random()
+  if (roll < 0.04) return []
+  if (roll < 0.14) return ['tok_flaky']
+  if (roll < 0.22) return ['tok_declined', 'tok_ok']
+  return ['tok_ok']
 }
 
 /** Registers a user and logs in, retrying through faults (set-up must succeed). */
@@ -55,7 +72,7 @@ export async function prepareSellers(base: string, count: number, productsEach: 
  * the checks use, since a request cut by a fault may still have committed.
  */
 export class LoadGenerator {
-  readonly stats: LoadStats = { registrationsTried: 0, registrationsOk: 0, ordersTried: 0, ordersOk: 0, failures: {} }
+  readonly stats: LoadStats = { registrationsTried: 0, registrationsOk: 0, ordersTried: 0, ordersOk: 0, paymentsAccepted: 0, ordersLeftUnpaid: 0, failures: {} }
   private buyers: Buyer[] = []
   private timer?: NodeJS.Timeout
   private inFlight = new Set<Promise<void>>()
@@ -112,7 +129,45 @@ export class LoadGenerator {
       quantity: 1 + Math.floor(Math.random() * 3)
     }))
     const answer = await call(this.base, 'POST', '/orders', { items }, buyer.token)
-    if (answer.status === 201) this.stats.ordersOk += 1
-    else this.fail('order', answer.status)
+    if (answer.status !== 201) return this.fail('order', answer.status)
+    this.stats.ordersOk += 1
+    const cards = paymentPlan()
+    if (cards.length === 0) this.stats.ordersLeftUnpaid += 1
+    for (const [i, card] of cards.entries()) {
+      const accepted = await this.pay(answer.body.id, card, buyer.token)
+      // a declined card is followed by the next one only once its failure is known
+      if (accepted && i < cards.length - 1) await this.settled(accepted, buyer.token)
+    }
+  }
+
+  /**
+   * One payment, its Idempotency-Key kept across retries: a request cut by a fault is sent again with the same
+   * key, as a client should, and never charges twice. Returns the payment's id once accepted.
+   */
+  private async pay(orderId: string, card: string, token: string): Promise<string | undefined> {
+    const key = randomUUID()
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const answer = await call(this.base, 'POST', '/payments', { orderId, card: { token: card } }, token, { 'idempotency-key': key })
+      if (answer.status === 202) {
+        this.stats.paymentsAccepted += 1
+        return answer.body.id
+      }
+      if (answer.status !== 0 && answer.status < 500 && answer.status !== 404) {
+        this.fail('payment', answer.status)
+        return undefined
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+    }
+    this.fail('payment', 0)
+    return undefined
+  }
+
+  /** Waits (bounded) until a payment is no longer pending. */
+  private async settled(paymentId: string, token: string): Promise<void> {
+    for (let i = 0; i < 60; i++) {
+      const answer = await call(this.base, 'GET', `/payments/${paymentId}`, undefined, token)
+      if (answer.status === 200 && answer.body.status !== 'pending') return
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
   }
 }

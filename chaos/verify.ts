@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import knex from 'knex'
 import { schemaName } from '../shared/db/database.ts'
 import { Management } from '../shared/testing/broker.ts'
+import { checkoutPassed, verifyCheckout, type CheckoutVerdict } from './verify-checkout.ts'
 
 export interface Verdict {
   orders: number
@@ -16,6 +17,7 @@ export interface Verdict {
   missingBalances: number
   missingSegments: number
   deadLettered: number
+  checkout: CheckoutVerdict
   details: string[]
 }
 
@@ -35,13 +37,15 @@ export function printedReceipts(outDir: string): Map<string, number> {
 /**
  * The promise, counted: every committed order printed once by its seller's
  * appliance; every user one welcome email, one balance, one segment; no dead
- * letter that a fault (rather than bad input) caused.
+ * letter that a fault (rather than bad input) caused; the checkout's counts
+ * (verify-checkout.ts).
  */
 export async function verify(options: {
   namespace: string
   databaseUrl: string
   applianceDirs: Map<string, string>
   welcomeEmails: Map<string, number>
+  paymentTimeoutMs: number
 }): Promise<Verdict> {
   const db = knex({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: 2 } })
   const schema = (service: string) => schemaName(options.namespace, service)
@@ -98,6 +102,8 @@ export async function verify(options: {
     for (const q of queues.filter((q) => q.name.endsWith('.dlq'))) {
       if (q.messages > 0) { deadLettered += q.messages; details.push(`${q.name} holds ${q.messages} message(s)`) }
     }
+    const checkout = await verifyCheckout(db, options.namespace, options.paymentTimeoutMs)
+    details.push(...checkout.details)
     return {
       orders: orders.length,
       orderDeliveries,
@@ -110,6 +116,7 @@ export async function verify(options: {
       missingBalances,
       missingSegments,
       deadLettered,
+      checkout: { ...checkout, details: [] },
       details
     }
   } finally {
@@ -121,6 +128,7 @@ export function passed(verdict: Verdict): boolean {
   return (
     verdict.lostReceipts === 0 && verdict.duplicatedReceipts === 0 && verdict.unexpectedReceipts === 0 &&
     verdict.lostEmails === 0 && verdict.duplicatedEmails === 0 &&
-    verdict.missingBalances === 0 && verdict.missingSegments === 0 && verdict.deadLettered === 0
+    verdict.missingBalances === 0 && verdict.missingSegments === 0 && verdict.deadLettered === 0 &&
+    checkoutPassed(verdict.checkout)
   )
 }
