@@ -1,0 +1,80 @@
+import { context, propagation, trace, type Tracer } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
+
+/**
+ * The process's OpenTelemetry tracer provider, when tracing is on. One per
+ * process, as OpenTelemetry's globals are: a service process is one service,
+ * and the apps of a test share it (each span says which service made it).
+ * Off (the default) nothing is registered, and the bus and HTTP code test one
+ * variable (`activeTracer`) before doing any tracing work.
+ */
+
+let provider: BasicTracerProvider | undefined
+let tracer: Tracer | undefined
+
+/** The tracer while tracing is on; undefined when it is off (no span is made at all). */
+export function activeTracer(): Tracer | undefined {
+  return tracer
+}
+
+export interface TracingOptions {
+  /** `service.name` of the spans' resource */
+  service: string
+  /** where finished spans go: a BatchSpanProcessor with the OTLP exporter, or a test's in-memory exporter */
+  processor: SpanProcessor
+}
+
+/**
+ * Turns tracing on for this process: registers the provider, the
+ * AsyncLocalStorage context manager and the W3C propagator as OpenTelemetry's
+ * globals (so code using the API directly, `trace.getActiveSpan()`, sees the
+ * bus's spans). Returns the function that turns it off again, after flushing.
+ */
+export function enableTracing(options: TracingOptions): () => Promise<void> {
+  if (provider) throw new Error('tracing is already on in this process')
+  const own = new BasicTracerProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.service }),
+    spanProcessors: [options.processor]
+  })
+  provider = own
+  trace.setGlobalTracerProvider(own)
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+  tracer = own.getTracer('bazaar')
+  return async () => {
+    if (provider !== own) return
+    tracer = undefined
+    provider = undefined
+    trace.disable()
+    context.disable()
+    propagation.disable()
+    await own.shutdown()
+  }
+}
+
+/** Whether the environment asks for OTLP export: the standard variables, and not OTEL_SDK_DISABLED. */
+export function otlpRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.OTEL_SDK_DISABLED === 'true') return false
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+}
+
+/**
+ * Tracing from the environment, for a service process: on with the OTLP/HTTP
+ * exporter (which reads OTEL_EXPORTER_OTLP_* itself) when an endpoint is set,
+ * otherwise off and nothing loaded into action. Idempotent: a second app in
+ * the process keeps the first provider.
+ */
+export function tracingFromEnv(service: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (provider || !otlpRequested(env)) return
+  enableTracing({ service: env.OTEL_SERVICE_NAME || service, processor: new BatchSpanProcessor(new OTLPTraceExporter()) })
+}
+
+/** Sends the spans still buffered (on shutdown); nothing when tracing is off. */
+export async function flushTracing(): Promise<void> {
+  await provider?.forceFlush().catch(() => {})
+}
