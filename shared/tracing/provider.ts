@@ -16,6 +16,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
 
 let provider: BasicTracerProvider | undefined
 let tracer: Tracer | undefined
+let turnOff: (() => Promise<void>) | undefined
 
 /** The tracer while tracing is on; undefined when it is off (no span is made at all). */
 export function activeTracer(): Tracer | undefined {
@@ -46,15 +47,23 @@ export function enableTracing(options: TracingOptions): () => Promise<void> {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
   propagation.setGlobalPropagator(new W3CTraceContextPropagator())
   tracer = own.getTracer('bazaar')
-  return async () => {
+  const off = async () => {
     if (provider !== own) return
     tracer = undefined
     provider = undefined
+    turnOff = undefined
     trace.disable()
     context.disable()
     propagation.disable()
     await own.shutdown()
   }
+  turnOff = off
+  return off
+}
+
+/** Turns tracing off (flushing what it holds), whoever turned it on; nothing when it is off. */
+export async function disableTracing(): Promise<void> {
+  await turnOff?.()
 }
 
 /** Whether the environment asks for OTLP export: the standard variables, and not OTEL_SDK_DISABLED. */
