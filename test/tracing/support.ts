@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { trace } from '@opentelemetry/api'
 import { expect } from 'chai'
 import type { GetMessage } from 'amqplib'
 import { names } from '../../shared/bus/names.ts'
@@ -56,9 +57,10 @@ export async function register(base: string, headers: Record<string, string> = {
 /**
  * A service that derives an event from another, as a real one does: on `user.registered` it enqueues an
  * email task (`task.notifications.send-email`) inside its handler's transaction, which notifications sends.
- * So a registration causes a chain of two events, the second written by a consumer.
+ * So a registration causes a chain of two events, the second written by a consumer. `activeSpans` receives the
+ * id of OpenTelemetry's active span in each run of the handler (none when tracing is off).
  */
-export function probeApp(env: BazaarEnv): ServiceApp {
+export function probeApp(env: BazaarEnv, activeSpans: string[] = []): ServiceApp {
   const app = createServiceApp({ service: 'probe', env, migrations: [] })
   const db = app.get('db')
   const schema = app.get('schema')
@@ -68,6 +70,7 @@ export function probeApp(env: BazaarEnv): ServiceApp {
     handlers: {
       [USER_REGISTERED]: idempotent<typeof USER_REGISTERED>({ db, schema, consumer: 'signups' }, async (message, trx) => {
         const { userId, email } = message.payload
+        activeSpans.push(trace.getActiveSpan()?.spanContext().spanId ?? 'none')
         await enqueueTask(trx, identity, TASK_NOTIFICATIONS_SEND_EMAIL, {
           userId, kind: 'welcome', to: email, subject: 'From the probe', text: 'A derived email.', messageId: `<${message.id}@probe.test>`
         })
