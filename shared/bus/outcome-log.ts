@@ -21,7 +21,8 @@ interface OutcomeRow {
  * duplicate (a handled one has its inbox row). These are the rare paths, so
  * each is one insert, outside the consumer's transaction (which has rolled
  * back, or never ran): a diagnostic record, lost if the process dies before
- * it is written, never a reason to hold a message. `bazaar trace` reads it.
+ * it is written, never a reason to hold a message. `bazaar trace` reads it. A consumer is named by its
+ * purpose (`user-registrations`), which is what its inbox is called by convention.
  */
 export class OutcomeLog {
   private readonly pending = new Set<Promise<void>>()
@@ -33,11 +34,11 @@ export class OutcomeLog {
   watch(consumers: readonly Consumer[]): void {
     for (const consumer of consumers) {
       const retried = (info: ConsumerEvents['retried'][0]) =>
-        this.record({ consumer: info.queue, message_id: String(info.messageId ?? ''), request_id: info.requestId ?? null, routing_key: info.routingKey, outcome: 'retried', attempt: info.attempt, error: null })
+        this.record({ consumer: consumer.spec.purpose, message_id: String(info.messageId ?? ''), request_id: info.requestId ?? null, routing_key: info.routingKey, outcome: 'retried', attempt: info.attempt, error: null })
       const deadLettered = (letter: ConsumerEvents['dead-lettered'][0]) =>
-        this.record({ consumer: consumer.queue, message_id: String(letter.messageId ?? ''), request_id: letter.requestId ?? null, routing_key: letter.routingKey, outcome: 'dead-lettered', attempt: letter.attempts, error: `${letter.kind}: ${letter.error}` })
+        this.record({ consumer: consumer.spec.purpose, message_id: String(letter.messageId ?? ''), request_id: letter.requestId ?? null, routing_key: letter.routingKey, outcome: 'dead-lettered', attempt: letter.attempts, error: `${letter.kind}: ${letter.error}` })
       const parked = (info: ConsumerEvents['parked'][0]) =>
-        this.record({ consumer: info.queue, message_id: info.messageId, request_id: null, routing_key: '', outcome: 'parked', attempt: info.attempts, error: info.error })
+        this.record({ consumer: consumer.spec.purpose, message_id: info.messageId, request_id: null, routing_key: '', outcome: 'parked', attempt: info.attempts, error: info.error })
       consumer.on('retried', retried)
       consumer.on('dead-lettered', deadLettered)
       consumer.on('parked', parked)

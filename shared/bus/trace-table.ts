@@ -31,7 +31,7 @@ export const traceMigrations: Migration[] = [
       })
       await db.schema.createTable('message_outcomes', (t) => {
         t.bigIncrements('id').primary()
-        /** the consumer's queue (retried, dead-lettered) or its inbox name (duplicate) */
+        /** the consumer's purpose (retried, dead-lettered, parked) or its inbox name (duplicate): by convention the same */
         t.string('consumer', 255).notNullable()
         t.string('message_id', 128).notNullable().index()
         t.string('request_id', 128).index()
