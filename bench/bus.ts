@@ -8,7 +8,8 @@
  * 4. the exactly-once path: insert + writeOutbox in one transaction, OutboxRelay, consumer with idempotent();
  * 5. what a team writes by hand without outbox or inbox (the dual write): insert in a transaction, commit, publish
  *    with a confirm; the consumer runs the effect in a transaction, then acks. It can lose or double messages;
- * 6. latency at a steady rate, plain and bus.
+ * 6. latency at a steady rate, plain and bus;
+ * 7. the bus path with metrics, and with tracing on (spans exported over OTLP to an in-process endpoint).
  * Each is run BENCH_RUNS times, interleaved, and the medians are reported with the ratios to plain.
  */
 import { randomUUID } from 'node:crypto'
@@ -23,6 +24,10 @@ import { createKnex, schemaName } from '../shared/db/database.ts'
 import { migrate, type Migration } from '../shared/db/migrations.ts'
 import { Bus, OutboxRelay, busMigrations, idempotent, writeOutbox, type Envelope } from '../shared/bus/index.ts'
 import { BusMetrics } from '../shared/metrics/bus.ts'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { enableTracing } from '../shared/tracing/provider.ts'
+import { NullCollector } from './lib/null-collector.ts'
 import { Registry } from 'prom-client'
 import { createBusLane } from '../shared/bus/lane.ts'
 import { sqlTransaction } from '../shared/bus/sql.ts'
@@ -263,10 +268,22 @@ async function withBus(
   ctx: Context,
   n: number,
   publish: (tracker: Tracker, send: (seq: number) => Promise<unknown>) => Promise<void>,
-  /** count it as a service app does (shared/metrics), scraped once at the end: the metrics' overhead */
-  metrics = false
+  /**
+   * `metrics`: count it as a service app does (shared/metrics), scraped once at the end: the metrics' overhead;
+   * `tracing`: tracing on, a send and a process span per message, exported over OTLP (flushed before the CPU is read)
+   */
+  observe: 'metrics' | 'tracing' | 'none' = 'none'
 ): Promise<Measure> {
+  const metrics = observe === 'metrics'
   const tracker = new Tracker(n)
+  // Big enough a queue that no span is dropped at this rate: the measure is of exporting them all.
+  const collector = observe === 'tracing' ? await NullCollector.start() : undefined
+  const turnOff = collector
+    ? enableTracing({
+        service: 'bench',
+        processor: new BatchSpanProcessor(new OTLPTraceExporter({ url: collector.tracesUrl }), { maxQueueSize: 262_144, maxExportBatchSize: 2_048, scheduledDelayMillis: 500 })
+      })
+    : undefined
   const tag = randomUUID().slice(0, 8)
   const producer = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: 'bench-producer' })
   const consuming = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: 'bench-consumer' })
@@ -297,14 +314,18 @@ async function withBus(
     await publish(tracker, send)
     await tracker.wait(timeoutFor(n), 'bus')
     if (registry) await registry.metrics()
+    await turnOff?.()
+    if (collector) console.log(`    tracing: ${collector.requests} OTLP requests, ${(collector.bytes / 1e6).toFixed(1)} MB exported`)
     return tracker.result()
   } finally {
+    await turnOff?.()
+    await collector?.close()
     await consuming.stop().catch(() => {})
     await producer.stop().catch(() => {})
   }
 }
 
-function busThroughput(ctx: Context, metrics = false): Promise<Measure> {
+function busThroughput(ctx: Context, observe: 'metrics' | 'tracing' | 'none' = 'none'): Promise<Measure> {
   return withBus(ctx, config.n, async (tracker, send) => {
     tracker.start()
     for (let base = 0; base < config.n; base += config.confirmWindow) {
@@ -314,7 +335,7 @@ function busThroughput(ctx: Context, metrics = false): Promise<Measure> {
       await Promise.all(window)
     }
     tracker.allConfirmed()
-  }, metrics)
+  }, observe)
 }
 
 function busSteady(ctx: Context): Promise<Measure> {
@@ -602,7 +623,7 @@ async function warmPool(db: Knex, size: number): Promise<void> {
 
 // ---------------------------------------------------------------- the run
 
-type Scenario = 'plain' | 'bus' | 'busMetrics' | 'rascal' | 'rabbitmqClient' | 'exactlyOnce' | 'dualWrite' | 'steadyPlain' | 'steadyBus'
+type Scenario = 'plain' | 'bus' | 'busMetrics' | 'busTracing' | 'rascal' | 'rabbitmqClient' | 'exactlyOnce' | 'dualWrite' | 'steadyPlain' | 'steadyBus'
 
 /** One measurement, and for the multi-stage paths where the time went (p50/p99 between marks). */
 type Run = Measure & { stages?: Record<string, { p50Ms: number; p99Ms: number }> }
@@ -610,7 +631,8 @@ type Run = Measure & { stages?: Record<string, { p50Ms: number; p99Ms: number }>
 const scenarios: Array<{ key: Scenario; label: string; run: (ctx: Context) => Promise<Run> }> = [
   { key: 'plain', label: 'plain amqplib', run: plainThroughput },
   { key: 'bus', label: 'bus', run: (ctx) => busThroughput(ctx) },
-  { key: 'busMetrics', label: 'bus with metrics (shared/metrics)', run: (ctx) => busThroughput(ctx, true) },
+  { key: 'busMetrics', label: 'bus with metrics (shared/metrics)', run: (ctx) => busThroughput(ctx, 'metrics') },
+  { key: 'busTracing', label: 'bus with tracing (OTLP, shared/tracing)', run: (ctx) => busThroughput(ctx, 'tracing') },
   { key: 'rascal', label: 'rascal', run: peer(rascalThroughput, 'bench-rascal') },
   { key: 'rabbitmqClient', label: 'rabbitmq-client', run: peer(rabbitmqClientThroughput, 'bench-rabbitmq-client') },
   { key: 'exactlyOnce', label: 'exactly-once (outbox + relay + inbox)', run: exactlyOnce },
@@ -646,7 +668,7 @@ export async function runBusBenchmark(): Promise<object> {
   const management = new Management()
   const began = now()
   const runs: Record<Scenario, Run[]> = {
-    plain: [], bus: [], busMetrics: [], rascal: [], rabbitmqClient: [], exactlyOnce: [], dualWrite: [], steadyPlain: [], steadyBus: []
+    plain: [], bus: [], busMetrics: [], busTracing: [], rascal: [], rabbitmqClient: [], exactlyOnce: [], dualWrite: [], steadyPlain: [], steadyBus: []
   }
   const infoDb = createKnex(ctx.databaseUrl, 'public', { min: 0, max: 1 })
   const machine = await machineInfo(management, infoDb).finally(() => infoDb.destroy())
@@ -706,6 +728,8 @@ export async function runBusBenchmark(): Promise<object> {
     busCpuOverPlain: ratioOf(medians.bus.cpu.benchProcessMsPerK, medians.plain.cpu.benchProcessMsPerK),
     busMetricsOverBus: ratioOf(medians.busMetrics.msgPerSec, medians.bus.msgPerSec),
     busMetricsCpuOverBus: ratioOf(medians.busMetrics.cpu.benchProcessMsPerK, medians.bus.cpu.benchProcessMsPerK),
+    busTracingOverBus: ratioOf(medians.busTracing.msgPerSec, medians.bus.msgPerSec),
+    busTracingCpuOverBus: ratioOf(medians.busTracing.cpu.benchProcessMsPerK, medians.bus.cpu.benchProcessMsPerK),
     rascalOverPlain: ratioOf(medians.rascal.msgPerSec, medians.plain.msgPerSec),
     rascalCpuOverPlain: ratioOf(medians.rascal.cpu.benchProcessMsPerK, medians.plain.cpu.benchProcessMsPerK),
     rabbitmqClientOverPlain: ratioOf(medians.rabbitmqClient.msgPerSec, medians.plain.msgPerSec),
@@ -740,7 +764,7 @@ export async function runBusBenchmark(): Promise<object> {
         : scenario.key === 'exactlyOnce'
           ? `>= 50 % of plain: ${verdict(met.exactlyOnceOverPlain)}`
           : ''
-    const isThroughput = ['plain', 'bus', 'busMetrics', 'rascal', 'rabbitmqClient'].includes(scenario.key)
+    const isThroughput = ['plain', 'bus', 'busMetrics', 'busTracing', 'rascal', 'rabbitmqClient'].includes(scenario.key)
     table.push([
       scenario.label, d.messages, d.msgPerSec ?? '', d.publishMsgPerSec ?? '', d.p50Ms ?? '', d.p99Ms ?? '',
       scenario.key === 'plain' ? '100 %' : Number.isFinite(ratio) ? ratioCell(ratio) : '', goal,
@@ -755,6 +779,7 @@ export async function runBusBenchmark(): Promise<object> {
       `goal >= ${goals.busOverFastestPeer}x: ${met.busOverFastestPeer ? 'met' : 'MISSED'}`,
     `bus CPU per 1k msgs / plain amqplib's: ${x(ratios.busCpuOverPlain)}, goal <= ${goals.busCpuOverPlain}x: ${met.busCpuOverPlain ? 'met' : 'MISSED'}`,
     `bus with metrics / bus: ${x(ratios.busMetricsOverBus)} msg/s, ${x(ratios.busMetricsCpuOverBus)} CPU per 1k msgs (the metrics' overhead)`,
+    `bus with tracing / bus: ${x(ratios.busTracingOverBus)} msg/s, ${x(ratios.busTracingCpuOverBus)} CPU per 1k msgs (tracing's overhead, goal <= 5 %)`,
     `rascal / plain: ${x(ratios.rascalOverPlain)} msg/s, ${x(ratios.rascalCpuOverPlain)} CPU; ` +
       `rabbitmq-client / plain: ${x(ratios.rabbitmqClientOverPlain)} msg/s, ${x(ratios.rabbitmqClientCpuOverPlain)} CPU`,
     `exactly-once / dual write: ${x(ratios.exactlyOnceOverDualWrite)} msg/s, goal >= ${goals.exactlyOnceOverDualWrite}x: ` +

@@ -17,11 +17,23 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
 let provider: BasicTracerProvider | undefined
 let tracer: Tracer | undefined
 let turnOff: (() => Promise<void>) | undefined
+let parentBased = true
 
 /** The tracer while tracing is on; undefined when it is off (no span is made at all). */
 export function activeTracer(): Tracer | undefined {
   return tracer
 }
+
+/**
+ * Whether the sampler follows the parent's decision (the SDK's default, `parentbased_*` in
+ * OTEL_TRACES_SAMPLER): then a span under an unsampled parent would not be recorded, and the bus
+ * skips making it at all (spans.ts), so an unsampled trace costs what tracing off costs.
+ */
+export function samplesByParent(): boolean {
+  return parentBased
+}
+
+const notParentBased = new Set(['always_on', 'always_off', 'traceidratio'])
 
 export interface TracingOptions {
   /** `service.name` of the spans' resource */
@@ -43,6 +55,8 @@ export function enableTracing(options: TracingOptions): () => Promise<void> {
     spanProcessors: [options.processor]
   })
   provider = own
+  // the SDK builds its sampler from the same variable (sdk-trace-base's buildSamplerFromEnv)
+  parentBased = !notParentBased.has(process.env.OTEL_TRACES_SAMPLER ?? '')
   trace.setGlobalTracerProvider(own)
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
   propagation.setGlobalPropagator(new W3CTraceContextPropagator())

@@ -10,13 +10,14 @@ import {
   MESSAGING_SYSTEM_VALUE_RABBITMQ
 } from '@opentelemetry/semantic-conventions/incubating'
 import { currentContext } from '../log/context.ts'
-import { activeTracer } from './provider.ts'
-import { formatTraceparent, newTraceparent, spanContextOf, validTraceparent } from './traceparent.ts'
+import { activeTracer, samplesByParent } from './provider.ts'
+import { formatTraceparent, isSampled, newTraceparent, spanContextOf, validTraceparent } from './traceparent.ts'
 
 /**
  * The spans Bazaar makes (HTTP server, outbox write, relay send, consumer
  * process), each a no-op returning at most a `traceparent` when tracing is
- * off. Messaging spans follow OpenTelemetry's messaging conventions; the
+ * off, or when the trace is not sampled and the sampler follows the parent
+ * (the default). Messaging spans follow OpenTelemetry's messaging conventions; the
  * `bazaar.service` attribute names the service, since the apps of one test
  * process share a provider.
  */
@@ -31,6 +32,11 @@ export interface TracedWork {
 
 export const ATTR_BAZAAR_SERVICE = 'bazaar.service'
 export const ATTR_BAZAAR_ATTEMPT = 'bazaar.attempt'
+
+/** A valid parent whose trace is not sampled, under a sampler that follows the parent: no span would be recorded. */
+function unsampledParent(traceparent: string | undefined): traceparent is string {
+  return traceparent !== undefined && !isSampled(traceparent) && samplesByParent()
+}
 
 function parentContext(traceparent: unknown): Context {
   const parent = spanContextOf(traceparent)
@@ -61,7 +67,9 @@ function messaging(operation: string, destination: string, routingKey?: string):
 export function startServerSpan(name: string, incoming: unknown, attributes: Attributes): TracedWork {
   const tracer = activeTracer()
   if (!tracer) return { traceparent: validTraceparent(incoming) ?? newTraceparent() }
-  const parent = parentContext(incoming)
+  const given = validTraceparent(incoming)
+  if (unsampledParent(given)) return { traceparent: given }
+  const parent = parentContext(given)
   return traced(tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent), parent)
 }
 
@@ -73,9 +81,11 @@ export function startServerSpan(name: string, incoming: unknown, attributes: Att
 export function startProducerSpan(operation: 'create' | 'send', destination: string, routingKey: string, service: string): Span | undefined {
   const tracer = activeTracer()
   if (!tracer) return undefined
+  const work = currentContext().traceparent
+  if (unsampledParent(work)) return undefined
   const attributes = messaging(operation, destination, routingKey)
   attributes[ATTR_BAZAAR_SERVICE] = service
-  return tracer.startSpan(`${operation} ${destination}`, { kind: SpanKind.PRODUCER, attributes }, parentContext(currentContext().traceparent))
+  return tracer.startSpan(`${operation} ${destination}`, { kind: SpanKind.PRODUCER, attributes }, parentContext(work))
 }
 
 /**
@@ -108,9 +118,9 @@ export function startProcessSpan(
   queue: string,
   service: string
 ): TracedWork {
-  const incoming = message.headers.traceparent
+  const incoming = validTraceparent(message.headers.traceparent)
   const tracer = activeTracer()
-  if (!tracer) return { traceparent: validTraceparent(incoming) }
+  if (!tracer || unsampledParent(incoming)) return { traceparent: incoming }
   const attributes = messaging('process', queue, message.routingKey)
   attributes[ATTR_MESSAGING_MESSAGE_ID] = message.id
   attributes[ATTR_BAZAAR_SERVICE] = service

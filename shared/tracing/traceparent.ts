@@ -46,3 +46,8 @@ export function newTraceparent(): string {
 export function traceIdOf(traceparent: string): string {
   return traceparent.slice(3, 35)
 }
+
+/** Whether a well-formed `traceparent` says its trace is sampled (the flags' lowest bit). */
+export function isSampled(traceparent: string): boolean {
+  return (Number.parseInt(traceparent.slice(53, 55), 16) & 1) === 1
+}

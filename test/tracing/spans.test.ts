@@ -124,7 +124,19 @@ describe('tracing on: spans of a request and of the events it causes', () => {
     expect(traceparentOf(task)).to.equal(`00-${client.traceId}-${createSpan('probe').spanContext().spanId}-01`)
   })
 
+  it('an unsampled trace (flags 00) records no span anywhere, and its events still carry its trace id', async () => {
+    const unsampled = clientTraceparent()
+    const traceparent = unsampled.traceparent.replace(/01$/, '00')
+    const user = await register(gateway.url, { traceparent })
+    await waitFor(() => smtp.to(user.email).length === 2, { what: 'both emails' })
+    const messages = await tap.take(2)
+    for (const message of messages) expect(traceparentOf(message)).to.equal(traceparent)
+    expect(exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === unsampled.traceId)).to.have.length(0)
+    // nor was one made: the probe's handler found no active span
+    expect(activeSpans[1]).to.equal('none')
+  })
+
   it("a handler runs with its process span as OpenTelemetry's active span (its own spans would be children)", () => {
-    expect(activeSpans).to.deep.equal([processSpan(names.queue(ns, 'probe', 'signups')).spanContext().spanId])
+    expect(activeSpans[0]).to.equal(processSpan(names.queue(ns, 'probe', 'signups')).spanContext().spanId)
   })
 })
