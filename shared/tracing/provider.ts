@@ -3,7 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { BasicTracerProvider, BatchSpanProcessor, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
 
 /**
@@ -40,6 +40,8 @@ export interface TracingOptions {
   service: string
   /** where finished spans go: a BatchSpanProcessor with the OTLP exporter, or a test's in-memory exporter */
   processor: SpanProcessor
+  /** default: the SDK's, from OTEL_TRACES_SAMPLER (parent-based, every root sampled) */
+  sampler?: { sampler: Sampler; followsParent: boolean }
 }
 
 /**
@@ -52,11 +54,12 @@ export function enableTracing(options: TracingOptions): () => Promise<void> {
   if (provider) throw new Error('tracing is already on in this process')
   const own = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.service }),
-    spanProcessors: [options.processor]
+    spanProcessors: [options.processor],
+    ...(options.sampler ? { sampler: options.sampler.sampler } : {})
   })
   provider = own
   // the SDK builds its sampler from the same variable (sdk-trace-base's buildSamplerFromEnv)
-  parentBased = !notParentBased.has(process.env.OTEL_TRACES_SAMPLER ?? '')
+  parentBased = options.sampler ? options.sampler.followsParent : !notParentBased.has(process.env.OTEL_TRACES_SAMPLER ?? '')
   trace.setGlobalTracerProvider(own)
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
   propagation.setGlobalPropagator(new W3CTraceContextPropagator())
