@@ -66,6 +66,11 @@ export function renderTrace(trace: RequestTrace): string {
 function outcomeLine(outcome: ConsumerOutcome, since: (iso: string) => string): string {
   const attempt = outcome.attempt !== undefined ? ` (attempt ${outcome.attempt})` : ''
   const label = outcome.outcome === 'duplicate' ? 'skipped as duplicate' : outcome.outcome
-  const error = outcome.error ? `: ${outcome.error.replace(/\s*\n\s*/g, ' ').slice(0, 120)}` : ''
+  const error = outcome.error ? `: ${shortened(outcome.error.replace(/\s*\n\s*/g, ' '))}` : ''
   return `${outcome.service}/${outcome.consumer}  ${label}${attempt}  ${since(outcome.at)}${error}`
+}
+
+/** A long error cut in the middle: its start says where (the kind, the statement), its end why. */
+function shortened(error: string): string {
+  return error.length <= 140 ? error : `${error.slice(0, 30)} … ${error.slice(-100)}`
 }
