@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <bus|sse|jobs|kv|storefront|import>`; without an argument, all of them, one after the other.
+ * `npm run bench -- <bus|sse|jobs|kv|storefront|import|checkout>`; without an argument, all of them, one after the other.
  * Each benchmark prints its table and writes bench/results/<name>.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -20,7 +20,8 @@ const benchmarks: Record<string, () => Promise<Benchmark | undefined>> = {
   },
   kv: async () => (await import('./kv.ts')).runKvBenchmark,
   storefront: async () => (await import('./storefront.ts')).runStorefrontBenchmark,
-  import: async () => (await import('./import.ts')).runImportBenchmark
+  import: async () => (await import('./import.ts')).runImportBenchmark,
+  checkout: async () => (await import('./checkout.ts')).runCheckoutBenchmark
 }
 
 const usage = `usage: npm run bench [-- ${Object.keys(benchmarks).join('|')}]   (no argument: all of them)`
@@ -38,7 +39,7 @@ async function main(args: string[]): Promise<number> {
   // All of them: the SSE benchmark first. It measures latency, and the bus benchmark's 150,000 quorum-queue
   // messages leave RabbitMQ 3.10 holding hundreds of MB for a while, which doubles the SSE latencies after it.
   // The jobs, kv and storefront benchmarks leave little behind in RabbitMQ: before the bus's, whose quorum messages linger.
-  const chosen = args.length ? args : ['sse', 'jobs', 'kv', 'storefront', 'import', 'bus']
+  const chosen = args.length ? args : ['sse', 'jobs', 'kv', 'storefront', 'import', 'checkout', 'bus']
   let missing = 0
   for (const name of chosen) {
     const run = await benchmarks[name]!()

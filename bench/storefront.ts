@@ -27,9 +27,7 @@
  *
  * STOREFRONT_BENCH_SELLERS (200), _PRODUCTS (25 per seller), _ORDERS (5,000), _RATE (2,000), _SUSTAINED_RATE (200), _SECONDS (5 each).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { Bus } from '../shared/bus/bus.ts'
 import { readEnv } from '../shared/config/env.ts'
@@ -43,11 +41,11 @@ import { storefrontFromSources } from '../services/storefronts/test/source-page.
 import { intFromEnv } from './lib/env.ts'
 import { machineInfo, type MachineInfo } from './lib/machine.ts'
 import { HttpPool } from './lib/http-pool.ts'
+import { startServiceProcess, type ServiceProcess } from './lib/service-process.ts'
 import { openLoop, type OpenLoopResult } from './lib/open-loop.ts'
 import { pooled } from './lib/pace.ts'
 import { now } from './lib/stats.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 
 type Latency = OpenLoopResult
 
@@ -88,11 +86,11 @@ export async function runStorefrontBenchmark(): Promise<StorefrontBenchmarkResul
   const management = new Management()
   const db = createKnex(env.databaseUrl, 'public', { min: 0, max: 12 })
   const bus = new Bus({ url: env.amqpUrl, namespace, service: 'bench' })
-  let server: ChildProcess | undefined
+  let server: ServiceProcess | undefined
   try {
     const machine = await machineInfo(management, db)
     const port = 3900 + Math.floor(Math.random() * 90)
-    server = await startStorefronts(namespace, port)
+    server = await startServiceProcess('storefronts', 'services/storefronts/index.ts', port, { BAZAAR_NAMESPACE: namespace, STOREFRONTS_PORT: String(port) })
     const sellerIds = Array.from({ length: sellers }, () => randomUUID())
     console.log(`seeding ${sellers} sellers, ${sellers * perSeller} products, ${orders} orders`)
     await seedSources(db, env.databaseUrl, namespace, sellerIds, perSeller, orders)
@@ -111,7 +109,7 @@ export async function runStorefrontBenchmark(): Promise<StorefrontBenchmarkResul
     const sides = async (ratePerSec: number): Promise<SidesRun> => {
       const total = ratePerSec * seconds
       const pool = new HttpPool(`http://127.0.0.1:${port}`, 64)
-      const http = await openLoop({ total, ratePerSec, servicePid: server!.pid }, () => pool.send('GET', `/storefronts/${pick()}`))
+      const http = await openLoop({ total, ratePerSec, servicePid: server!.child.pid }, () => pool.send('GET', `/storefronts/${pick()}`))
       pool.close()
       const projected = await openLoop({ total, ratePerSec }, async () => void (await projection.get(pick())))
       const joins = await openLoop({ total, ratePerSec }, async () => void (await storefrontFromSources(db, namespace, pick())))
@@ -139,36 +137,11 @@ export async function runStorefrontBenchmark(): Promise<StorefrontBenchmarkResul
     printResult(result)
     return result
   } finally {
-    if (server && server.exitCode === null) {
-      const exited = once(server, 'exit')
-      server.kill('SIGTERM')
-      await exited
-    }
+    await server?.stop()
     await bus.stop().catch(() => {})
     await db.destroy()
     await management.deleteNamespace(namespace).catch(() => {})
     await dropNamespaceSchemas(namespace).catch(() => {})
-  }
-}
-
-/** The storefronts service in a process of its own, as `npm start` runs it; resolves once /health answers 200. */
-async function startStorefronts(namespace: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/storefronts/index.ts'], {
-    cwd: root,
-    env: { ...process.env, BAZAAR_NAMESPACE: namespace, STOREFRONTS_PORT: String(port), NODE_ENV: 'production', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
-  const deadline = Date.now() + 60_000
-  const probe = new HttpPool(`http://127.0.0.1:${port}`, 1)
-  try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the storefronts service exited (${child.exitCode}) before it was ready`)
-      if (await probe.send('GET', '/health').then(() => true, () => false)) return child
-      if (Date.now() > deadline) throw new Error('the storefronts service was not ready within 60 s')
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-  } finally {
-    probe.close()
   }
 }
 

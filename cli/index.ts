@@ -7,6 +7,7 @@ import { registerKeys } from './commands/keys.ts'
 import { registerMaintenance } from './commands/maintenance.ts'
 import { registerSchedules } from './commands/schedules.ts'
 import { registerProjections } from './commands/projections.ts'
+import { registerSaga } from './commands/saga.ts'
 import { registerStatus } from './commands/status.ts'
 import { registerTopology } from './commands/topology.ts'
 import { registerTrace } from './commands/trace.ts'
@@ -39,6 +40,7 @@ export function createProgram(): Command {
   registerAppliance(program)
   registerProjections(program)
   registerTrace(program)
+  registerSaga(program)
   return program
 }
 

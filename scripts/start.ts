@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import amqp from 'amqplib'
 import { readEnv, redactUrl } from '../shared/config/env.ts'
 import { ensureDatabase } from '../shared/db/database.ts'
-import { serviceTable, servicePort } from '../shared/services.ts'
+import { serviceTable, servicePort, thirdParties } from '../shared/services.ts'
 import { startDevMailCatcher } from './dev-mail.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -61,7 +61,7 @@ async function checkBroker(): Promise<void> {
   }
 }
 
-function start(name: string, entry: string, childEnv: NodeJS.ProcessEnv): Running {
+function start(name: string, entry: string, childEnv: NodeJS.ProcessEnv, port = servicePort(name, childEnv)): Running {
   // Its own process group: Ctrl-C reaches this script only, which stops the services in order.
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   relay(name, child.stdout, process.stdout)
@@ -70,7 +70,7 @@ function start(name: string, entry: string, childEnv: NodeJS.ProcessEnv): Runnin
   void exited.then((code) => {
     if (!stopping) process.stderr.write(`npm start: ${name} exited (code ${code}) while the stack was running\n`)
   })
-  return { name, port: servicePort(name, childEnv), child, exited }
+  return { name, port, child, exited }
 }
 
 /** Resolves when the service answers 200 on /health; rejects naming it if it exits or the bound passes. */
@@ -132,6 +132,12 @@ for (const { name } of serviceTable) {
   childEnv[`${name.toUpperCase()}_URL`] ||= `http://127.0.0.1:${servicePort(name)}`
 }
 
+// The simulated third parties first: the services that call them find them at their <NAME>_URL.
+for (const party of thirdParties) {
+  const port = Number(childEnv[party.portVariable] || party.port)
+  childEnv[party.urlVariable] ||= `http://127.0.0.1:${port}`
+  running.push(start(party.name, party.entry, childEnv, port))
+}
 for (const { name } of serviceTable) {
   const entry = join('services', name, 'index.ts')
   if (!existsSync(join(root, entry))) {
@@ -140,7 +146,7 @@ for (const { name } of serviceTable) {
   }
   running.push(start(name, entry, childEnv))
 }
-if (running.length === 0) fail('no service has an index.ts yet: nothing to start')
+if (running.length === thirdParties.length) fail('no service has an index.ts yet: nothing to start')
 
 const deadline = Date.now() + startTimeoutMs
 const results = await Promise.allSettled(running.map((service) => healthy(service, deadline)))
@@ -163,6 +169,7 @@ if (gateway) {
 }
 say(`  RabbitMQ management  http://${new URL(env.amqpUrl).hostname}:15672   (namespace ${env.namespace}: exchange ${env.namespace}.events)`)
 say(`  PostgreSQL           ${redactUrl(env.databaseUrl)}   (one schema per service: ${env.namespace}_<service>)`)
+say(`  card provider        http://127.0.0.1:${running.find((s) => s.name === 'card-provider')?.port}   (simulated third party: tok_ok, tok_declined, tok_flaky, tok_slow)`)
 say('  services (internal):')
 for (const service of running) say(`    ${service.name.padEnd(width)}  http://127.0.0.1:${service.port}`)
 say(mail ? `  mail                 ${mail.url}   (development catcher: each email is shown here as a line)` : `  mail                 ${env.smtpUrl}`)

@@ -20,7 +20,26 @@ export const serviceTable: ServiceEntry[] = [
   { name: 'orders', port: 3037, paths: ['orders', 'claims'] },
   { name: 'reference', port: 3038, paths: ['countries', 'currencies', 'flags'] },
   { name: 'storefronts', port: 3039, paths: ['storefronts'] },
+  { name: 'payments', port: 3040, paths: ['payments'] },
+  { name: 'fulfilment', port: 3041, paths: ['deliveries', 'invoices'] },
+  { name: 'subscriptions', port: 3042, paths: ['subscriptions'] },
   { name: 'gateway', port: 3030, paths: ['events', 'appliances', 'maintenance-notices', 'receipts', 'health', 'warehouse'] }
+]
+
+/**
+ * Stand-ins for the third parties Bazaar talks to over HTTP, each its own process that `npm start`, the tests
+ * and the chaos run start beside the services: `<NAME>_URL` tells the services where it is.
+ */
+export interface ThirdPartyEntry {
+  name: string
+  port: number
+  entry: string
+  urlVariable: string
+  portVariable: string
+}
+
+export const thirdParties: ThirdPartyEntry[] = [
+  { name: 'card-provider', port: 3049, entry: 'services/card-provider/index.ts', urlVariable: 'CARD_PROVIDER_URL', portVariable: 'CARD_PROVIDER_PORT' }
 ]
 
 /** Where a service listens: `<NAME>_URL` if set, else localhost on its default port. */

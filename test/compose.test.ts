@@ -38,6 +38,9 @@ const SERVICES: Record<string, { port: number; paths: string[] }> = {
   orders: { port: 3037, paths: ['/orders', '/claims'] },
   reference: { port: 3038, paths: ['/countries', '/currencies', '/flags'] },
   storefronts: { port: 3039, paths: ['/storefronts'] },
+  fulfilment: { port: 3041, paths: ['/deliveries', '/invoices'] },
+  subscriptions: { port: 3042, paths: ['/subscriptions'] },
+  payments: { port: 3040, paths: ['/payments'] },
   gateway: { port: 3030, paths: ['/events', '/appliances', '/maintenance-notices', '/health'] }
 }
 

@@ -21,6 +21,8 @@ const exampleStrings: Record<string, string> = {
   email: 'ada@example.com',
   to: 'ada@example.com',
   currency: 'EUR',
+  // ShipTo.country has a pattern (^[A-Z]{2}$): a country code that matches it, so the order.paid example passes its contract
+  country: 'FR',
   password: 'correct horse battery staple',
   id: uuidFor('id'),
   accessToken: 'eyJhbGciOiJIUzI1NiJ9.example.signature'

@@ -5,7 +5,8 @@
 
 /** What a resource's schemas do not say. */
 // withoutId: methods called on the collection path although Feathers names them by id (logout is `DELETE /authentication`)
-export const restNotes: Record<string, { idName?: string; withoutId?: string[]; notes?: string[]; resultExtra?: string; createResultExtra?: string }> = {
+// createStatus: what create answers when it is not 201 (202: accepted, the work follows)
+export const restNotes: Record<string, { idName?: string; withoutId?: string[]; notes?: string[]; resultExtra?: string; createResultExtra?: string; createStatus?: number }> = {
   users: {
     notes: [
       'Registering emits `user.registered`; a patch that changes a profile field emits `user.updated`.',
@@ -29,6 +30,27 @@ export const restNotes: Record<string, { idName?: string; withoutId?: string[]; 
   products: { notes: ['Each create emits `product.created`, each patch `product.updated`; patching a parent\'s shared fields (title, description, price, currency) patches its children, each with its own `product.updated`.'] },
   orders: { notes: ['A placed order emits one `order.created` per seller, with that seller\'s lines only.', 'A seller reading an order sees only their own lines, and `total` is their subtotal.'] },
   claims: { notes: ['Emits `claim.opened`.'] },
+  deliveries: {
+    notes: [
+      'Each seller of a paid order gets one delivery (from `order.paid`, with `delivery.scheduled`); `shipTo` is null for a pickup.',
+      'Shipping is `PATCH /deliveries/:id { status: "shipped" }` by its seller: 409 if it is already shipped, 400 for any other body; it emits `delivery.shipped`.'
+    ]
+  },
+  invoices: {
+    notes: [
+      'Each seller of a paid order gets one invoice (from `order.paid`, with `invoice.issued`): its lines are the seller\'s lines of the order, `total` their subtotal.',
+      '`number` counts 1, 2, 3, ... per seller with no gap and no repeat.'
+    ]
+  },
+  payments: {
+    createStatus: 202,
+    notes: [
+      '`POST /payments` answers 202 with the payment `pending`: its charge runs in a job (never on the request path), which emits `payment.captured` or `payment.failed` (reason `declined`, `invalid_card`, `provider_unavailable`, ...).',
+      'Optional header `Idempotency-Key` (1 to 255 visible characters, per buyer): the same key answers with the payment it made, never a second charge; the same key with another body (another order or card) is 409.',
+      'An order with a pending or captured payment (or already paid) answers with that payment; a cancelled order is 409; after a failed payment a new one may be made. An order payments has not heard of yet is waited for up to `ORDER_WAIT` (default 5 s), then 404; another buyer\'s order is 404 too.',
+      'A capture for an order that was cancelled, or paid by another payment, is refunded once: the payment becomes `refunded` and `payment.refunded` is emitted.'
+    ]
+  },
   appliances: { createResultExtra: '`token` (string): the appliance\'s token, shown only in this answer', notes: ['Deleting an appliance revokes its token and ends its open streams.'] },
   'maintenance-notices': { notes: ['Creating a notice emits `maintenance.scheduled`; it is pushed to every connected SSE client as `maintenance`.'] },
   receipts: { notes: ['An appliance acknowledges an order it printed: that order is not delivered to it again.'] }

@@ -3,7 +3,7 @@ import type { Schema } from './common.ts'
 import type { ResourceEntry } from './manifests.ts'
 import { plain } from './markdown.ts'
 import { restNotes, specialRoutes } from './notes.ts'
-import { httpOf, loadResource, resultSchemaWithout, takesId, type Resource } from './resources.ts'
+import { httpOf, loadResource, resultSchemaWithout, successStatus, takesId, type Resource } from './resources.ts'
 
 /** Error responses by status: the Feathers error each one is, and when it is answered. */
 const errorResponses: Record<string, { name: string; className: string; description: string }> = {
@@ -117,8 +117,8 @@ function operationFor(resource: Resource, m: string, schemas: Record<string, Sch
   const parameters: Schema[] = []
   if (m === 'find' && resource.schemas.query) parameters.push(...queryParameters(plain(resource.schemas.query)))
   const responses: Schema = {
-    [String(http.status)]: {
-      description: m === 'create' ? 'Created' : 'OK',
+    [String(successStatus(path, m))]: {
+      description: m === 'create' ? (successStatus(path, m) === 202 ? 'Accepted' : 'Created') : 'OK',
       headers: requestIdHeader,
       ...(result ? { content: jsonContent(result) } : {})
     }

@@ -19,6 +19,9 @@ export const httpOf: Record<string, { verb: string; withId: boolean; status: num
   remove: { verb: 'DELETE', withId: true, status: 200 }
 }
 
+/** The status a method answers on success: its verb's, or the resource's own for create (202 when the work follows). */
+export const successStatus = (path: string, m: string) => (m === 'create' && restNotes[path]?.createStatus) || httpOf[m]!.status
+
 export interface Resource {
   path: string
   methods: string[]

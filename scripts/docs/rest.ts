@@ -10,7 +10,7 @@ import { anchor, schemaName, type EventsModel } from './events-model.ts'
 import { example } from './examples.ts'
 import { code, fieldTable, jsonBlock, plain, queryTable, table } from './markdown.ts'
 import { restNotes, specialRoutes } from './notes.ts'
-import { httpOf, loadResource, resultSchemaWithout, takesId } from './resources.ts'
+import { httpOf, loadResource, resultSchemaWithout, successStatus, takesId } from './resources.ts'
 
 /** A real 400 body: the users service's registration validator on a bad email and a short password. */
 async function badRequestExample(): Promise<{ body: unknown; what: string }> {
@@ -106,7 +106,7 @@ export async function apiMarkdown(model: EventsModel): Promise<string> {
             if (m === 'find' && result) result = resource.paginate ? `\`{ total, limit, skip, data: Result[] }\` (page size ${resource.paginate.default}, at most ${resource.paginate.max})` : 'array of Result'
             if (m === 'create' && notes.createResultExtra) result += ' plus ' + notes.createResultExtra
             if (!result && path === 'authentication') result = '`{ accessToken, authentication, user }`'
-            return [code(`${http.verb} /${path}${takesId(path, m) ? `/:${idName}` : m === 'find' && resource.schemas.query ? '?<query>' : ''}`), resource.access[m]?.who ?? '_not stated_', String(http.status), body, result, (resource.emits[m] ?? []).map((key) => `[${code(key)}](events.md#${anchor(key)})`).join(', ')]
+            return [code(`${http.verb} /${path}${takesId(path, m) ? `/:${idName}` : m === 'find' && resource.schemas.query ? '?<query>' : ''}`), resource.access[m]?.who ?? '_not stated_', String(successStatus(path, m)), body, result, (resource.emits[m] ?? []).map((key) => `[${code(key)}](events.md#${anchor(key)})`).join(', ')]
           })
         )
       )

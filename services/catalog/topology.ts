@@ -5,14 +5,15 @@ import type { ConsumerManifest } from '../../shared/manifest/consumer.ts'
 
 /**
  * `<ns>.catalog.order-events`: order.created (one per seller, with that
- * seller's lines), to count what was ordered of each product, so the catalog
- * shows what a buyer can still buy (`available`). Increments commute, so
- * out-of-order delivery is harmless and retries need not block.
+ * seller's lines) and order.cancelled, to count what is ordered of each
+ * product, so the catalog shows what a buyer can still buy (`available`).
+ * Increments commute, so out-of-order delivery is harmless and retries need
+ * not block.
  */
 export const orderEvents: ConsumerDeclaration = {
   service: 'catalog',
   purpose: 'order-events',
-  bindings: ['order.created'],
+  bindings: ['order.created', 'order.cancelled'],
   retry: { kind: 'delayed', delaysMs: [1_000, 10_000, 60_000] }
 }
 

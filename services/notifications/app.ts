@@ -5,6 +5,7 @@ import { notificationsConfigSchema, type NotificationsConfig } from './config.ts
 import { claimEventsConsumer } from './consumers/claim-events.ts'
 import { orderEventsConsumer } from './consumers/order-events.ts'
 import { sendEmailConsumer } from './consumers/send-email.ts'
+import { subscriptionEventsConsumer } from './consumers/subscription-events.ts'
 import { userEventsConsumer } from './consumers/user-events.ts'
 import { sellerDigests } from './digest/job.ts'
 import { digestSchedules } from './digest/schedules.ts'
@@ -15,7 +16,8 @@ import { notifications } from './resources/notifications/notifications.ts'
 /**
  * notifications: emails users about their account (welcome, profile changes)
  * over SMTP, once per event; tells every admin of an escalated claim; sends
- * each seller a daily digest of yesterday's orders in the seller's time zone;
+ * each seller a daily digest of yesterday's orders in the seller's time zone
+ * and an email when their plan goes past due;
  * and lists what it sent.
  */
 export function createApp(env?: BazaarEnv, config: Partial<NotificationsConfig> = {}): ServiceApp {
@@ -31,6 +33,7 @@ export function createApp(env?: BazaarEnv, config: Partial<NotificationsConfig> 
   app.configure((app) => userEventsConsumer(app, mailer))
   app.configure(orderEventsConsumer)
   app.configure(claimEventsConsumer)
+  app.configure(subscriptionEventsConsumer)
   app.configure((app) => sendEmailConsumer(app, mailer))
   app.configure(sellerDigests)
   app.configure(digestSchedules)

@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer'
+import type { SubscriptionEvent } from '../../shared/contracts/checkout.ts'
 import type { ClaimEscalated } from '../../shared/contracts/order.ts'
 import type { UserRegistered, UserUpdated } from '../../shared/contracts/user.ts'
 import type { NotificationKind } from './resources/notifications/notifications.schema.ts'
@@ -58,6 +59,18 @@ export function claimEscalatedMail(admin: { email: string; name: string }, claim
     text:
       `Hello ${admin.name},\n\nno seller answered the claim ${claim.claimId} on order ${claim.orderId} in time, so it is yours now.\n\n` +
       `Opened: ${claim.openedAt}\nEscalated: ${claim.escalatedAt}\nBuyer: ${claim.buyerId}\nReason: ${claim.reason}\n\nThe Bazaar team\n`
+  }
+}
+
+/** Told to a seller whose plan's renewal was declined after every retry. */
+export function planPastDueMail(seller: { email: string; name: string }, plan: SubscriptionEvent): Mail {
+  return {
+    kind: 'plan-past-due',
+    to: seller.email,
+    subject: `Your Bazaar ${plan.plan} plan is past due`,
+    text:
+      `Hello ${seller.name},\n\nwe could not charge your card for your ${plan.plan} plan (${plan.reason ?? 'declined'}), so it is past due.\n` +
+      `Paid until: ${plan.currentPeriodEnd}\nSubscription: ${plan.subscriptionId}\n\nPlease subscribe again with another card.\n\nThe Bazaar team\n`
   }
 }
 

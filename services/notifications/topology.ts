@@ -1,6 +1,6 @@
 import type { ConsumerDeclaration } from '../../shared/bus/consumer.ts'
 import { taskDeclaration, type TaskDeclaration } from '../../shared/bus/tasks.ts'
-import { CLAIM_ESCALATED, ORDER_CREATED, TASK_NOTIFICATIONS_SEND_EMAIL } from '../../shared/contracts/index.ts'
+import { CLAIM_ESCALATED, ORDER_CREATED, SUBSCRIPTION_PAST_DUE, TASK_NOTIFICATIONS_SEND_EMAIL } from '../../shared/contracts/index.ts'
 import type { ConsumerManifest } from '../../shared/manifest/consumer.ts'
 
 /** `<ns>.notifications.user-events`: every user.* event; each may send an email. */
@@ -32,6 +32,19 @@ export const claimEvents: ConsumerManifest = {
 }
 
 /**
+ * `<ns>.notifications.subscription-events`: plans gone past due, one email task to the seller. One event
+ * per past-due needs no order among a seller's events, so no partitions; a seller notifications has not
+ * learned of yet (user.registered still on its way) is retried with backoff.
+ */
+export const subscriptionEvents: ConsumerManifest = {
+  service: 'notifications',
+  purpose: 'subscription-events',
+  bindings: [SUBSCRIPTION_PAST_DUE],
+  retry: { kind: 'delayed', delaysMs: [1_000, 10_000, 60_000, 600_000] },
+  emits: [TASK_NOTIFICATIONS_SEND_EMAIL]
+}
+
+/**
  * `<ns>.notifications.task-send-email`: the emails that leave the event or job that caused them
  * (escalations, digests): retried with backoff up to ten minutes, then the dead-letter queue.
  */
@@ -41,4 +54,4 @@ export const sendEmailTask: TaskDeclaration<'notifications', 'send-email'> = {
   retry: { kind: 'delayed', delaysMs: [1_000, 10_000, 60_000, 600_000] }
 }
 
-export const consumers: ConsumerDeclaration[] = [userEvents, orderEvents, claimEvents, taskDeclaration(sendEmailTask)]
+export const consumers: ConsumerDeclaration[] = [userEvents, orderEvents, claimEvents, subscriptionEvents, taskDeclaration(sendEmailTask)]

@@ -4,12 +4,14 @@ import type { ServiceApp } from '../../shared/feathers/declarations.ts'
 import { ordersConfigSchema, ordersConfigValues, type OrdersConfig } from './config.ts'
 import { productEventsConsumer } from './consumers/product-events.ts'
 import { claimDeadlines } from './jobs/claim-deadline.ts'
+import { paymentDeadlines } from './jobs/payment-deadline.ts'
+import { checkoutEventsConsumer } from './consumers/checkout-events.ts'
 import { migrations } from './migrations/index.ts'
 import { claims } from './resources/claims/claims.ts'
 import { orders } from './resources/orders/orders.ts'
 import { referenceData } from '../../shared/kv/reference.ts'
 
-/** Orders: buyers' orders and claims, priced from its own projection of the catalog. */
+/** Orders: buyers' orders and claims, priced and reserved from its own projection of the catalog; the checkout's process manager. */
 export function createApp(env?: BazaarEnv, config: Partial<OrdersConfig> = {}): ServiceApp {
   const app = createServiceApp({
     service: 'orders',
@@ -22,5 +24,7 @@ export function createApp(env?: BazaarEnv, config: Partial<OrdersConfig> = {}): 
   app.configure(claims)
   app.configure(claimDeadlines)
   app.configure(productEventsConsumer)
+  app.configure(paymentDeadlines) // the checkout's process manager: unpaid orders cancelled on time,
+  app.configure(checkoutEventsConsumer) // captures, failures and shipments turned into the order's next step
   return app
 }

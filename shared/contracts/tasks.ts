@@ -6,7 +6,8 @@ export const emailKindSchema = Type.Union([
   Type.Literal('profile-changed'),
   Type.Literal('claim-escalated'),
   Type.Literal('seller-digest'),
-  Type.Literal('import-completed')
+  Type.Literal('import-completed'),
+  Type.Literal('plan-past-due')
 ])
 export type EmailKind = Static<typeof emailKindSchema>
 

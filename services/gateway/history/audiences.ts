@@ -10,6 +10,10 @@ import {
   USER_UPDATED,
   IMPORT_COMPLETED,
   IMPORT_PROGRESS,
+  ORDER_CANCELLED,
+  ORDER_FULFILLED,
+  ORDER_PAID,
+  PAYMENT_FAILED,
   type EventPayload,
   type RoutingKey
 } from '../../../shared/contracts/index.ts'
@@ -32,7 +36,11 @@ export const pushedRoutingKeys = [
   CLAIM_ANSWERED,
   CLAIM_ESCALATED,
   CLAIM_CLOSED,
-  ...importRoutingKeys
+  ...importRoutingKeys,
+  ORDER_PAID,
+  ORDER_CANCELLED,
+  ORDER_FULFILLED,
+  PAYMENT_FAILED
 ] as const satisfies readonly RoutingKey[]
 export type PushedKey = (typeof pushedRoutingKeys)[number]
 
@@ -40,6 +48,11 @@ export type PushedKey = (typeof pushedRoutingKeys)[number]
 export const claimRoutingKeys = [CLAIM_OPENED, CLAIM_ANSWERED, CLAIM_ESCALATED, CLAIM_CLOSED] as const satisfies readonly PushedKey[]
 export type ClaimKey = (typeof claimRoutingKeys)[number]
 export const isClaimKey = (key: PushedKey): key is ClaimKey => (claimRoutingKeys as readonly PushedKey[]).includes(key)
+
+/** The checkout's steps a buyer is told of (contract.md "Checkout": `notice` with the step as its kind). */
+export const checkoutNoticeKeys = [ORDER_PAID, ORDER_CANCELLED, ORDER_FULFILLED, PAYMENT_FAILED] as const satisfies readonly PushedKey[]
+export type CheckoutNoticeKey = (typeof checkoutNoticeKeys)[number]
+export const isCheckoutNoticeKey = (key: PushedKey): key is CheckoutNoticeKey => (checkoutNoticeKeys as readonly PushedKey[]).includes(key)
 
 export const everyone = 'all'
 export const applianceAudience = (sellerId: string) => `appliances:${sellerId}`
@@ -88,6 +101,13 @@ export function addressOf<K extends PushedKey>(routingKey: K, payload: EventPayl
     case CLAIM_ESCALATED:
     case CLAIM_CLOSED:
       return { audiences: [userAudience((payload as EventPayload<ClaimKey>).buyerId)] }
+    case ORDER_PAID:
+    case ORDER_CANCELLED:
+    case ORDER_FULFILLED:
+    case PAYMENT_FAILED: {
+      const step = payload as EventPayload<CheckoutNoticeKey>
+      return { audiences: [userAudience(step.buyerId)], orderId: step.orderId }
+    }
     case IMPORT_PROGRESS:
     case IMPORT_COMPLETED:
       return { audiences: [userAudience(importSellerOf(payload as EventPayload<ImportKey>))] }

@@ -7,7 +7,7 @@ import {
   type EventPayload
 } from '../../../shared/contracts/index.ts'
 import { importNotice, importSellerOf, isImportKey, type ImportKey } from './import-notices.ts'
-import { isClaimKey, type ClaimKey, type Principal, type RecordedEvent } from '../history/audiences.ts'
+import { isCheckoutNoticeKey, isClaimKey, type CheckoutNoticeKey, type ClaimKey, type Principal, type RecordedEvent } from '../history/audiences.ts'
 
 /**
  * What one stream sees of an event: its SSE name and data, or nothing.
@@ -15,13 +15,18 @@ import { isClaimKey, type ClaimKey, type Principal, type RecordedEvent } from '.
  * about themselves: a buyer one `order.placed` per order (the whole order), a
  * seller one `order.received` per order with their part, a buyer each step of
  * their claims (`claim.opened`, `claim.answered`, `claim.escalated`,
- * `claim.closed`), a seller their imports' `import.progress` and
+ * `claim.closed`), a buyer the steps of their orders' checkout (`order.paid`,
+ * `order.cancelled`, `order.fulfilled`, `payment.failed`), a seller their imports' `import.progress` and
  * `import.completed`; everyone gets `maintenance` (and `maintenance-cancelled`).
  */
 export function render(event: RecordedEvent, principal: Principal): { name: string; data: unknown } | undefined {
   if (isClaimKey(event.routingKey)) {
     const claim = event.payload as EventPayload<ClaimKey>
     return principal.kind === 'user' && principal.userId === claim.buyerId ? { name: 'notice', data: { kind: event.routingKey, ...claim } } : undefined
+  }
+  if (isCheckoutNoticeKey(event.routingKey)) {
+    const step = event.payload as EventPayload<CheckoutNoticeKey>
+    return principal.kind === 'user' && principal.userId === step.buyerId ? { name: 'notice', data: { kind: event.routingKey, ...step } } : undefined
   }
   if (isImportKey(event.routingKey)) {
     const progress = event.payload as EventPayload<ImportKey>

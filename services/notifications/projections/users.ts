@@ -22,6 +22,11 @@ export async function rememberUser(trx: Knex.Transaction, schema: string, user: 
     .where('users.updatedAt', '<=', user.updatedAt)
 }
 
+/** One user notifications knows of, if it has learned of them. */
+export function knownUser(trx: Knex.Transaction, schema: string, id: string): Promise<KnownUser | undefined> {
+  return trx.withSchema(schema).table('users').where({ id }).first()
+}
+
 /** Every admin notifications knows of. */
 export function admins(trx: Knex.Transaction, schema: string): Promise<KnownUser[]> {
   return trx.withSchema(schema).table('users').where({ role: 'admin' }).orderBy('id')

@@ -100,5 +100,39 @@ export const migrations: Migration[] = [
         t.jsonb('shipTo').nullable()
       })
     }
+  },
+  {
+    name: '006_checkout',
+    async up(db) {
+      // contract.md "Checkout": the order's way from created (stock reserved) to paid, fulfilled or cancelled.
+      await db.schema.alterTable('orders', (t) => {
+        t.uuid('paymentId').nullable()
+        t.timestamp('paidAt', { useTz: true }).nullable()
+        t.timestamp('cancelledAt', { useTz: true }).nullable()
+        t.string('cancelReason', 32).nullable()
+        t.timestamp('fulfilledAt', { useTz: true }).nullable()
+      })
+      // Units of open orders, reserved until the order is paid (then sold) or cancelled (then released).
+      // Orders placed before this migration counted their units as sold at once; they stay so.
+      await db.schema.alterTable('products', (t) => {
+        t.integer('reserved').notNullable().defaultTo(0)
+      })
+      // Each seller's delivery that shipped: the order is fulfilled when every seller's has.
+      await db.schema.createTable('order_shipments', (t) => {
+        t.uuid('orderId').notNullable().references('id').inTable('orders')
+        t.string('sellerId', 128).notNullable()
+        t.string('deliveryId', 128).notNullable()
+        t.timestamp('shippedAt', { useTz: true }).notNullable()
+        t.primary(['orderId', 'sellerId'])
+      })
+      // The process manager's log: every step of an order's checkout, and why (bazaar saga show).
+      await db.schema.createTable('checkout_steps', (t) => {
+        t.bigIncrements('id')
+        t.uuid('orderId').notNullable().references('id').inTable('orders').index()
+        t.string('step', 64).notNullable()
+        t.jsonb('detail').notNullable()
+        t.timestamp('at', { useTz: true }).notNullable().defaultTo(db.fn.now())
+      })
+    }
   }
 ]

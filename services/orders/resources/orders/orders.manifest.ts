@@ -1,4 +1,4 @@
-import { ORDER_CREATED, ORDER_PLACED } from '../../../../shared/contracts/index.ts'
+import { ORDER_CANCELLED, ORDER_CREATED, ORDER_PLACED } from '../../../../shared/contracts/index.ts'
 import { defineResource } from '../../../../shared/manifest/resource.ts'
 import { orderMethods, orderPath } from './orders.shared.ts'
 
@@ -9,7 +9,8 @@ export const orderManifest = defineResource({
   access: {
     find: { who: 'buyers (their own), sellers (orders holding their items), admin (all)' },
     get: { who: 'the buyer; a seller with items in it; admin' },
-    create: { who: 'buyers', roles: ['buyer'] }
+    create: { who: 'buyers', roles: ['buyer'] },
+    patch: { who: 'the buyer (or admin), to cancel an order that waits for its payment', roles: ['buyer', 'admin'] }
   },
-  emits: { create: [ORDER_PLACED, ORDER_CREATED] }
+  emits: { create: [ORDER_PLACED, ORDER_CREATED], patch: [ORDER_CANCELLED] }
 })

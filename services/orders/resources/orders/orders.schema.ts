@@ -16,9 +16,15 @@ export { shipToSchema, type ShipTo } from '../../../../shared/contracts/checkout
 export const orderSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
-    status: Type.Literal('created'),
+    status: Type.Union([Type.Literal('created'), Type.Literal('paid'), Type.Literal('fulfilled'), Type.Literal('cancelled')], {
+      description: 'created (stock reserved) -> paid -> fulfilled when every delivery shipped, or cancelled'
+    }),
     ...Type.Pick(orderCreatedSchema, ['buyerId', 'items', 'total', 'currency', 'createdAt']).properties,
-    shipTo: Type.Union([shipToSchema, Type.Null()])
+    shipTo: Type.Union([shipToSchema, Type.Null()]),
+    paidAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+    fulfilledAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+    cancelledAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+    cancelReason: Type.Optional(Type.Union([Type.Literal('payment_timeout'), Type.Literal('buyer'), Type.Null()]))
   },
   { $id: 'Order', additionalProperties: false }
 )
@@ -29,11 +35,14 @@ export type Order = Static<typeof orderSchema>
  * seller's share of it (`seller_orders`: that seller's lines, their subtotal
  * as `total`, and `sellerId`).
  */
-export type OrderRow = Order & { sellerIds?: string[]; sellerId?: string }
+export type OrderRow = Order & { sellerIds?: string[]; sellerId?: string; paymentId?: string | null }
 
 export const orderResolver = resolve<OrderRow, HookContext>({
   total: async (value) => Number(value), // bigint column: PostgreSQL sends it as text
-  createdAt: timestampField
+  createdAt: timestampField,
+  paidAt: timestampField,
+  fulfilledAt: timestampField,
+  cancelledAt: timestampField
 })
 
 const sellerView = (context: HookContext) => context.params.caller?.role === 'seller'
@@ -46,7 +55,13 @@ export const orderExternalResolver = resolve<OrderRow, HookContext>({
   total: async (value, order, context) =>
     sellerView(context) ? subtotal(visibleLines(order, context)) : value,
   sellerIds: async () => undefined,
-  sellerId: async () => undefined
+  sellerId: async () => undefined,
+  paymentId: async () => undefined,
+  // a step the order has not reached is absent, not null: a new order answers what contract.md lists
+  paidAt: async (value) => value ?? undefined,
+  fulfilledAt: async (value) => value ?? undefined,
+  cancelledAt: async (value) => value ?? undefined,
+  cancelReason: async (value) => value ?? undefined
 })
 
 /** Placing an order: products and quantities; prices, titles and sellers come from the projection (see OrderService). */
@@ -64,6 +79,11 @@ export const orderDataSchema = Type.Object(
 )
 export type OrderData = Static<typeof orderDataSchema>
 export const orderDataValidator = getValidator(orderDataSchema, dataValidator)
+
+/** A buyer's change to their order: cancelling it while it waits for its payment. */
+export const orderPatchSchema = Type.Object({ status: Type.Literal('cancelled') }, { $id: 'OrderPatch', additionalProperties: false })
+export type OrderPatch = Static<typeof orderPatchSchema>
+export const orderPatchValidator = getValidator(orderPatchSchema, dataValidator)
 
 export const orderQueryProperties = Type.Pick(orderSchema, ['status', 'createdAt', 'total', 'currency'])
 export const orderQuerySchema = querySyntax(orderQueryProperties)

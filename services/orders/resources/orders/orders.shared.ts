@@ -1,7 +1,7 @@
-import type { Order, OrderData, OrderQuery } from './orders.schema.ts'
+import type { Order, OrderData, OrderPatch, OrderQuery } from './orders.schema.ts'
 
-export type { Order, OrderData, OrderQuery }
+export type { Order, OrderData, OrderPatch, OrderQuery }
 
-/** Orders are placed and read; they are not edited or deleted through the API. */
+/** Orders are placed and read; a buyer may cancel one that waits for its payment (patch); none is deleted. */
 export const orderPath = 'orders'
-export const orderMethods = ['find', 'get', 'create'] as const
+export const orderMethods = ['find', 'get', 'create', 'patch'] as const

@@ -1,6 +1,9 @@
-import { Forbidden } from '@feathersjs/errors'
+import { Forbidden, NotFound } from '@feathersjs/errors'
 import { hooks as schemaHooks } from '@feathersjs/schema'
 import { ORDER_CREATED, ORDER_PLACED, type OrderLine } from '../../../../shared/contracts/order.ts'
+import { ORDER_CANCELLED } from '../../../../shared/contracts/checkout.ts'
+import { recordStep } from '../../checkout/steps.ts'
+import { schedulePaymentDeadline } from '../../jobs/payment-deadline.ts'
 import { authenticateUser } from '../../../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../../../shared/feathers/declarations.ts'
 import { publicQuery } from '../../../../shared/feathers/query.ts'
@@ -14,6 +17,7 @@ import { subtotal } from './pricing.ts'
 import {
   orderDataValidator,
   orderExternalResolver,
+  orderPatchValidator,
   orderQueryValidator,
   orderResolver,
   orderSchema,
@@ -43,7 +47,8 @@ export function orders(app: ServiceApp): void {
   app.service(orderPath).hooks({
     around: {
       all: [authenticateUser(), publicQuery(orderSchema), schemaHooks.resolveExternal(orderExternalResolver), schemaHooks.resolveResult(orderResolver)],
-      create: [transactional()]
+      create: [transactional()],
+      patch: [transactional()]
     },
     before: {
       all: [schemaHooks.validateQuery(orderQueryValidator)],
@@ -53,11 +58,13 @@ export function orders(app: ServiceApp): void {
         requireManifestRole(orderManifest),
         schemaHooks.validateData(orderDataValidator), // the class prices it
         enabledShipToCountry
-      ]
+      ],
+      patch: [requireManifestRole(orderManifest), uuidId(), schemaHooks.validateData(orderPatchValidator), buyersOwnOnly]
     },
     after: {
       get: [refuseOthers],
-      create: [recordSellerShares, emitOrderEvents]
+      create: [recordSellerShares, emitOrderEvents, startCheckout],
+      patch: [emitCancellation]
     }
   })
 }
@@ -111,6 +118,39 @@ async function emitOrderEvents(context: HookContext) {
       createdAt
     })
   }
+}
+
+/**
+ * The checkout starts with the order, in its transaction: the first step of its log and its payment deadline
+ * (ORDER_PAYMENT_TIMEOUT), after which an unpaid order is cancelled (jobs/payment-deadline.ts).
+ */
+async function startCheckout(context: HookContext) {
+  const order = context.result as OrderRow
+  const trx = context.params.transaction!.trx
+  await recordStep(trx, context.app.get('schema'), order.id, 'placed', { total: Number(order.total), currency: order.currency, sellers: order.sellerIds })
+  await schedulePaymentDeadline(context.app, trx, order.id)
+}
+
+/** A buyer cancels only their own orders (an admin any): others are told it is not theirs. */
+async function buyersOwnOnly(context: HookContext) {
+  const caller = context.params.caller!
+  const order = await context.app.get('db').withSchema(context.app.get('schema')).table('orders').where({ id: context.id }).first('buyerId')
+  if (!order) throw new NotFound(`No record found for id '${context.id}'`)
+  if (caller.role !== 'admin' && order.buyerId !== caller.id) throw new Forbidden('This order is not yours to cancel')
+}
+
+/** The cancellation's event, in its transaction: payments refunds a capture that raced with it, catalog releases the units. */
+async function emitCancellation(context: HookContext) {
+  const order = context.result as OrderRow & { cancelReason: 'buyer' | 'payment_timeout'; cancelledAt: Date | string }
+  await emit(context, ORDER_CANCELLED, {
+    orderId: order.id,
+    buyerId: order.buyerId,
+    reason: order.cancelReason,
+    items: order.items,
+    total: Number(order.total),
+    currency: order.currency,
+    cancelledAt: isoTimestamp(order.cancelledAt)
+  })
 }
 
 /**

@@ -2,7 +2,7 @@ import { BadRequest, Conflict } from '@feathersjs/errors'
 import type { Knex } from 'knex'
 import type { OrderLine } from '../../../../shared/contracts/order.ts'
 
-type Projected = { productId: string; sellerId: string; title: string; price: number; currency: string; stock: number; sold: number }
+type Projected = { productId: string; sellerId: string; title: string; price: number; currency: string; stock: number; sold: number; reserved: number }
 
 export interface PricedOrder {
   lines: OrderLine[]
@@ -14,7 +14,8 @@ export interface PricedOrder {
 export const subtotal = (lines: OrderLine[]): number => lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0)
 
 /**
- * Prices the items from the product projection and takes their stock, under
+ * Prices the items from the product projection and reserves their stock (until
+ * the order is paid or cancelled, see checkout/stock.ts), under
  * row locks of `trx` (in product order, so concurrent orders never deadlock):
  * two orders cannot sell more than the projection holds. Refuses, naming the
  * items: unknown products, products listed twice, several currencies, too
@@ -41,12 +42,13 @@ export async function priceAndReserve(trx: Knex.Transaction, schema: string, ite
   }
 
   const short = items.flatMap((item, index) => {
-    const available = Math.max(0, byId.get(item.productId)!.stock - byId.get(item.productId)!.sold)
+    const product = byId.get(item.productId)!
+    const available = Math.max(0, product.stock - product.sold - product.reserved)
     return item.quantity > available ? [problem(index, item.productId, 'not enough stock', { requested: item.quantity, available })] : []
   })
   if (short.length) throw new Conflict(`Not enough stock for ${short.map((s) => s.productId).join(', ')}`, { items: short })
 
-  for (const item of items) await products().where({ productId: item.productId }).increment('sold', item.quantity)
+  for (const item of items) await products().where({ productId: item.productId }).increment('reserved', item.quantity)
   const lines: OrderLine[] = items.map((item) => {
     const product = byId.get(item.productId)!
     return { productId: product.productId, sellerId: product.sellerId, title: product.title, unitPrice: product.price, quantity: item.quantity }
