@@ -79,7 +79,6 @@ describe('bazaar trace <request-id>: what a request caused, as a tree', function
   const root = () => json.events[0]!
   const outcomes = (event: TracedEvent) => event.outcomes.map((o) => `${o.service}/${o.consumer} ${o.outcome}${o.attempt ? ` ${o.attempt}` : ''}`)
 
-  it.skip("print", () => {}); if (process.env.SHOW_TREE) after(() => console.log(tree))
   it('--json: the registration is the root event, in the trace the client sent, with every service involved', () => {
     expect(json.requestId).to.equal(requestId)
     expect(json.traceIds).to.deep.equal([client.traceId])
