@@ -17,8 +17,11 @@ export function startRequestTrace(req: IncomingMessage, service: string): Traced
     [ATTR_URL_PATH]: path,
     [ATTR_HTTP_ROUTE]: route,
     [ATTR_BAZAAR_SERVICE]: service
-  })
+  }, !unrecorded.has(path))
 }
+
+/** Prometheus scrapes and health probes: every few seconds on every service, and never the cause of an event. */
+const unrecorded = new Set(['/metrics', '/health'])
 
 /** Ends the request's span with its status; a 5xx marks it failed. */
 export function endRequestTrace(span: Span | undefined, res: ServerResponse): void {

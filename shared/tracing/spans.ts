@@ -62,11 +62,11 @@ function messaging(operation: string, destination: string, routingKey?: string):
  * The HTTP request's span, child of the client's `traceparent` when it sent
  * one. With tracing off there is no span, but the request still carries a
  * trace: the client's, or a new trace id made here, so every event it causes
- * has one.
+ * has one. `record` false: no span even with tracing on (probes and scrapes).
  */
-export function startServerSpan(name: string, incoming: unknown, attributes: Attributes): TracedWork {
+export function startServerSpan(name: string, incoming: unknown, attributes: Attributes, record = true): TracedWork {
   const tracer = activeTracer()
-  if (!tracer) return { traceparent: validTraceparent(incoming) ?? newTraceparent() }
+  if (!tracer || !record) return { traceparent: validTraceparent(incoming) ?? newTraceparent() }
   const given = validTraceparent(incoming)
   if (unsampledParent(given)) return { traceparent: given }
   const parent = parentContext(given)

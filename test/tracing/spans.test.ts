@@ -136,6 +136,11 @@ describe('tracing on: spans of a request and of the events it causes', () => {
     expect(activeSpans[1]).to.equal('none')
   })
 
+  it('a Prometheus scrape or a health probe makes no span', async () => {
+    for (const path of ['/metrics', '/health']) expect((await fetch(new URL(path, gateway.url))).status, path).to.equal(200)
+    expect(exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.name.startsWith('GET '))).to.deep.equal([])
+  })
+
   it("a handler runs with its process span as OpenTelemetry's active span (its own spans would be children)", () => {
     expect(activeSpans[0]).to.equal(processSpan(names.queue(ns, 'probe', 'signups')).spanContext().spanId)
   })
