@@ -11,6 +11,7 @@ import type { Publisher } from './publisher.ts'
 import { ident, statementName, withLaneConnection } from './sql.ts'
 import type { Span } from '@opentelemetry/api'
 import { endSpan, startRelaySpan } from '../tracing/spans.ts'
+import { activeTracer } from '../tracing/provider.ts'
 
 export interface OutboxRelayOptions {
   /** the service's pool, for `backlog()` */
@@ -262,7 +263,7 @@ export class OutboxRelay extends EventEmitter {
         const { rows } = await sql.query<OutboxRow>(this.claimSql, [this.batchSize], this.claimName)
         rows.sort(byId)
         // tracing on: one send span for the batch, linked to each row's stored context
-        send = rows.length > 0 ? startRelaySpan(exchange, rows.map((row) => row.trace_context), this.options.service ?? this.options.schema) : undefined
+        if (rows.length > 0 && activeTracer()) send = startRelaySpan(exchange, rows.map((row) => row.trace_context), this.options.service ?? this.options.schema)
         // Sent in id order on one channel; confirms awaited together.
         const confirms = rows.map((row) =>
           publisher.publishRaw({
