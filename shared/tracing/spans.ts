@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api'
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Link, type Span, type SpanContext } from '@opentelemetry/api'
 import {
   ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
   ATTR_MESSAGING_DESTINATION_NAME,
@@ -38,8 +38,11 @@ function unsampledParent(traceparent: string | undefined): traceparent is string
   return traceparent !== undefined && !isSampled(traceparent) && samplesByParent()
 }
 
-function parentContext(traceparent: unknown): Context {
-  const parent = spanContextOf(traceparent)
+function unsampled(parent: SpanContext | undefined): parent is SpanContext {
+  return parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === 0 && samplesByParent()
+}
+
+function parentContext(parent: SpanContext | undefined): Context {
   return parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT
 }
 
@@ -67,8 +70,8 @@ function messaging(operation: string, destination: string, routingKey?: string):
 export function startServerSpan(name: string, incoming: unknown, attributes: Attributes, record = true): TracedWork {
   const tracer = activeTracer()
   if (!tracer || !record) return { traceparent: validTraceparent(incoming) ?? newTraceparent() }
-  const given = validTraceparent(incoming)
-  if (unsampledParent(given)) return { traceparent: given }
+  const given = spanContextOf(incoming)
+  if (unsampled(given)) return { traceparent: formatTraceparent(given) }
   const parent = parentContext(given)
   return traced(tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent), parent)
 }
@@ -85,7 +88,7 @@ export function startProducerSpan(operation: 'create' | 'send', destination: str
   if (unsampledParent(work)) return undefined
   const attributes = messaging(operation, destination, routingKey)
   attributes[ATTR_BAZAAR_SERVICE] = service
-  return tracer.startSpan(`${operation} ${destination}`, { kind: SpanKind.PRODUCER, attributes }, parentContext(work))
+  return tracer.startSpan(`${operation} ${destination}`, { kind: SpanKind.PRODUCER, attributes }, parentContext(spanContextOf(work)))
 }
 
 /**
@@ -118,9 +121,10 @@ export function startProcessSpan(
   queue: string,
   service: string
 ): TracedWork {
-  const incoming = validTraceparent(message.headers.traceparent)
   const tracer = activeTracer()
-  if (!tracer || unsampledParent(incoming)) return { traceparent: incoming }
+  if (!tracer) return { traceparent: validTraceparent(message.headers.traceparent) }
+  const incoming = spanContextOf(message.headers.traceparent)
+  if (unsampled(incoming)) return { traceparent: formatTraceparent(incoming) }
   const attributes = messaging('process', queue, message.routingKey)
   attributes[ATTR_MESSAGING_MESSAGE_ID] = message.id
   attributes[ATTR_BAZAAR_SERVICE] = service

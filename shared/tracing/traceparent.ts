@@ -17,7 +17,9 @@ const ids = new RandomIdGenerator()
 export function spanContextOf(value: unknown): SpanContext | undefined {
   if (typeof value !== 'string') return undefined
   const parsed = parseTraceParent(value)
-  return parsed && isSpanContextValid(parsed) ? { ...parsed, isRemote: true } : undefined
+  if (!parsed || !isSpanContextValid(parsed)) return undefined
+  parsed.isRemote = true
+  return parsed
 }
 
 /** The span context as a version-00 `traceparent`. */
