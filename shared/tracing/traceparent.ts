@@ -31,7 +31,7 @@ export function formatTraceparent(context: SpanContext): string {
 /** The shape Bazaar itself writes: checked with one regular expression, the usual case on every message. */
 const ownShape = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/
 
-/** The value when it is a well-formed `traceparent`, normalised (version 00, lower case); otherwise undefined. */
+/** The value when it is a well-formed `traceparent` (W3C: lower-case hex), as version 00; otherwise undefined. */
 export function validTraceparent(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined
   if (ownShape.test(value)) return value
