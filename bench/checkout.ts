@@ -38,6 +38,8 @@ interface SideResult {
   maxMs: number
   /** CPU of the side's own processes, PostgreSQL and RabbitMQ, per order */
   cpuMsPerOrder: { services: number; database: number; broker: number; total: number }
+  /** the services' share, process by process: where the time goes */
+  cpuMsPerOrderByProcess: Record<string, number>
 }
 
 export interface CheckoutBenchmarkResult {
@@ -103,10 +105,9 @@ export async function runCheckoutBenchmark(): Promise<CheckoutBenchmarkResult> {
     console.log(`warming up (${warmup} orders each), then ${orders} orders each with ${concurrency} clients`)
     await pooled(warmup, concurrency, bazaarOrder)
     await pooled(warmup, concurrency, monolithOrder)
-    const bazaarPids = [...bazaar, processes[0]!].map((p) => p.child.pid!)
     const result = {
-      bazaar: await measure(orders, concurrency, bazaarOrder, bazaarPids),
-      monolith: await measure(orders, concurrency, monolithOrder, [monolith.child.pid!, processes[0]!.child.pid!])
+      bazaar: await measure(orders, concurrency, bazaarOrder, [...bazaar, processes[0]!]),
+      monolith: await measure(orders, concurrency, monolithOrder, [monolith, processes[0]!])
     }
     ordersApi.close()
     paymentsApi.close()
@@ -143,9 +144,10 @@ async function seed(db: Knex, namespace: string, products: Array<{ productId: st
   await db.withSchema(schemaName(namespace, 'monolith')).table('products').insert(products.map((p) => ({ id: p.productId, sellerId: p.sellerId, price: 1_000, stock })))
 }
 
-async function measure(orders: number, concurrency: number, order: () => Promise<void>, pids: number[]): Promise<SideResult> {
+async function measure(orders: number, concurrency: number, order: () => Promise<void>, processes: ServiceProcess[]): Promise<SideResult> {
   const latencies: number[] = []
-  const cpuOf = () => ({ services: pids.reduce((sum, pid) => sum + (ticksOf(pid) ?? 0), 0), database: ticksByPid('postgres'), broker: ticksByPid('beam.smp') })
+  const pids = processes.map((p) => p.child.pid!)
+  const cpuOf = () => ({ byPid: pids.map((pid) => ticksOf(pid) ?? 0), services: pids.reduce((sum, pid) => sum + (ticksOf(pid) ?? 0), 0), database: ticksByPid('postgres'), broker: ticksByPid('beam.smp') })
   const sum = (m: Map<number, number>, start: Map<number, number>) => [...m].reduce((s, [pid, t]) => s + t - (start.get(pid) ?? 0), 0)
   const before = cpuOf()
   const start = now()
@@ -168,7 +170,8 @@ async function measure(orders: number, concurrency: number, order: () => Promise
     p50Ms: round(percentile(latencies, 50), 1),
     p99Ms: round(percentile(latencies, 99), 1),
     maxMs: round(latencies[latencies.length - 1]!, 1),
-    cpuMsPerOrder: { services, database, broker, total: round(services + database + broker, 3) }
+    cpuMsPerOrder: { services, database, broker, total: round(services + database + broker, 3) },
+    cpuMsPerOrderByProcess: Object.fromEntries(processes.map((p, i) => [p.name, perOrder(after.byPid[i]! - before.byPid[i]!)]))
   }
 }
 
@@ -216,5 +219,6 @@ function print(report: CheckoutBenchmarkResult): void {
   console.log(`${'checkout, order to invoice issued'.padEnd(34)} ${'orders/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/ord'.padStart(10)}`)
   console.log(row('Bazaar (5 processes, events)', report.bazaar))
   console.log(row('one process, direct calls', report.monolith))
+  console.log(`CPU ms per order by process: Bazaar ${JSON.stringify(report.bazaar.cpuMsPerOrderByProcess)}, direct ${JSON.stringify(report.monolith.cpuMsPerOrderByProcess)}, PostgreSQL ${report.bazaar.cpuMsPerOrder.database} / ${report.monolith.cpuMsPerOrder.database}, RabbitMQ ${report.bazaar.cpuMsPerOrder.broker} / ${report.monolith.cpuMsPerOrder.broker}`)
   console.log(`ratio Bazaar/direct: throughput ${report.ratio.throughput}x, p50 ${report.ratio.p50}x, p99 ${report.ratio.p99}x, CPU per order ${report.ratio.cpuPerOrder}x`)
 }

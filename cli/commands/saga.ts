@@ -39,10 +39,10 @@ export function registerSaga(program: Command): void {
 const iso = (value: unknown) => (value ? new Date(value as string).toISOString() : null)
 
 /** Rows of another service's table when that service is deployed in the namespace, else null. */
-async function rowsIfDeployed(db: Knex, schema: string, table: string, orderId: string, order: string): Promise<Array<Record<string, unknown>> | null> {
+async function rowsIfDeployed(db: Knex, schema: string, table: string, orderId: string, order: string, columns: string[]): Promise<Array<Record<string, unknown>> | null> {
   const { rows } = await db.raw('select to_regclass(?) as found', [`"${schema}"."${table}"`])
   if (!rows[0]?.found) return null
-  return db.withSchema(schema).table(table).where({ orderId }).orderBy(order)
+  return db.withSchema(schema).table(table).where({ orderId }).orderBy(order).select(columns)
 }
 
 export async function sagaReport(db: Knex, context: CliContext, orderId: string): Promise<SagaReport> {
@@ -73,9 +73,10 @@ export async function sagaReport(db: Knex, context: CliContext, orderId: string)
     standing,
     paymentDeadline,
     steps,
-    payments: await rowsIfDeployed(db, schemaName(context.namespace, 'payments'), 'payments', orderId, 'createdAt'),
-    deliveries: await rowsIfDeployed(db, schemaName(context.namespace, 'fulfilment'), 'deliveries', orderId, 'sellerId'),
-    invoices: await rowsIfDeployed(db, schemaName(context.namespace, 'fulfilment'), 'invoices', orderId, 'sellerId')
+    // what an operator needs, never the card token
+    payments: await rowsIfDeployed(db, schemaName(context.namespace, 'payments'), 'payments', orderId, 'createdAt', ['id', 'status', 'amount', 'currency', 'reason', 'chargeId', 'refundId', 'createdAt', 'settledAt']),
+    deliveries: await rowsIfDeployed(db, schemaName(context.namespace, 'fulfilment'), 'deliveries', orderId, 'sellerId', ['id', 'sellerId', 'status', 'shippedAt']),
+    invoices: await rowsIfDeployed(db, schemaName(context.namespace, 'fulfilment'), 'invoices', orderId, 'sellerId', ['id', 'sellerId', 'number', 'total', 'currency', 'issuedAt'])
   }
 }
 

@@ -16,6 +16,8 @@ export function createApp(env?: BazaarEnv, config: Partial<PaymentsConfig> = {})
     service: 'payments',
     migrations,
     env,
+    // each charge waits on the card provider: one job per transaction, 8 at once, so a slow answer holds up no other
+    jobs: { batchSize: 1, concurrency: 8 },
     config: { schema: paymentsConfigSchema, values: { ...paymentsConfigValues(process.env), ...config } }
   })
   const settings = serviceConfig(app, 'payments')

@@ -14,6 +14,8 @@ export function createApp(env?: BazaarEnv, config: Partial<SubscriptionsConfig> 
     service: 'subscriptions',
     migrations,
     env,
+    // each charge waits on the card provider: one job per transaction, 4 at once, so a slow answer holds up no other
+    jobs: { batchSize: 1, concurrency: 4 },
     config: { schema: subscriptionsConfigSchema, values: { ...subscriptionsConfigValues(process.env), ...config } }
   })
   const { cardProviderUrl, cardProviderTimeoutMs } = serviceConfig(app, 'subscriptions')

@@ -13,7 +13,7 @@ import { OutboxRelay } from '../bus/outbox-relay.ts'
 import { InboxJanitor } from '../bus/inbox.ts'
 import { OutcomeLog } from '../bus/outcome-log.ts'
 import { flushTracing, tracingFromEnv } from '../tracing/provider.ts'
-import { Jobs } from '../jobs/jobs.ts'
+import { Jobs, type JobsOptions } from '../jobs/jobs.ts'
 import { jobMigrations } from '../jobs/tables.ts'
 import type { HookContext, ServiceApp, StartStep } from './declarations.ts'
 import { errorBodies, mapErrors } from './errors.ts'
@@ -40,6 +40,11 @@ export interface ServiceAppOptions {
    * (the gateway's reverse proxy).
    */
   beforeBody?: Middleware[]
+  /**
+   * How its jobs run (shared/jobs): the defaults batch thousands of quick jobs per transaction; a service
+   * whose jobs wait on another system (an HTTP call) runs small batches, many at once.
+   */
+  jobs?: JobsOptions['runner']
 }
 
 /**
@@ -73,7 +78,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   // retries, dead letters, parked keys and duplicates, for `bazaar trace`
   const outcomes = new OutcomeLog({ db, schema, logger })
   // delayed jobs and schedules: defined by the service's configure calls, run only if any were
-  const jobs = new Jobs({ db, databaseUrl: env.databaseUrl, schema, logger })
+  const jobs = new Jobs({ db, databaseUrl: env.databaseUrl, schema, logger, runner: options.jobs })
   app.set('jobs', jobs)
 
   app.use(requestId(options.service))

@@ -5,6 +5,7 @@ import { uniqueNamespace } from '../../shared/testing/namespace.ts'
 import { waitFor } from '../../shared/testing/wait.ts'
 import { json, register, type Actor } from '../support/identities.ts'
 import { startStack, type Stack } from '../support/stack.ts'
+import { runCli, runJson } from '../cli/cli.ts'
 
 /**
  * The checkout end to end through the public origin (contract.md "Checkout"): order, pay, each seller's delivery
@@ -22,6 +23,7 @@ describe('checkout end to end: exactly-once payments, deliveries, invoices and p
   let sellerA: Actor
   let sellerB: Actor
   let notices: Listener
+  let fulfilledOrder: string | undefined
   const shipTo = { name: 'Bea Buyer', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' }
 
   const product = async (seller: Actor, price: number, stock = 20) => {
@@ -104,6 +106,25 @@ describe('checkout end to end: exactly-once payments, deliveries, invoices and p
     await noticeOf('order.fulfilled', placed.id)
     expect(await orderStatus(placed.id)).to.equal('fulfilled')
     expect(notices.of('notice').filter((n) => n.data.kind === 'order.paid' && n.data.orderId === placed.id)).to.have.length(1)
+    fulfilledOrder = placed.id
+  })
+
+  it('bazaar saga show tells where an order stands and every step it took; an unknown order is one line and a non-zero exit', async function () {
+    if (!fulfilledOrder) this.skip()
+    const report = await runJson(['saga', 'show', fulfilledOrder!], { namespace })
+    expect(report.order).to.include({ id: fulfilledOrder, status: 'fulfilled' })
+    expect(report.steps.map((s: { step: string }) => s.step)).to.deep.equal(['placed', 'payment-captured', 'paid', 'delivery-shipped', 'delivery-shipped', 'fulfilled'])
+    expect(report.payments.map((p: { status: string }) => p.status)).to.deep.equal(['captured'])
+    expect(report.payments[0]).to.not.have.property('token')
+    expect(report.deliveries).to.have.length(2)
+    expect(report.invoices.map((i: { number: number }) => i.number)).to.deep.equal([1, 1])
+    const human = await runCli(['saga', 'show', fulfilledOrder!], { namespace })
+    expect(human.code).to.equal(0)
+    expect(human.stdout).to.include("fulfilled: every seller's delivery shipped").and.include('payment-captured')
+    const unknown = await runCli(['saga', 'show', randomUUID()], { namespace })
+    expect(unknown.code).to.not.equal(0)
+    expect(unknown.stderr.trim().split('\n')).to.have.length(1)
+    expect(unknown.stderr).to.include('no order')
   })
 
   it('tok_declined fails with its reason and tells the buyer; the buyer pays again with tok_flaky: one capture, paid; tok_slow: one capture', async function () {
