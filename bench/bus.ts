@@ -8,7 +8,8 @@
  * 4. the exactly-once path: insert + writeOutbox in one transaction, OutboxRelay, consumer with idempotent();
  * 5. what a team writes by hand without outbox or inbox (the dual write): insert in a transaction, commit, publish
  *    with a confirm; the consumer runs the effect in a transaction, then acks. It can lose or double messages;
- * 6. latency at a steady rate, plain and bus.
+ * 6. latency at a steady rate, plain and bus;
+ * 7. the bus path with metrics, and with tracing on (spans exported over OTLP to an in-process endpoint).
  * Each is run BENCH_RUNS times, interleaved, and the medians are reported with the ratios to plain.
  */
 import { randomUUID } from 'node:crypto'
@@ -23,6 +24,10 @@ import { createKnex, schemaName } from '../shared/db/database.ts'
 import { migrate, type Migration } from '../shared/db/migrations.ts'
 import { Bus, OutboxRelay, busMigrations, idempotent, writeOutbox, type Envelope } from '../shared/bus/index.ts'
 import { BusMetrics } from '../shared/metrics/bus.ts'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base'
+import { enableTracing } from '../shared/tracing/provider.ts'
+import { NullCollector } from './lib/null-collector.ts'
 import { Registry } from 'prom-client'
 import { createBusLane } from '../shared/bus/lane.ts'
 import { sqlTransaction } from '../shared/bus/sql.ts'
@@ -68,6 +73,8 @@ const config = {
   steadyRate: intFromEnv('BENCH_STEADY_RATE', 1_000),
   steadySeconds: intFromEnv('BENCH_STEADY_SECONDS', 5),
   messageBytes: 1_024,
+  /** the share of traces the sampled tracing path records (a parent-based ratio sampler, as OTEL_TRACES_SAMPLER=parentbased_traceidratio) */
+  tracesSampled: Number(process.env.BENCH_TRACES_SAMPLED || 0.01),
   /** a comma-separated subset of the scenarios (plain,bus,exactlyOnce,steadyPlain,steadyBus), for profiling one */
   only: process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined
 }
@@ -256,6 +263,33 @@ const peer = (throughput: (run: PeerRun) => Promise<void>, appId: string) => asy
 // ---------------------------------------------------------------- the bus
 
 /**
+ * Tracing on for one path: the SDK's batch processor and OTLP/HTTP exporter, sending to an in-process
+ * endpoint that keeps nothing. Its queue is big enough that no span is dropped at these rates: the measure is
+ * of recording and exporting them all. The sampler is the SDK's, from OTEL_TRACES_SAMPLER (default: every
+ * trace), or parent-based with `sampledRatio` of the roots. `stop()` flushes, so a path that calls it before reading its CPU pays for every export.
+ */
+async function startBenchTracing(sampledRatio?: number): Promise<{ stop(): Promise<void> }> {
+  const collector = await NullCollector.start()
+  const turnOff = enableTracing({
+    service: 'bench',
+    ...(sampledRatio !== undefined
+      ? { sampler: { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampledRatio) }), followsParent: true } }
+      : {}),
+    processor: new BatchSpanProcessor(new OTLPTraceExporter({ url: collector.tracesUrl }), { maxQueueSize: 262_144, maxExportBatchSize: 2_048, scheduledDelayMillis: 500 })
+  })
+  let stopped = false
+  return {
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await turnOff()
+      console.log(`    tracing: ${collector.requests} OTLP requests, ${(collector.bytes / 1e6).toFixed(1)} MB exported`)
+      await collector.close()
+    }
+  }
+}
+
+/**
  * A producing and a consuming Bus (two services, two connections), the
  * consumer on its own quorum queue bound to product.updated.
  */
@@ -263,10 +297,15 @@ async function withBus(
   ctx: Context,
   n: number,
   publish: (tracker: Tracker, send: (seq: number) => Promise<unknown>) => Promise<void>,
-  /** count it as a service app does (shared/metrics), scraped once at the end: the metrics' overhead */
-  metrics = false
+  /**
+   * `metrics`: count it as a service app does (shared/metrics), scraped once at the end: the metrics' overhead;
+   * `tracing`: tracing on, a send and a process span per message, exported over OTLP (flushed before the CPU is read)
+   */
+  observe: 'metrics' | 'tracing' | 'sampledTracing' | 'none' = 'none'
 ): Promise<Measure> {
+  const metrics = observe === 'metrics'
   const tracker = new Tracker(n)
+  const tracing = observe === 'tracing' ? await startBenchTracing() : observe === 'sampledTracing' ? await startBenchTracing(config.tracesSampled) : undefined
   const tag = randomUUID().slice(0, 8)
   const producer = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: 'bench-producer' })
   const consuming = new Bus({ url: ctx.amqpUrl, namespace: ctx.namespace, service: 'bench-consumer' })
@@ -297,14 +336,16 @@ async function withBus(
     await publish(tracker, send)
     await tracker.wait(timeoutFor(n), 'bus')
     if (registry) await registry.metrics()
+    await tracing?.stop()
     return tracker.result()
   } finally {
+    await tracing?.stop()
     await consuming.stop().catch(() => {})
     await producer.stop().catch(() => {})
   }
 }
 
-function busThroughput(ctx: Context, metrics = false): Promise<Measure> {
+function busThroughput(ctx: Context, observe: 'metrics' | 'tracing' | 'sampledTracing' | 'none' = 'none'): Promise<Measure> {
   return withBus(ctx, config.n, async (tracker, send) => {
     tracker.start()
     for (let base = 0; base < config.n; base += config.confirmWindow) {
@@ -314,7 +355,7 @@ function busThroughput(ctx: Context, metrics = false): Promise<Measure> {
       await Promise.all(window)
     }
     tracker.allConfirmed()
-  }, metrics)
+  }, observe)
 }
 
 function busSteady(ctx: Context): Promise<Measure> {
@@ -394,8 +435,9 @@ async function migrateExactlyOnce(ctx: Context): Promise<void> {
  * Latency: commit to the effect committed. Each service has one pool, shared
  * as createServiceApp shares it. Every message's effect is counted once.
  */
-async function exactlyOnce(ctx: Context): Promise<Run> {
+async function exactlyOnce(ctx: Context, traced = false): Promise<Run> {
   const n = config.nExactlyOnce
+  const tracing = traced ? await startBenchTracing() : undefined
   const tracker = new Tracker(n)
   const stages = new Stages(['transaction begun', 'committed', 'delivered to the handler', 'effect committed'] as const, n)
   const tag = randomUUID().slice(0, 8)
@@ -484,11 +526,13 @@ async function exactlyOnce(ctx: Context): Promise<Run> {
     })
     tracker.allConfirmed() // here: the last transaction committed
     await tracker.wait(timeoutFor(n) * 2, 'exactly-once path')
+    await tracing?.stop()
     const result = tracker.result()
     const [{ count }] = await consumerDb.withSchema(consumerSchema).table('effects').where('message_id', 'like', `${tag}-%`).count({ count: '*' })
     if (Number(count) !== n) throw new Error(`exactly-once path: ${count} effects for ${n} messages`)
     return { ...result, stages: stages.summary() }
   } finally {
+    await tracing?.stop()
     await relay.stop().catch(() => {})
     await consuming.stop().catch(() => {})
     await producer.stop().catch(() => {})
@@ -602,7 +646,7 @@ async function warmPool(db: Knex, size: number): Promise<void> {
 
 // ---------------------------------------------------------------- the run
 
-type Scenario = 'plain' | 'bus' | 'busMetrics' | 'rascal' | 'rabbitmqClient' | 'exactlyOnce' | 'dualWrite' | 'steadyPlain' | 'steadyBus'
+type Scenario = 'plain' | 'bus' | 'busMetrics' | 'busTracing' | 'busTracingSampled' | 'rascal' | 'rabbitmqClient' | 'exactlyOnce' | 'exactlyOnceTracing' | 'dualWrite' | 'steadyPlain' | 'steadyBus'
 
 /** One measurement, and for the multi-stage paths where the time went (p50/p99 between marks). */
 type Run = Measure & { stages?: Record<string, { p50Ms: number; p99Ms: number }> }
@@ -610,10 +654,13 @@ type Run = Measure & { stages?: Record<string, { p50Ms: number; p99Ms: number }>
 const scenarios: Array<{ key: Scenario; label: string; run: (ctx: Context) => Promise<Run> }> = [
   { key: 'plain', label: 'plain amqplib', run: plainThroughput },
   { key: 'bus', label: 'bus', run: (ctx) => busThroughput(ctx) },
-  { key: 'busMetrics', label: 'bus with metrics (shared/metrics)', run: (ctx) => busThroughput(ctx, true) },
+  { key: 'busMetrics', label: 'bus with metrics (shared/metrics)', run: (ctx) => busThroughput(ctx, 'metrics') },
+  { key: 'busTracing', label: 'bus with tracing (OTLP, every trace)', run: (ctx) => busThroughput(ctx, 'tracing') },
+  { key: 'busTracingSampled', label: `bus with tracing (${config.tracesSampled * 100} % sampled)`, run: (ctx) => busThroughput(ctx, 'sampledTracing') },
   { key: 'rascal', label: 'rascal', run: peer(rascalThroughput, 'bench-rascal') },
   { key: 'rabbitmqClient', label: 'rabbitmq-client', run: peer(rabbitmqClientThroughput, 'bench-rabbitmq-client') },
-  { key: 'exactlyOnce', label: 'exactly-once (outbox + relay + inbox)', run: exactlyOnce },
+  { key: 'exactlyOnce', label: 'exactly-once (outbox + relay + inbox)', run: (ctx) => exactlyOnce(ctx) },
+  { key: 'exactlyOnceTracing', label: 'exactly-once with tracing (OTLP)', run: (ctx) => exactlyOnce(ctx, true) },
   { key: 'dualWrite', label: 'dual write by hand (can lose/double)', run: dualWrite },
   { key: 'steadyPlain', label: `plain amqplib @ ${config.steadyRate}/s`, run: plainSteady },
   { key: 'steadyBus', label: `bus @ ${config.steadyRate}/s`, run: busSteady }
@@ -646,7 +693,7 @@ export async function runBusBenchmark(): Promise<object> {
   const management = new Management()
   const began = now()
   const runs: Record<Scenario, Run[]> = {
-    plain: [], bus: [], busMetrics: [], rascal: [], rabbitmqClient: [], exactlyOnce: [], dualWrite: [], steadyPlain: [], steadyBus: []
+    plain: [], bus: [], busMetrics: [], busTracing: [], busTracingSampled: [], rascal: [], rabbitmqClient: [], exactlyOnce: [], exactlyOnceTracing: [], dualWrite: [], steadyPlain: [], steadyBus: []
   }
   const infoDb = createKnex(ctx.databaseUrl, 'public', { min: 0, max: 1 })
   const machine = await machineInfo(management, infoDb).finally(() => infoDb.destroy())
@@ -706,6 +753,12 @@ export async function runBusBenchmark(): Promise<object> {
     busCpuOverPlain: ratioOf(medians.bus.cpu.benchProcessMsPerK, medians.plain.cpu.benchProcessMsPerK),
     busMetricsOverBus: ratioOf(medians.busMetrics.msgPerSec, medians.bus.msgPerSec),
     busMetricsCpuOverBus: ratioOf(medians.busMetrics.cpu.benchProcessMsPerK, medians.bus.cpu.benchProcessMsPerK),
+    busTracingOverBus: ratioOf(medians.busTracing.msgPerSec, medians.bus.msgPerSec),
+    busTracingCpuOverBus: ratioOf(medians.busTracing.cpu.benchProcessMsPerK, medians.bus.cpu.benchProcessMsPerK),
+    busTracingSampledOverBus: ratioOf(medians.busTracingSampled.msgPerSec, medians.bus.msgPerSec),
+    busTracingSampledCpuOverBus: ratioOf(medians.busTracingSampled.cpu.benchProcessMsPerK, medians.bus.cpu.benchProcessMsPerK),
+    exactlyOnceTracingOverExactlyOnce: ratioOf(medians.exactlyOnceTracing.msgPerSec, medians.exactlyOnce.msgPerSec),
+    exactlyOnceTracingCpuOverExactlyOnce: ratioOf(medians.exactlyOnceTracing.cpu.benchProcessMsPerK, medians.exactlyOnce.cpu.benchProcessMsPerK),
     rascalOverPlain: ratioOf(medians.rascal.msgPerSec, medians.plain.msgPerSec),
     rascalCpuOverPlain: ratioOf(medians.rascal.cpu.benchProcessMsPerK, medians.plain.cpu.benchProcessMsPerK),
     rabbitmqClientOverPlain: ratioOf(medians.rabbitmqClient.msgPerSec, medians.plain.msgPerSec),
@@ -740,7 +793,7 @@ export async function runBusBenchmark(): Promise<object> {
         : scenario.key === 'exactlyOnce'
           ? `>= 50 % of plain: ${verdict(met.exactlyOnceOverPlain)}`
           : ''
-    const isThroughput = ['plain', 'bus', 'busMetrics', 'rascal', 'rabbitmqClient'].includes(scenario.key)
+    const isThroughput = ['plain', 'bus', 'busMetrics', 'busTracing', 'busTracingSampled', 'rascal', 'rabbitmqClient'].includes(scenario.key)
     table.push([
       scenario.label, d.messages, d.msgPerSec ?? '', d.publishMsgPerSec ?? '', d.p50Ms ?? '', d.p99Ms ?? '',
       scenario.key === 'plain' ? '100 %' : Number.isFinite(ratio) ? ratioCell(ratio) : '', goal,
@@ -755,6 +808,9 @@ export async function runBusBenchmark(): Promise<object> {
       `goal >= ${goals.busOverFastestPeer}x: ${met.busOverFastestPeer ? 'met' : 'MISSED'}`,
     `bus CPU per 1k msgs / plain amqplib's: ${x(ratios.busCpuOverPlain)}, goal <= ${goals.busCpuOverPlain}x: ${met.busCpuOverPlain ? 'met' : 'MISSED'}`,
     `bus with metrics / bus: ${x(ratios.busMetricsOverBus)} msg/s, ${x(ratios.busMetricsCpuOverBus)} CPU per 1k msgs (the metrics' overhead)`,
+    `bus with tracing / bus: ${x(ratios.busTracingOverBus)} msg/s, ${x(ratios.busTracingCpuOverBus)} CPU per 1k msgs (tracing's overhead, goal <= 5 %)`,
+    `bus with ${config.tracesSampled * 100} % of traces sampled / bus: ${x(ratios.busTracingSampledOverBus)} msg/s, ${x(ratios.busTracingSampledCpuOverBus)} CPU per 1k msgs (goal <= 5 %)`,
+    `exactly-once with tracing / exactly-once: ${x(ratios.exactlyOnceTracingOverExactlyOnce)} msg/s, ${x(ratios.exactlyOnceTracingCpuOverExactlyOnce)} CPU per 1k msgs (goal <= 5 %)`,
     `rascal / plain: ${x(ratios.rascalOverPlain)} msg/s, ${x(ratios.rascalCpuOverPlain)} CPU; ` +
       `rabbitmq-client / plain: ${x(ratios.rabbitmqClientOverPlain)} msg/s, ${x(ratios.rabbitmqClientCpuOverPlain)} CPU`,
     `exactly-once / dual write: ${x(ratios.exactlyOnceOverDualWrite)} msg/s, goal >= ${goals.exactlyOnceOverDualWrite}x: ` +

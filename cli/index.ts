@@ -10,6 +10,7 @@ import { registerProjections } from './commands/projections.ts'
 import { registerSaga } from './commands/saga.ts'
 import { registerStatus } from './commands/status.ts'
 import { registerTopology } from './commands/topology.ts'
+import { registerTrace } from './commands/trace.ts'
 import { exitCodeOf, oneLine } from './lib/errors.ts'
 
 /**
@@ -18,7 +19,7 @@ import { exitCodeOf, oneLine } from './lib/errors.ts'
  */
 export function createProgram(): Command {
   const program = new Command('bazaar')
-    .description('Operate a Bazaar deployment: status, topology, dead-letter queues, jobs and schedules, parked keys, maintenance notices')
+    .description('Operate a Bazaar deployment: status, topology, dead-letter queues, jobs and schedules, parked keys, maintenance notices, request traces')
     .option('-n, --namespace <namespace>', 'deployment namespace (default: BAZAAR_NAMESPACE or "bazaar")')
     .option('--management-url <url>', 'RabbitMQ management API (default: RABBITMQ_MANAGEMENT_URL, or AMQP_URL\'s host on port 15672)')
     .option('--declarations <module>', 'also read consumer declarations (export consumers) from this module; repeatable', collect, [])
@@ -38,6 +39,7 @@ export function createProgram(): Command {
   registerMaintenance(program)
   registerAppliance(program)
   registerProjections(program)
+  registerTrace(program)
   registerSaga(program)
   return program
 }

@@ -10,6 +10,7 @@ import { MAX_BODY_BYTES, bodyLimitFor } from '../../shared/feathers/limits.ts'
 import { serviceTable, serviceUrl } from '../../shared/services.ts'
 import type { Logger } from '../../shared/log/logger.ts'
 import { keepGatewayCors } from './cors.ts'
+import { currentContext } from '../../shared/log/context.ts'
 
 /** First path segment to the internal URL of the service that owns it (every service but the gateway). */
 export function routes(vars: NodeJS.ProcessEnv = process.env): Map<string, string> {
@@ -25,7 +26,7 @@ export function routes(vars: NodeJS.ProcessEnv = process.env): Map<string, strin
 /**
  * Reverse proxy for the REST paths other services own (http-proxy-3). It runs
  * before the body parser so request bodies stream through untouched, passes
- * the X-Request-Id this gateway assigned, and answers a Feathers error body
+ * the X-Request-Id this gateway assigned and its `traceparent`, and answers a Feathers error body
  * when the service is down (502) or too slow (503), instead of hanging.
  */
 export function proxyRoutes(options: { routes: Map<string, string>; timeoutMs: () => number; logger?: () => Logger; bodyLimit?: number }): Middleware {
@@ -40,6 +41,9 @@ export function proxyRoutes(options: { routes: Map<string, string>; timeoutMs: (
     if (!target) return next()
     const requestId = String(ctx.response.get('X-Request-Id') || '')
     if (requestId) ctx.req.headers['x-request-id'] = requestId
+    // the request's trace as this gateway holds it (its span, or the trace it made): the service's span is its child
+    const { traceparent } = currentContext()
+    if (traceparent) ctx.req.headers.traceparent = traceparent
     // A body of unknown length is read here, up to the limit every service applies, so that one too large
     // is this gateway's 413 rather than a connection the service cuts mid-upload (a 502 to the client).
     const buffer = await bufferUnknownLength(ctx.req, options.bodyLimit ?? bodyLimitFor(ctx.req.method, ctx.req.url))

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { Channel, ConsumeMessage } from 'amqplib'
+import { context as otelContext } from '@opentelemetry/api'
 import type { Logger } from '../log/logger.ts'
 import { runWithContext } from '../log/context.ts'
 import type { RoutingKey } from '../contracts/index.ts'
@@ -13,7 +14,7 @@ import { deadLetterOf, retryOf, type FailureRecord } from './dead-letter.ts'
 import { messageIdOf, originOf, parseBody, toEnvelope, type DeliveryOrigin, type HandlerOutcome } from './delivery.ts'
 import type { Envelope } from './envelope.ts'
 import { PoisonMessageError } from './errors.ts'
-import type { DeadLetterKind } from './headers.ts'
+import { Headers, type DeadLetterKind } from './headers.ts'
 import { names } from './names.ts'
 import { partitionedDeadLetter } from './park-letters.ts'
 import { ParkStore, type ParkingDatabase } from './park-store.ts'
@@ -23,6 +24,7 @@ import { partitionQueues } from './partition-topology.ts'
 import type { Publisher, RawPublish } from './publisher.ts'
 import { blockingDelay, defaultRetryPolicy, maxAttempts, type RetryPolicy } from './retry.ts'
 import { declareTopology, type Topology } from './topology.ts'
+import { endSpan, startProcessSpan } from '../tracing/spans.ts'
 
 export { consumerTopology, BROKER_DELIVERY_LIMIT, type ConsumerDeclaration } from './consumer-topology.ts'
 
@@ -43,6 +45,18 @@ export interface ConsumerOptions {
 }
 
 
+/** Which message an event is about: its id and the request that caused it (`bazaar trace` records them). */
+export interface MessageIds {
+  messageId: unknown
+  requestId?: string
+}
+
+/** The ids of a delivered message, for the consumer's events. */
+function idsOf(message: ConsumeMessage): MessageIds {
+  const requestId = message.properties.headers?.[Headers.requestId] as unknown
+  return { messageId: message.properties.messageId, requestId: typeof requestId === 'string' ? requestId : undefined }
+}
+
 export interface ConsumerEvents {
   /** its channel is set up and consuming (again, after a reattach) */
   consuming: []
@@ -51,8 +65,8 @@ export interface ConsumerEvents {
   /** a handler attempt failed after `seconds`; what follows is a `retried` or a `dead-lettered` */
   'handler-failed': [envelope: Envelope, seconds: number]
   /** a failed message goes round again: through a delay queue, or in place (blocking) */
-  retried: [info: { queue: string; routingKey: string; attempt: number }]
-  'dead-lettered': [letter: FailureRecord & { messageId: unknown }]
+  retried: [info: { queue: string; routingKey: string; attempt: number } & MessageIds]
+  'dead-lettered': [letter: FailureRecord & MessageIds]
   /** partitioned: a key's handler kept failing; the key is parked with this message, its later ones wait behind it */
   parked: [info: ParkedInfo]
   /** partitioned: every parked message of the key is handled (or skipped); it flows again */
@@ -270,7 +284,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
           const retry = retryOf(message, {
             retryQueue: names.retryQueue(this.queue, delay), attempts: attempt, error: error.message, routingKey, exchange
           })
-          if (await this.forward(channel, message, retry)) this.emit('retried', { queue: this.queue, routingKey, attempt })
+          if (await this.forward(channel, message, retry)) this.emit('retried', { queue: this.queue, routingKey, attempt, ...idsOf(message) })
           return
         }
         const waited = this.stateNow === ConsumerState.Stopping ? 'stop' : await this.blocking.wait(blockingDelay(this.policy, attempt))
@@ -278,7 +292,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
           return this.deadLetter(channel, message, this.failure(origin, 'skipped', `skipped by operator after: ${error.message}`, attempt))
         }
         if (waited === 'stop') return this.settle(channel, message, 'requeue')
-        this.emit('retried', { queue: this.queue, routingKey, attempt })
+        this.emit('retried', { queue: this.queue, routingKey, attempt, ...idsOf(message) })
         attempt++
         const outcome = await this.runHandler(handler, toEnvelope(message, routingKey as RoutingKey, payload, attempt))
         if (outcome.ok) return this.settle(channel, message, 'ack')
@@ -297,18 +311,27 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
   private runHandler(handler: (m: Envelope) => Promise<void>, envelope: Envelope): Promise<HandlerOutcome> {
     let running: Promise<void>
     const started = performance.now()
+    // the message's trace: a process span when tracing is on, else its traceparent passed on to what the handler emits
+    const trace = startProcessSpan(envelope, this.queue, this.spec.service)
+    const work = { requestId: envelope.requestId, correlationId: envelope.correlationId, messageId: envelope.id, traceparent: trace.traceparent }
+    const spanContext = trace.context
     try {
-      running = runWithContext({ requestId: envelope.requestId, correlationId: envelope.correlationId, messageId: envelope.id }, () => handler(envelope))
+      running = spanContext
+        ? runWithContext(work, () => otelContext.with(spanContext, () => handler(envelope)))
+        : runWithContext(work, () => handler(envelope))
     } catch (err) {
+      endSpan(trace.span, err)
       this.emit('handler-failed', envelope, (performance.now() - started) / 1000)
       return Promise.resolve(failed(err))
     }
     return Promise.resolve(running).then(
       () => {
+        endSpan(trace.span)
         this.emit('handled', envelope, (performance.now() - started) / 1000)
         return succeeded
       },
       (err: unknown) => {
+        endSpan(trace.span, err)
         this.emit('handler-failed', envelope, (performance.now() - started) / 1000)
         return failed(err)
       }
@@ -324,7 +347,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     const { routed } = await this.publisher.publishRaw(letter)
     if (!routed) throw new Error(`queue ${letter.routingKey} does not exist`)
     this.options.logger?.error({ queue: this.queue, messageId: message.properties.messageId, kind: failure.kind, reason: failure.error }, 'parked message dead-lettered')
-    this.emit('dead-lettered', { messageId: message.properties.messageId, ...failure })
+    this.emit('dead-lettered', { ...idsOf(message), ...failure })
   }
 
   private async deadLetter(channel: Channel, message: ConsumeMessage, failure: FailureRecord): Promise<void> {
@@ -335,7 +358,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     // A partitioned consumer has one dead-letter queue for all its partitions.
     const letter = this.partitioned ? partitionedDeadLetter(this.queue, message, failure) : deadLetterOf(message, failure)
     if (await this.forward(channel, message, letter)) {
-      this.emit('dead-lettered', { messageId: message.properties.messageId, ...failure })
+      this.emit('dead-lettered', { ...idsOf(message), ...failure })
     }
   }
 

@@ -35,6 +35,8 @@ export interface DuplicateSkipped {
   schema: string
   consumer: string
   routingKey: string
+  messageId: string
+  requestId?: string
 }
 
 /**
@@ -102,7 +104,7 @@ async function runOne<K extends RoutingKey>(
     const { rowCount } = await client.query({ ...statements.claimOne, values: [options.consumer, message.id] })
     if (!rowCount) {
       options.logger?.info({ messageId: message.id, consumer: options.consumer }, 'duplicate delivery skipped')
-      inboxEvents.emit('duplicate', { schema: options.schema, consumer: options.consumer, routingKey: message.routingKey })
+      inboxEvents.emit('duplicate', { schema: options.schema, consumer: options.consumer, routingKey: message.routingKey, messageId: message.id, requestId: message.requestId })
       return
     }
     await effect(message, trx)
@@ -214,7 +216,7 @@ class InboxBatcher<K extends RoutingKey> {
       // A second delivery of an id in the same batch finds it claimed by the first, as in the table.
       if (!claimed.delete(id)) {
         logger?.info({ messageId: id, consumer }, 'duplicate delivery skipped')
-        inboxEvents.emit('duplicate', { schema, consumer, routingKey: pending.message.routingKey })
+        inboxEvents.emit('duplicate', { schema, consumer, routingKey: pending.message.routingKey, messageId: pending.message.id, requestId: pending.message.requestId })
         continue
       }
       try {
@@ -228,7 +230,7 @@ class InboxBatcher<K extends RoutingKey> {
   }
 }
 
-/** Deletes inbox rows older than the retention window, periodically. */
+/** Deletes inbox rows (and the trace records of `bazaar trace`) older than the retention window, periodically. */
 export class InboxJanitor {
   private timer?: NodeJS.Timeout
 
@@ -252,6 +254,10 @@ export class InboxJanitor {
       .where('processed_at', '<', cutoff)
       .delete()
     if (removed) this.options.logger?.info({ removed }, 'inbox rows past retention removed')
+    // what `bazaar trace` reads (trace-table.ts) is kept as long as the inbox rows it joins
+    const events = await this.options.db.withSchema(this.options.schema).table('event_log').where('relayed_at', '<', cutoff).delete()
+    const outcomes = await this.options.db.withSchema(this.options.schema).table('message_outcomes').where('at', '<', cutoff).delete()
+    if (events || outcomes) this.options.logger?.info({ events, outcomes }, 'trace records past retention removed')
     return removed
   }
 

@@ -3,6 +3,7 @@ import type { Options } from 'amqplib'
 import { currentContext } from '../log/context.ts'
 import { Headers } from './headers.ts'
 import { partitionHeaders } from './partition.ts'
+import { TRACEPARENT } from '../tracing/traceparent.ts'
 
 /** What an emitter may say about a message beyond its payload; the rest comes from the work context. */
 export interface MessageMeta {
@@ -10,6 +11,8 @@ export interface MessageMeta {
   requestId?: string
   correlationId?: string
   causationId?: string
+  /** W3C trace context the message carries (default: the work's, see WorkContext.traceparent) */
+  traceparent?: string
   headers?: Record<string, unknown>
 }
 
@@ -32,6 +35,9 @@ export function eventProperties(
   if (requestId) headers[Headers.requestId] = requestId
   if (correlationId) headers[Headers.correlationId] = correlationId
   if (causationId) headers[Headers.causationId] = causationId
+  // Always, tracing on or off: the request's trace goes with every event it causes (contract.md, Observability).
+  const traceparent = meta.traceparent ?? context.traceparent
+  if (traceparent) headers[TRACEPARENT] = traceparent
   return {
     contentType: 'application/json',
     contentEncoding: 'utf-8',

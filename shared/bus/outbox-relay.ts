@@ -9,6 +9,9 @@ import { outboxChannel } from './outbox.ts'
 import { onOutboxCommitted } from './outbox-signal.ts'
 import type { Publisher } from './publisher.ts'
 import { ident, statementName, withLaneConnection } from './sql.ts'
+import type { Span } from '@opentelemetry/api'
+import { endSpan, startRelaySpan } from '../tracing/spans.ts'
+import { activeTracer } from '../tracing/provider.ts'
 
 export interface OutboxRelayOptions {
   /** the service's pool, for `backlog()` */
@@ -22,6 +25,8 @@ export interface OutboxRelayOptions {
   lane?: BusLane
   schema: string
   namespace: string
+  /** the service whose outbox it relays, for its spans (default: the schema) */
+  service?: string
   publisher: Publisher
   logger?: Logger
   batchSize?: number
@@ -52,6 +57,7 @@ interface OutboxRow {
   routing_key: string
   payload: unknown
   properties: Record<string, unknown>
+  trace_context: string | null
 }
 
 /** bigint ids as node-postgres returns them (strings), in numeric order */
@@ -107,9 +113,17 @@ export class OutboxRelay extends EventEmitter {
     this.batchesInFlight = Math.max(1, options.batchesInFlight ?? 4)
     const outbox = `${ident(options.schema)}.outbox`
     this.claimName = statementName('bazaar_outbox_claim', options.schema)
+    // The claim also records, in the same statement and transaction, the events a request caused (event_log,
+    // read by `bazaar trace`): one insert per row with a request id, kept only if the batch commits.
     this.claimSql =
-      `delete from ${outbox} where id in (select id from ${outbox} order by id limit $1 for update skip locked) ` +
-      'returning id, routing_key, payload, properties'
+      `with claimed as (delete from ${outbox} where id in (select id from ${outbox} order by id limit $1 for update skip locked) ` +
+      'returning id, message_id, routing_key, payload, properties, trace_context, created_at), ' +
+      `logged as (insert into ${ident(options.schema)}.event_log ` +
+      '(message_id, routing_key, request_id, causation_id, correlation_id, app_id, trace_context, created_at) ' +
+      "select message_id, routing_key, properties->'headers'->>'x-request-id', properties->'headers'->>'x-causation-id', " +
+      "properties->'headers'->>'x-correlation-id', properties->>'appId', trace_context, created_at from claimed " +
+      "where properties->'headers'->>'x-request-id' is not null on conflict do nothing) " +
+      'select id, routing_key, payload, properties, trace_context from claimed'
     this.listener = new PgListener({
       databaseUrl: options.databaseUrl,
       channel: outboxChannel(options.schema),
@@ -238,6 +252,7 @@ export class OutboxRelay extends EventEmitter {
     const exchange = names.eventsExchange(namespace)
     if (!this.lane) return 0 // stopped
     return withLaneConnection(this.lane, async (sql) => {
+      let send: Span | undefined
       try {
         // BEGIN, the setting and the claim are sent without waiting: one round trip.
         sql.query('BEGIN').catch(() => {})
@@ -247,6 +262,8 @@ export class OutboxRelay extends EventEmitter {
         sql.query('SET LOCAL enable_seqscan = off').catch(() => {})
         const { rows } = await sql.query<OutboxRow>(this.claimSql, [this.batchSize], this.claimName)
         rows.sort(byId)
+        // tracing on: one send span for the batch, linked to each row's stored context
+        if (rows.length > 0 && activeTracer()) send = startRelaySpan(exchange, rows.map((row) => row.trace_context), this.options.service ?? this.options.schema)
         // Sent in id order on one channel; confirms awaited together.
         const confirms = rows.map((row) =>
           publisher.publishRaw({
@@ -260,9 +277,11 @@ export class OutboxRelay extends EventEmitter {
         await Promise.all(confirms)
         const commit = await sql.query('COMMIT')
         if (commit.command !== 'COMMIT') throw new Error(`outbox batch rolled back (COMMIT answered ${commit.command})`)
+        endSpan(send)
         if (rows.length > 0) this.emit('published', rows.length)
         return rows.length
       } catch (err) {
+        endSpan(send, err)
         await sql.query('ROLLBACK').catch(() => {})
         throw err
       }

@@ -1,5 +1,6 @@
 import type { Migration } from '../db/migrations.ts'
 import { parkMigrations } from './park-table.ts'
+import { traceMigrations } from './trace-table.ts'
 
 /** Tables every publishing or consuming service has in its own schema. */
 export const busMigrations: Migration[] = [
@@ -32,5 +33,6 @@ export const busMigrations: Migration[] = [
       await db.raw('alter table outbox set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 1000)')
     }
   },
-  ...parkMigrations
+  ...parkMigrations,
+  ...traceMigrations
 ]

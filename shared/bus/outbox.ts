@@ -5,6 +5,10 @@ import { BusError } from './errors.ts'
 import { eventProperties, type MessageMeta } from './message.ts'
 import { signalOnCommit } from './outbox-signal.ts'
 import { connectionOf, ident, isSqlTransaction, statementName, type SqlTransaction } from './sql.ts'
+import { names } from './names.ts'
+import { ATTR_MESSAGING_MESSAGE_ID } from '@opentelemetry/semantic-conventions/incubating'
+import { endSpan, startProducerSpan } from '../tracing/spans.ts'
+import { TRACEPARENT, formatTraceparent } from '../tracing/traceparent.ts'
 
 export interface OutboxIdentity {
   namespace: string
@@ -32,11 +36,17 @@ function insertStatement(schema: string): InsertStatement {
   if (!statement) {
     statement = {
       name: statementName('bazaar_outbox', schema),
-      text: `insert into ${ident(schema)}.outbox (message_id, routing_key, payload, properties) values ($1, $2, $3, $4)`
+      text: `insert into ${ident(schema)}.outbox (message_id, routing_key, payload, properties, trace_context) values ($1, $2, $3, $4, $5)`
     }
     statements.set(schema, statement)
   }
   return statement
+}
+
+/** The trace context stored on the row: the one the message carries. */
+function traceContextOf(properties: { headers: Record<string, unknown> }): string | null {
+  const value = properties.headers[TRACEPARENT]
+  return typeof value === 'string' ? value : null
 }
 
 /**
@@ -57,17 +67,26 @@ export async function writeOutbox<K extends RoutingKey>(
 ): Promise<string> {
   const check = checkContract(routingKey, payload)
   if (!check.ok) throw new BusError('CONTRACT_VIOLATION', check.reason)
-  const properties = eventProperties(routingKey, meta, identity, payload)
+  // With tracing on, the write is a `create` span, child of the work's; the message carries its context.
+  const span = startProducerSpan('create', names.eventsExchange(identity.namespace), routingKey, identity.appId)
+  const properties = eventProperties(routingKey, span ? { ...meta, traceparent: formatTraceparent(span.spanContext()) } : meta, identity, payload)
+  span?.setAttribute(ATTR_MESSAGING_MESSAGE_ID, properties.messageId)
   const { name, text } = insertStatement(identity.schema)
-  const values = [properties.messageId, routingKey, JSON.stringify(payload), JSON.stringify(properties)]
-  if (isSqlTransaction(trx)) {
-    trx.defer(text, values, name)
-  } else {
-    // Plain SQL on the transaction's own connection: the same statement knex would send, without building it each time.
-    if (trx.isCompleted()) throw new Error(`transaction already finished: ${routingKey} not written to the outbox`)
-    const client = await connectionOf(trx)
-    await client.query({ name, text, values })
+  const values = [properties.messageId, routingKey, JSON.stringify(payload), JSON.stringify(properties), traceContextOf(properties)]
+  try {
+    if (isSqlTransaction(trx)) {
+      trx.defer(text, values, name)
+    } else {
+      // Plain SQL on the transaction's own connection: the same statement knex would send, without building it each time.
+      if (trx.isCompleted()) throw new Error(`transaction already finished: ${routingKey} not written to the outbox`)
+      const client = await connectionOf(trx)
+      await client.query({ name, text, values })
+    }
+  } catch (err) {
+    endSpan(span, err)
+    throw err
   }
+  endSpan(span)
   signalOnCommit(trx, identity.schema)
   return properties.messageId
 }
@@ -91,13 +110,13 @@ export async function writeOutboxMany(
     if (!check.ok) throw new BusError('CONTRACT_VIOLATION', check.reason)
     const properties = eventProperties(routingKey, meta ?? {}, identity, payload)
     ids.push(properties.messageId)
-    rows.push([properties.messageId, routingKey, payload, properties])
+    rows.push([properties.messageId, routingKey, payload, properties, traceContextOf(properties)])
   }
   if (trx.isCompleted()) throw new Error('transaction already finished: events not written to the outbox')
   const client = await connectionOf(trx)
   // one JSON document, unpacked by the server: JSON.stringify is native, where array literals were escaped in JavaScript
   await client.query({
-    text: `insert into ${ident(identity.schema)}.outbox (message_id, routing_key, payload, properties) select e->>0, e->>1, e->2, e->3 from jsonb_array_elements($1::jsonb) with ordinality as t(e, n) order by n`,
+    text: `insert into ${ident(identity.schema)}.outbox (message_id, routing_key, payload, properties, trace_context) select e->>0, e->>1, e->2, e->3, e->>4 from jsonb_array_elements($1::jsonb) with ordinality as t(e, n) order by n`,
     values: [JSON.stringify(rows)]
   })
   signalOnCommit(trx, identity.schema)

@@ -7,6 +7,9 @@ import { ChannelSlot } from './channel-slot.ts'
 import type { BusConnection } from './connection.ts'
 import { BusError } from './errors.ts'
 import { eventProperties, type MessageMeta } from './message.ts'
+import { ATTR_MESSAGING_MESSAGE_ID } from '@opentelemetry/semantic-conventions/incubating'
+import { endSpan, startProducerSpan } from '../tracing/spans.ts'
+import { formatTraceparent } from '../tracing/traceparent.ts'
 import { names } from './names.ts'
 import { declareTopology, type Topology } from './topology.ts'
 
@@ -128,13 +131,15 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     // Not an async function: the promise of publishRaw is returned as it is, without a second one around it.
     const check = checkContract(routingKey, payload)
     if (!check.ok) return Promise.reject(new BusError('CONTRACT_VIOLATION', check.reason))
-    const properties = eventProperties(routingKey, meta, this.options, payload)
-    return this.publishRaw({
-      exchange: names.eventsExchange(this.options.namespace),
-      routingKey,
-      body: Buffer.from(JSON.stringify(payload)),
-      properties
-    })
+    const exchange = names.eventsExchange(this.options.namespace)
+    // With tracing on, a direct publish is a `send` span, child of the work's, ended on the confirm.
+    const span = startProducerSpan('send', exchange, routingKey, this.options.appId)
+    if (!span) return this.publishRaw({ exchange, routingKey, body: Buffer.from(JSON.stringify(payload)), properties: eventProperties(routingKey, meta, this.options, payload) })
+    const properties = eventProperties(routingKey, { ...meta, traceparent: formatTraceparent(span.spanContext()) }, this.options, payload)
+    span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, properties.messageId)
+    const sent = this.publishRaw({ exchange, routingKey, body: Buffer.from(JSON.stringify(payload)), properties })
+    sent.then(() => endSpan(span), (err: unknown) => endSpan(span, err))
+    return sent
   }
 
   /** Publishes bytes as they are (retries, dead letters, replays, the outbox relay), with a confirm. */

@@ -11,6 +11,8 @@ import { Bus } from '../bus/bus.ts'
 import { busMigrations } from '../bus/outbox-table.ts'
 import { OutboxRelay } from '../bus/outbox-relay.ts'
 import { InboxJanitor } from '../bus/inbox.ts'
+import { OutcomeLog } from '../bus/outcome-log.ts'
+import { flushTracing, tracingFromEnv } from '../tracing/provider.ts'
 import { Jobs, type JobsOptions } from '../jobs/jobs.ts'
 import { jobMigrations } from '../jobs/tables.ts'
 import type { HookContext, ServiceApp, StartStep } from './declarations.ts'
@@ -56,6 +58,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const logger = createLogger(options.service)
   const schema = schemaName(env.namespace, options.service)
   const app = koa(feathers()) as unknown as ServiceApp
+  // spans exported with OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise none are made (shared/tracing)
+  tracingFromEnv(options.service)
 
   app.set('service', options.service)
   app.set('env', env)
@@ -68,14 +72,16 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.set('db', db)
   const bus = new Bus({ url: env.amqpUrl, namespace: env.namespace, service: options.service, logger, parking: { db, schema } })
   app.set('bus', bus)
-  const outbox = new OutboxRelay({ db, databaseUrl: env.databaseUrl, schema, namespace: env.namespace, publisher: bus.publisher, logger })
+  const outbox = new OutboxRelay({ db, databaseUrl: env.databaseUrl, schema, namespace: env.namespace, service: options.service, publisher: bus.publisher, logger })
   app.set('outbox', outbox)
   const janitor = new InboxJanitor({ db, schema, logger })
+  // retries, dead letters, parked keys and duplicates, for `bazaar trace`
+  const outcomes = new OutcomeLog({ db, schema, logger })
   // delayed jobs and schedules: defined by the service's configure calls, run only if any were
   const jobs = new Jobs({ db, databaseUrl: env.databaseUrl, schema, logger, runner: options.jobs })
   app.set('jobs', jobs)
 
-  app.use(requestId())
+  app.use(requestId(options.service))
   app.use(errorBodies(logger))
   app.use(guardPrototypePaths())
   // Prometheus text on every service's port, ahead of the gateway's proxy and of body parsing.
@@ -114,6 +120,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
         for (const step of startSteps(app)) await step(app)
         // every consumer is declared by now
         metrics.watch()
+        outcomes.watch(bus.consumers)
         await outbox.start()
         if (jobs.hasWork) await jobs.start()
         await bus.startConsumers()
@@ -136,11 +143,13 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
         janitor.stop()
         metrics.stop()
         await Promise.all(bus.consumers.map((c) => c.stop()))
+        await outcomes.stop()
         // its last batches' outbox rows are relayed by the relay, stopped next
         await jobs.stop()
         await outbox.stop()
         await bus.stop()
         await db.destroy()
+        await flushTracing()
         listening?.closeAllConnections()
         await closed
       }

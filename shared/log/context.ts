@@ -11,6 +11,11 @@ export interface WorkContext {
   /** id of the message being handled: the causation id of what it emits */
   messageId?: string
   userId?: string
+  /**
+   * W3C trace context of the work: the HTTP request's span, or the span of the message being
+   * handled; what the events it writes carry in their `traceparent` header (shared/tracing)
+   */
+  traceparent?: string
 }
 
 const storage = new AsyncLocalStorage<WorkContext>()

@@ -1,0 +1,3 @@
+export * from './provider.ts'
+export * from './spans.ts'
+export * from './traceparent.ts'
