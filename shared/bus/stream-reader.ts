@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { Channel, ConsumeMessage, MessagePropertyHeaders } from 'amqplib'
 import type { Logger } from '../log/logger.ts'
 import { ChannelSlot } from './channel-slot.ts'
@@ -60,6 +61,8 @@ export interface StreamReaderEvents {
   gap: [expected: number, got: number]
 }
 
+const isMemberStarting = (err: unknown) => /does not have a replica on the local node/.test((err as Error)?.message ?? '')
+
 /** The header a probe carries: its id. Probes are the reader's own, never handed to `handle`. */
 export const STREAM_PROBE_HEADER = 'x-bazaar-stream-probe'
 
@@ -115,7 +118,18 @@ export class StreamReader extends EventEmitter<StreamReaderEvents> implements Co
 
   async start(): Promise<void> {
     this.stateNow = ConsumerState.Starting
-    await this.slot.start()
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.slot.start()
+        return
+      } catch (err) {
+        // A stream declared a moment ago may not have its member running on this node yet: RabbitMQ refuses the
+        // consume (406 "does not have a replica on the local node") for the few milliseconds that takes.
+        if (!isMemberStarting(err) || attempt >= 20) throw err
+        this.slot.detach()
+        await delay(Math.min(25 * 2 ** attempt, 1_000))
+      }
+    }
   }
 
   /** Stops reading, lets the message being handled finish, closes the channel. */
