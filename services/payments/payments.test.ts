@@ -220,10 +220,10 @@ describe('payments: one charge per payment, whatever the provider does', functio
     return orderId
   }
 
-  it('who may pay and read: another buyer\'s order is 404, a seller is 403, another buyer reads no payment of ours', async function () {
+  it('who may pay and read: another buyer\'s order is 403, a seller is 403, another buyer reads no payment of ours', async function () {
     const order = await publishPlaced(orders, buyer)
     expect((await pay(order, 'tok_declined')).status).to.equal(202)
-    expect((await pay(order, 'tok_ok', { as: other })).status).to.equal(404)
+    expect((await pay(order, 'tok_ok', { as: other })).status).to.equal(403)
     expect((await pay(order, 'tok_ok', { as: identity('seller') })).status).to.equal(403)
     const mine = (await call(payments.url, 'GET', `/payments?orderId=${order.orderId}`, { token: buyer.token })).body
     expect(mine.data).to.have.length(1)

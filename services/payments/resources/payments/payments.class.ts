@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Conflict, NotFound } from '@feathersjs/errors'
+import { Conflict, Forbidden, NotFound } from '@feathersjs/errors'
 import type { Params } from '@feathersjs/feathers'
 import { KnexService, type KnexAdapterOptions, type KnexAdapterParams } from '@feathersjs/knex'
 import type { Knex } from 'knex'
@@ -44,7 +44,8 @@ export class PaymentService extends KnexService<PaymentRow, PaymentData, Payment
     // The order was usually placed a moment ago: order.placed may still be on its way to the projection.
     const known = await awaitOrder(db, schema, orderId, serviceConfig(this.app, 'payments').orderWaitMs)
     if (!known) throw new NotFound(`No order ${orderId}`)
-    if (known.buyerId !== caller.id) throw new NotFound(`No order ${orderId}`)
+    // as for its order itself (GET /orders/:id): another buyer's order is refused, not hidden
+    if (known.buyerId !== caller.id) throw new Forbidden(`Order ${orderId} is not yours to pay`)
 
     try {
       return await db.transaction(async (trx) => {
