@@ -171,6 +171,6 @@ say(`  RabbitMQ management  http://${new URL(env.amqpUrl).hostname}:15672   (nam
 say(`  PostgreSQL           ${redactUrl(env.databaseUrl)}   (one schema per service: ${env.namespace}_<service>)`)
 say(`  card provider        http://127.0.0.1:${running.find((s) => s.name === 'card-provider')?.port}   (simulated third party: tok_ok, tok_declined, tok_flaky, tok_slow)`)
 say('  services (internal):')
-for (const service of running) say(`    ${service.name.padEnd(width)}  http://127.0.0.1:${service.port}`)
+for (const service of running.filter((s) => !thirdParties.some((party) => party.name === s.name))) say(`    ${service.name.padEnd(width)}  http://127.0.0.1:${service.port}`)
 say(mail ? `  mail                 ${mail.url}   (development catcher: each email is shown here as a line)` : `  mail                 ${env.smtpUrl}`)
 say('Ctrl-C stops everything.')
