@@ -116,7 +116,7 @@ export async function runJobsBenchmark(): Promise<object> {
 /** The SQL-only anatomy of Bazaar's batches at its defaults and beside them, and what scheduling one row a round trip costs. */
 async function profileBazaar(databaseUrl: string, schema: string): Promise<{ batches: BatchAnatomy[]; enqueue: EnqueueAnatomy }> {
   const batches: BatchAnatomy[] = []
-  const shapes = [[4, 1_000, 'update'], [1, 1_000, 'update'], [4, 2_500, 'update'], [4, 1_000, 'delete']] as const
+  const shapes = [[4, 1_000, 'move'], [1, 1_000, 'move'], [4, 2_500, 'move'], [4, 1_000, 'delete']] as const
   for (const [claimers, batchSize, finish] of shapes) batches.push(await batchAnatomy(databaseUrl, schema, config.n, claimers, batchSize, finish))
   const enqueue = await enqueueAnatomy(databaseUrl, schema)
   console.log(`

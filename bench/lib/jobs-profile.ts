@@ -14,8 +14,8 @@ import { median } from './stats.ts'
 export interface BatchAnatomy {
   claimers: number
   batchSize: number
-  /** how claimed rows are finished: the runner's UPDATE to 'done', or (a proposal, measured beside it) a DELETE */
-  finish: 'update' | 'delete'
+  /** how claimed rows are finished: the runner's move to jobs_done (DELETE ... RETURNING into an INSERT), or beside it a plain DELETE (no record kept) */
+  finish: 'move' | 'delete'
   batches: number
   /** SQL-only drain rate: the ceiling of the runner at these settings on this machine, now */
   jobsPerSec: number
@@ -51,10 +51,10 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T
 }
 
 export async function batchAnatomy(
-  databaseUrl: string, schema: string, n: number, claimers: number, batchSize: number, finish: 'update' | 'delete' = 'update'
+  databaseUrl: string, schema: string, n: number, claimers: number, batchSize: number, finish: 'move' | 'delete' = 'move'
 ): Promise<BatchAnatomy> {
   const statements = jobStatements(schema)
-  const finishing = finish === 'update' ? statements.complete : { text: `delete from ${ident(schema)}.jobs where id = any($1::uuid[])` }
+  const finishing = finish === 'move' ? statements.complete : { text: `delete from ${ident(schema)}.jobs where id = any($1::uuid[])` }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: claimers })
   pool.on('error', () => {})
   const spans = { claim: [] as number[], cancels: [] as number[], complete: [] as number[], commit: [] as number[] }

@@ -46,7 +46,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export async function schemaOfJob(db: Knex, schemas: JobSchema[], id: string, namespace: string): Promise<JobSchema> {
   if (UUID.test(id)) {
     for (const s of schemas) {
-      const { rows } = await db.raw<{ rows: unknown[] }>('select 1 from ??.jobs where id = ?', [s.schema, id])
+      // a done job has moved to jobs_done (shared/jobs/tables.ts)
+      const { rows } = await db.raw<{ rows: unknown[] }>('select 1 from ??.jobs where id = ? union all select 1 from ??.jobs_done where id = ?', [s.schema, id, s.schema, id])
       if (rows.length) return s
     }
   }

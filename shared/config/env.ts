@@ -20,6 +20,8 @@ export interface BazaarEnv {
    * streams with the same arguments, so every service reads them here.
    */
   kvStream: { maxAgeMs: number; maxLengthBytes: number }
+  /** how long finished jobs (done, failed, cancelled) are kept before the runner sweeps them: JOBS_RETENTION (duration, default 7d) */
+  jobsRetentionMs: number
 }
 
 export const DEFAULT_JWT_SECRET = 'bazaar-development-secret-change-me'
@@ -44,7 +46,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): BazaarEnv {
     kvStream: {
       maxAgeMs: positiveSetting('KV_STREAM_MAX_AGE', durationMs(env.KV_STREAM_MAX_AGE), 7 * 86_400_000),
       maxLengthBytes: positiveSetting('KV_STREAM_MAX_BYTES', env.KV_STREAM_MAX_BYTES || undefined, 1_000_000_000)
-    }
+    },
+    jobsRetentionMs: positiveSetting('JOBS_RETENTION', durationMs(env.JOBS_RETENTION), 7 * 86_400_000)
   }
 }
 
@@ -52,7 +55,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): BazaarEnv {
 function positiveSetting(name: string, value: number | string | undefined, fallback: number): number {
   if (value === undefined) return fallback
   const number = Number(value)
-  if (!Number.isSafeInteger(number) || number <= 0) throw new Error(`${name} must be a positive whole number${name.endsWith('AGE') ? ' or a duration such as 7d' : ''} (got ${JSON.stringify(value)})`)
+  if (!Number.isSafeInteger(number) || number <= 0) throw new Error(`${name} must be a positive whole number${/AGE$|RETENTION$/.test(name) ? ' or a duration such as 7d' : ''} (got ${JSON.stringify(value)})`)
   return number
 }
 

@@ -78,7 +78,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   // retries, dead letters, parked keys and duplicates, for `bazaar trace`
   const outcomes = new OutcomeLog({ db, schema, logger })
   // delayed jobs and schedules: defined by the service's configure calls, run only if any were
-  const jobs = new Jobs({ db, databaseUrl: env.databaseUrl, schema, logger, runner: options.jobs })
+  const jobs = new Jobs({ db, databaseUrl: env.databaseUrl, schema, logger, runner: { retentionMs: env.jobsRetentionMs, ...options.jobs } })
   app.set('jobs', jobs)
 
   app.use(requestId(options.service))

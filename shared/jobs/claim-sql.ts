@@ -60,7 +60,13 @@ export function jobStatements(schema: string): JobStatements {
     },
     complete: {
       name: statementName('bazaar_jobs_done', schema),
-      text: `update ${jobs} set state = 'done', attempts = attempts + 1, last_error = null, finished_at = clock_timestamp() where id = any($1::uuid[])`
+      // moved out of `jobs` into the append-only record (tables.ts, 012_jobs_done), in the batch's transaction
+      text: `with done as (
+          delete from ${jobs} where id = any($1::uuid[])
+          returning id, name, key, payload, attempts, run_at, due_at, schedule_name, created_at
+        )
+        insert into ${ident(schema)}.jobs_done (id, name, key, payload, attempts, run_at, due_at, schedule_name, created_at, finished_at)
+        select id, name, key, payload, attempts + 1, run_at, due_at, schedule_name, created_at, clock_timestamp() from done`
     },
     // $1 id, $2 error, $3 retry delay ms (null: no attempt left, the job is failed)
     fail: {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
+import type pg from 'pg'
 import { connectionOf, ident } from '../bus/sql.ts'
 import { JobError } from './errors.ts'
-import { isTransaction, signalJobsWritten } from './signal.ts'
+import { isTransaction, jobsChannel, signalJobsWritten, wakeRunners } from './signal.ts'
 import type { ScheduleJobOptions } from './types.ts'
 
 export type ManyJob<P> = Omit<ScheduleJobOptions<P>, 'onConflict'>
@@ -69,6 +70,13 @@ export async function insertJobs<P>(
     return first
   })
   const unique = rows.filter((_, i) => target[i] === i)
+  // Outside a transaction and without keys nothing can be refused: ONE statement, committed on its own with
+  // its NOTIFY, instead of begin, insert, notify, commit (four round trips, while the runners drain).
+  if (!isTransaction(db) && unique.every((r) => r.key === null)) {
+    await insertWithoutKeys(db, schema, name, unique)
+    wakeRunners(schema)
+    return unique.map((r) => ({ id: r.id, created: true }))
+  }
   const results = await db.transaction(async (trx) => {
     const inserted = await insertUnique(trx, schema, name, unique, onConflict)
     // in our own transaction: the NOTIFY goes with its commit (no round trip of its own)
@@ -82,6 +90,26 @@ export async function insertJobs<P>(
     // a later job with a key earlier in the call: the job it was folded into
     return target[i] === i ? result : { id: result.id, created: false }
   })
+}
+
+/** Rows without keys, in one autocommitted statement that also sends the runners' NOTIFY (at its commit). */
+async function insertWithoutKeys(db: Knex, schema: string, name: string, rows: Row[]): Promise<void> {
+  // a connection of the pool for one statement: the arrays go as parameters ($n), as in insertUnique
+  const client = (await db.client.acquireConnection()) as pg.Client
+  try {
+    await client.query(
+      `with inserted as (
+         insert into ${ident(schema)}.jobs (id, name, payload, run_at, due_at)
+         select t.id, $1, t.payload, t.at, t.at
+         from (select id, payload, coalesce(at, clock_timestamp() + delay_ms * interval '1 millisecond') as at
+               from unnest($2::uuid[], $3::jsonb[], $4::timestamptz[], $5::float8[]) as u(id, payload, at, delay_ms)) t
+       )
+       select pg_notify($6, '1')`,
+      [name, rows.map((r) => r.id), rows.map((r) => r.payload), rows.map((r) => r.at), rows.map((r) => r.delayMs), jobsChannel(schema)]
+    )
+  } finally {
+    await db.client.releaseConnection(client)
+  }
 }
 
 /** The insert itself: results by the id each row was given here. */

@@ -31,7 +31,9 @@ export const DEFAULT_RUNNER_SETTINGS = {
   batchWindowMs: 50,
   safetyPollMs: 10_000,
   catchUpGraceMs: 10_000,
-  retryDelayMs: 1_000
+  retryDelayMs: 1_000,
+  retentionMs: 7 * 86_400_000,
+  sweepEveryMs: 60_000
 }
 
 type JobsEvents = {

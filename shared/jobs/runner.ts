@@ -6,6 +6,7 @@ import { runBatch, type BatchSettings, type Outcome } from './batch.ts'
 import { jobStatements } from './claim-sql.ts'
 import type { DefinedJob } from './definitions.ts'
 import { fireDueSchedules } from './fires.ts'
+import { sweepFinishedJobs } from './retention.ts'
 import { CANCEL_PREFIX, jobsChannel, onJobsWritten } from './signal.ts'
 import { Sleeper } from './sleeper.ts'
 import { DatabaseClock, localNow } from './clock.ts'
@@ -20,6 +21,10 @@ export interface RunnerSettings extends BatchSettings {
   catchUpGraceMs: number
   /** wait after a failed batch or pass (database away) */
   retryDelayMs: number
+  /** finished records (done, failed, cancelled) older than this are swept (JOBS_RETENTION) */
+  retentionMs: number
+  /** the planner sweeps them at most this often, in small batches (retention.ts) */
+  sweepEveryMs: number
 }
 
 /**
@@ -41,6 +46,8 @@ export class JobRunner {
   /** to time claimed rows' due times without asking again (clock.ts); read by the planner at each pass */
   private readonly clock = new DatabaseClock()
   private stopped = true
+  /** when the planner last swept finished records (localNow()); -Infinity: at its first pass */
+  private sweptAt = -Infinity
   private unregister?: () => void
 
   constructor(
@@ -121,6 +128,7 @@ export class JobRunner {
       let delay: number
       try {
         await fireDueSchedules(this.db, this.settings.schema, this.settings.catchUpGraceMs)
+        await this.sweepIfDue()
         const { jobMs, scheduleMs } = await this.nextDue()
         if (jobMs !== null && jobMs <= this.settings.lookaheadMs) this.workersSleeper.wake()
         const untilJobs = jobMs === null ? Infinity : Math.max(jobMs - this.settings.lookaheadMs, 0)
@@ -134,6 +142,18 @@ export class JobRunner {
         delay = this.settings.retryDelayMs
       }
       if (!this.stopped) await this.plannerSleeper.sleep(delay)
+    }
+  }
+
+  /** At most once per sweepEveryMs; a failed sweep is only logged (it is tried again next time). */
+  private async sweepIfDue(): Promise<void> {
+    if (localNow() - this.sweptAt < this.settings.sweepEveryMs) return
+    this.sweptAt = localNow()
+    try {
+      const removed = await sweepFinishedJobs(this.db, this.settings.schema, this.settings.retentionMs)
+      if (removed) this.logger?.info({ schema: this.settings.schema, removed }, 'swept finished jobs past their retention')
+    } catch (err) {
+      this.logger?.warn({ err: (err as Error).message, schema: this.settings.schema }, 'sweeping finished jobs failed')
     }
   }
 

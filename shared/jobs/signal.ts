@@ -26,9 +26,7 @@ const signalled = new WeakSet<object>()
  * process, a wake-up once it committed.
  */
 export async function signalJobsWritten(db: Knex | Knex.Transaction, schema: string): Promise<void> {
-  const wake = () => {
-    for (const runner of runners.get(schema) ?? []) runner()
-  }
+  const wake = () => wakeRunners(schema)
   if (!isTransaction(db)) {
     await db.raw('select pg_notify(?, ?)', [jobsChannel(schema), '1'])
     wake()
@@ -38,6 +36,11 @@ export async function signalJobsWritten(db: Knex | Knex.Transaction, schema: str
   signalled.add(db)
   await db.raw('select pg_notify(?, ?)', [jobsChannel(schema), '1'])
   db.executionPromise.then(wake, () => {})
+}
+
+/** Wakes this process's runners of the schema, after a write that committed (and sent its own NOTIFY). */
+export function wakeRunners(schema: string): void {
+  for (const runner of runners.get(schema) ?? []) runner()
 }
 
 export function isTransaction(db: Knex | Knex.Transaction): db is Knex.Transaction {

@@ -72,5 +72,35 @@ export const jobMigrations: Migration[] = [
       // waits holding the row lock): recorded here, and read by that runner just before it runs it.
       await db.raw(`create table job_cancels (id uuid primary key, at timestamptz not null default now())`)
     }
+  },
+  {
+    name: '012_jobs_done',
+    async up(db) {
+      // Finished jobs leave `jobs` (a DELETE in the batch's transaction, see claim-sql.ts) for this
+      // append-only record: an UPDATE to 'done' changed `state`, which the partial indexes depend on,
+      // so it was never a HOT update and left dead index entries that concurrent INSERTs paid for.
+      // Only what `bazaar jobs list/show` tell of a done job; swept after JOBS_RETENTION (retention.ts).
+      await db.raw(`
+        create table jobs_done (
+          id uuid not null,
+          name text not null,
+          key text,
+          payload jsonb not null,
+          attempts integer not null,
+          run_at timestamptz not null,
+          due_at timestamptz not null,
+          schedule_name text,
+          created_at timestamptz not null,
+          finished_at timestamptz not null
+        )`)
+      // No index on id (a B-tree on random uuids is most of the cost of the move, measured: bench/lib/jobs-profile.ts):
+      // `bazaar jobs show <id>` of a done job scans the record, which retention keeps bounded.
+      // Rows arrive in finished_at order: a BRIN index is enough for the retention sweep, and costs an insert nothing.
+      await db.raw(`create index jobs_done_finished on jobs_done using brin (finished_at)`)
+      await db.raw(`
+        with moved as (delete from jobs where state = 'done' returning *)
+        insert into jobs_done (id, name, key, payload, attempts, run_at, due_at, schedule_name, created_at, finished_at)
+        select id, name, key, payload, attempts, run_at, due_at, schedule_name, created_at, coalesce(finished_at, now()) from moved`)
+    }
   }
 ]

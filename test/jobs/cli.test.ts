@@ -79,6 +79,15 @@ describe('bazaar jobs and bazaar schedules', function () {
     expect(again).to.deep.equal({ service: 'orders', id, was: 'failed', state: 'pending' })
     await waitFor(async () => (await harness.job(id)).state === 'done', { timeoutMs: 5_000, what: 'the retried job to run' })
     expectOneLineFailure(await runCli(['jobs', 'run-now', id], cli), 1, 'is done: only a pending or failed job can be run again')
+    // done: moved to its record (jobs_done), which list, show and cancel read
+    const [done, shown] = await Promise.all([
+      runJson<{ jobs: Array<{ id: string; state: string; attempts: number }> }>(['jobs', 'list', '--state', 'done'], cli),
+      runJson<{ state: string; attempts: number; lastError: string | null; finishedAt: string }>(['jobs', 'show', id], cli)
+    ])
+    expect(done.jobs.find((j) => j.id === id)).to.include({ state: 'done', attempts: 2 })
+    expect(shown).to.include({ state: 'done', attempts: 2, lastError: null })
+    expect(Date.parse(shown.finishedAt)).to.be.greaterThan(0)
+    expectOneLineFailure(await runCli(['jobs', 'cancel', id], cli), 1, 'is done: only a pending job can be cancelled')
   })
 
   it('lists schedules, pauses and resumes one, and triggers it', async () => {

@@ -39,7 +39,7 @@ describe('scheduleMany: many jobs in one insert, with schedule()\'s key semantic
     expect(scheduled.every((s) => s.created)).to.equal(true)
     await waitFor(async () => (await harness.effects('remind')).length === 2_000, { timeoutMs: 20_000, what: '2,000 effects' })
     // effects has the job id as primary key: a second run would have failed; every job is done
-    const states = await harness.db('jobs').whereIn('id', scheduled.map((s) => s.id)).select('state').groupBy('state').count({ n: '*' })
+    const states = await harness.allJobs().whereIn('id', scheduled.map((s) => s.id)).select('state').groupBy('state').count({ n: '*' })
     expect(states).to.deep.equal([{ state: 'done', n: '2000' }])
     const effects = await harness.effects('remind')
     expect(effects.map((e) => (e.payload as { n: number }).n).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 2_000 }, (_, n) => n))
@@ -119,5 +119,15 @@ describe('scheduleMany: many jobs in one insert, with schedule()\'s key semantic
     expect(isJobError(refused, 'CONTRACT_VIOLATION'), String(refused)).to.equal(true)
     expect(refused.message).to.match(/^jobs\[1\]/)
     expect(await harness.db('jobs').count({ n: '*' })).to.deep.equal(before)
+  })
+
+  it('outside a transaction, without keys: one statement with its NOTIFY, each job run once', async () => {
+    const before = notifications.length
+    const scheduled = await jobs.scheduleMany(harness.db, 'remind', Array.from({ length: 300 }, (_, n) => ({ payload: { n: 10_000 + n }, runAt: { delayMs: 50 } })))
+    expect(scheduled.every((s) => s.created)).to.equal(true)
+    const ids = scheduled.map((s) => s.id)
+    await waitFor(async () => (await harness.db('effects').whereIn('job_id', ids)).length === 300, { timeoutMs: 10_000, what: '300 effects' })
+    expect(await harness.allJobs().whereIn('id', ids).select('state').groupBy('state').count({ n: '*' })).to.deep.equal([{ state: 'done', n: '300' }])
+    expect(notifications.slice(before).filter((p) => p === '1'), 'one NOTIFY for the call').to.have.length(1)
   })
 })

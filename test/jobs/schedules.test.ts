@@ -24,7 +24,7 @@ describe('recurring schedules (shared/jobs)', function () {
   const downSince = (name: string, agoMs: number) =>
     harness.db('schedules').where({ name }).update({ next_due_at: harness.db.raw(`clock_timestamp() - ? * interval '1 millisecond'`, [agoMs]) })
 
-  const jobsOf = (schedule: string) => harness.db('jobs').where({ schedule_name: schedule }).orderBy('due_at')
+  const jobsOf = (schedule: string) => harness.allJobs().where({ schedule_name: schedule }).orderBy('due_at')
   const firesOf = (schedule: string) => harness.db('schedule_fires').where({ schedule }).orderBy('due_at')
 
   before(async () => {

@@ -37,8 +37,18 @@ export class JobsHarness {
     return name ? query.where({ name }) : query
   }
 
+  /** A job by id, wherever it is: `jobs`, or (done) its record in `jobs_done`. */
   async job(id: string): Promise<{ state: string; attempts: number; last_error: string | null; run_at: Date; due_at: Date }> {
-    return this.db('jobs').where({ id }).first()
+    return this.allJobs().where({ id }).first()
+  }
+
+  /** Every job, live (`jobs`) or done (`jobs_done`, where a finished job moves), in the columns both have. */
+  allJobs(): Knex.QueryBuilder {
+    return this.db.queryBuilder().from(this.db.raw(`(
+      select id, name, key, state, payload, run_at, due_at, attempts, last_error, schedule_name, finished_at from jobs
+      union all
+      select id, name, key, 'done', payload, run_at, due_at, attempts, null, schedule_name, finished_at from jobs_done
+    ) as all_jobs`))
   }
 
   async close(): Promise<void> {
