@@ -122,9 +122,10 @@ export function startProcessSpan(
   service: string
 ): TracedWork {
   const tracer = activeTracer()
-  if (!tracer) return { traceparent: validTraceparent(message.headers.traceparent) }
-  const incoming = spanContextOf(message.headers.traceparent)
-  if (unsampled(incoming)) return { traceparent: formatTraceparent(incoming) }
+  const header = validTraceparent(message.headers.traceparent)
+  // off, or a trace the parent-based sampler will not record: the header passes on as it came, nothing parsed
+  if (!tracer || unsampledParent(header)) return { traceparent: header }
+  const incoming = spanContextOf(header)
   const attributes = messaging('process', queue, message.routingKey)
   attributes[ATTR_MESSAGING_MESSAGE_ID] = message.id
   attributes[ATTR_BAZAAR_SERVICE] = service
