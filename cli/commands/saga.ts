@@ -38,17 +38,20 @@ export function registerSaga(program: Command): void {
 
 const iso = (value: unknown) => (value ? new Date(value as string).toISOString() : null)
 
+async function tableExists(db: Knex, schema: string, table: string): Promise<boolean> {
+  const { rows } = await db.raw('select to_regclass(?) as found', [`"${schema}"."${table}"`])
+  return Boolean(rows[0]?.found)
+}
+
 /** Rows of another service's table when that service is deployed in the namespace, else null. */
 async function rowsIfDeployed(db: Knex, schema: string, table: string, orderId: string, order: string, columns: string[]): Promise<Array<Record<string, unknown>> | null> {
-  const { rows } = await db.raw('select to_regclass(?) as found', [`"${schema}"."${table}"`])
-  if (!rows[0]?.found) return null
+  if (!(await tableExists(db, schema, table))) return null
   return db.withSchema(schema).table(table).where({ orderId }).orderBy(order).select(columns)
 }
 
 export async function sagaReport(db: Knex, context: CliContext, orderId: string): Promise<SagaReport> {
   const orders = schemaName(context.namespace, 'orders')
-  const { rows } = await db.raw('select to_regclass(?) as found', [`"${orders}"."checkout_steps"`])
-  if (!rows[0]?.found) throw new CliError(`namespace ${context.namespace} has no checkout (schema ${orders}): is the orders service deployed and migrated?`)
+  if (!(await tableExists(db, orders, 'checkout_steps'))) throw new CliError(`namespace ${context.namespace} has no checkout (schema ${orders}): is the orders service deployed and migrated?`)
   const row = await db.withSchema(orders).table('orders').where({ id: orderId }).first()
   if (!row) throw new CliError(`no order ${orderId} in namespace ${context.namespace}`)
   const steps = (await db.withSchema(orders).table('checkout_steps').where({ orderId }).orderBy('id'))

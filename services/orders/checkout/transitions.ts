@@ -1,8 +1,8 @@
 import type { Knex } from 'knex'
-import type { DeliveryShipped, OrderCancelled, OrderFulfilled, OrderPaid, PaymentCaptured, SellerShare, ShipTo } from '../../../shared/contracts/checkout.ts'
+import type { DeliveryShipped, OrderCancelled, OrderFulfilled, OrderPaid, PaymentCaptured, ShipTo } from '../../../shared/contracts/checkout.ts'
 import type { OrderLine } from '../../../shared/contracts/order.ts'
 import { isoTimestamp } from '../../../shared/feathers/timestamps.ts'
-import { subtotal } from '../resources/orders/pricing.ts'
+import { sellerShares } from '../resources/orders/pricing.ts'
 import { recordStep } from './steps.ts'
 import { commitStock, releaseStock } from './stock.ts'
 
@@ -34,12 +34,6 @@ async function lockOrder(trx: Knex.Transaction, schema: string, orderId: string)
 async function setStatus(trx: Knex.Transaction, schema: string, orderId: string, status: OrderStatus, fields: Record<string, unknown>): Promise<void> {
   await trx.withSchema(schema).table('orders').where({ id: orderId }).update({ status, ...fields })
   await trx.withSchema(schema).table('seller_orders').where({ id: orderId }).update({ status })
-}
-
-export function sellerShares(lines: OrderLine[]): SellerShare[] {
-  const bySeller = new Map<string, OrderLine[]>()
-  for (const line of lines) bySeller.set(line.sellerId, [...(bySeller.get(line.sellerId) ?? []), line])
-  return [...bySeller].map(([sellerId, items]) => ({ sellerId, items, total: subtotal(items) }))
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Forbidden, NotFound } from '@feathersjs/errors'
 import { hooks as schemaHooks } from '@feathersjs/schema'
-import { ORDER_CREATED, ORDER_PLACED, type OrderLine } from '../../../../shared/contracts/order.ts'
+import { ORDER_CREATED, ORDER_PLACED } from '../../../../shared/contracts/order.ts'
 import { ORDER_CANCELLED } from '../../../../shared/contracts/checkout.ts'
 import { recordStep } from '../../checkout/steps.ts'
 import { schedulePaymentDeadline } from '../../jobs/payment-deadline.ts'
@@ -13,7 +13,7 @@ import { isoTimestamp } from '../../../../shared/feathers/timestamps.ts'
 import { requireManifestRole } from '../../../../shared/manifest/access.ts'
 import { serviceOptions } from '../../../../shared/manifest/resource.ts'
 import { OrderService, getOptions, type OrderParams } from './orders.class.ts'
-import { subtotal } from './pricing.ts'
+import { sellerShares } from './pricing.ts'
 import {
   orderDataValidator,
   orderExternalResolver,
@@ -69,22 +69,16 @@ export function orders(app: ServiceApp): void {
   })
 }
 
-const linesBySeller = (order: OrderRow) => {
-  const bySeller = new Map<string, OrderLine[]>()
-  for (const line of order.items) bySeller.set(line.sellerId, [...(bySeller.get(line.sellerId) ?? []), line])
-  return bySeller
-}
-
 /** Each seller's share of the new order, in its transaction: what sellers' lists are read from. */
 async function recordSellerShares(context: HookContext) {
   const order = context.result as OrderRow
-  const rows = [...linesBySeller(order)].map(([sellerId, items]) => ({
+  const rows = sellerShares(order.items).map(({ sellerId, items, total }) => ({
     id: order.id,
     sellerId,
     buyerId: order.buyerId,
     status: order.status,
     items: JSON.stringify(items),
-    total: subtotal(items),
+    total,
     currency: order.currency,
     createdAt: order.createdAt
   }))
@@ -107,13 +101,13 @@ async function emitOrderEvents(context: HookContext) {
     currency: order.currency,
     createdAt
   })
-  for (const [sellerId, items] of linesBySeller(order)) {
+  for (const { sellerId, items, total } of sellerShares(order.items)) {
     await emit(context, ORDER_CREATED, {
       orderId: order.id,
       buyerId: order.buyerId,
       sellerId,
       items,
-      total: subtotal(items),
+      total,
       currency: order.currency,
       createdAt
     })

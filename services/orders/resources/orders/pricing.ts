@@ -1,6 +1,7 @@
 import { BadRequest, Conflict } from '@feathersjs/errors'
 import type { Knex } from 'knex'
 import type { OrderLine } from '../../../../shared/contracts/order.ts'
+import type { SellerShare } from '../../../../shared/contracts/checkout.ts'
 
 type Projected = { productId: string; sellerId: string; title: string; price: number; currency: string; stock: number; sold: number; reserved: number }
 
@@ -12,6 +13,13 @@ export interface PricedOrder {
 
 /** What an order's lines cost, in minor units. */
 export const subtotal = (lines: OrderLine[]): number => lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0)
+
+/** Each seller's lines of an order, in the order the lines came, with their subtotal: one order.created, one seller_orders row, one delivery and invoice each. */
+export function sellerShares(lines: OrderLine[]): SellerShare[] {
+  const bySeller = new Map<string, OrderLine[]>()
+  for (const line of lines) bySeller.set(line.sellerId, [...(bySeller.get(line.sellerId) ?? []), line])
+  return [...bySeller].map(([sellerId, items]) => ({ sellerId, items, total: subtotal(items) }))
+}
 
 /**
  * Prices the items from the product projection and reserves their stock (until
