@@ -27,10 +27,20 @@ describe('scheduleMany: many jobs in one insert, with schedule()\'s key semantic
     await harness.close()
   })
 
+  // NOTIFYs of earlier calls may still be on their way to the listener: PostgreSQL delivers them in commit
+  // order, so once a barrier sent now has arrived, every earlier one has too and a count can start
+  let barriers = 0
+  const notificationsSettled = async () => {
+    const barrier = `barrier-${++barriers}`
+    await harness.db.raw('select pg_notify(?, ?)', [jobsChannel(harness.schema), barrier])
+    await waitFor(() => notifications.includes(barrier), { timeoutMs: 5_000, what: 'the barrier NOTIFY' })
+    return notifications.length
+  }
+
   const pending = (key: string) => harness.db('jobs').where({ name: 'remind', key, state: 'pending' })
 
   it('inserts 2,000 jobs in one call, each run once, with one NOTIFY for the call', async () => {
-    const before = notifications.length
+    const before = await notificationsSettled()
     const scheduled = await harness.db.transaction((trx) =>
       jobs.scheduleMany(trx, 'remind', Array.from({ length: 2_000 }, (_, n) => ({ payload: { n }, ...(n % 2 ? { runAt: { delayMs: 50 } } : {}) })))
     )
@@ -43,6 +53,7 @@ describe('scheduleMany: many jobs in one insert, with schedule()\'s key semantic
     expect(states).to.deep.equal([{ state: 'done', n: '2000' }])
     const effects = await harness.effects('remind')
     expect(effects.map((e) => (e.payload as { n: number }).n).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 2_000 }, (_, n) => n))
+    await notificationsSettled()
     expect(notifications.slice(before).filter((p) => p === '1')).to.have.length(1)
     // outside a transaction: its own, whose commit carries the one NOTIFY
     await jobs.scheduleMany(harness.db, 'remind', [{ payload: { n: 2_000 } }, { payload: { n: 2_001 } }])
@@ -122,12 +133,13 @@ describe('scheduleMany: many jobs in one insert, with schedule()\'s key semantic
   })
 
   it('outside a transaction, without keys: one statement with its NOTIFY, each job run once', async () => {
-    const before = notifications.length
+    const before = await notificationsSettled()
     const scheduled = await jobs.scheduleMany(harness.db, 'remind', Array.from({ length: 300 }, (_, n) => ({ payload: { n: 10_000 + n }, runAt: { delayMs: 50 } })))
     expect(scheduled.every((s) => s.created)).to.equal(true)
     const ids = scheduled.map((s) => s.id)
     await waitFor(async () => (await harness.db('effects').whereIn('job_id', ids)).length === 300, { timeoutMs: 10_000, what: '300 effects' })
     expect(await harness.allJobs().whereIn('id', ids).select('state').groupBy('state').count({ n: '*' })).to.deep.equal([{ state: 'done', n: '300' }])
+    await notificationsSettled()
     expect(notifications.slice(before).filter((p) => p === '1'), 'one NOTIFY for the call').to.have.length(1)
   })
 })
