@@ -15,7 +15,9 @@ import { readEnv } from '../shared/config/env.ts'
 import { EventTap } from '../shared/testing/event-tap.ts'
 import { dropNamespaceSchemas, identity, Management, startApp, testEnv, uniqueNamespace, type RunningApp } from '../shared/testing/index.ts'
 import { csvOf, generatedRows, upload } from '../test/import/support.ts'
+import { cpuSample, cpuSince } from './lib/cpu.ts'
 import { intFromEnv } from './lib/env.ts'
+import { PgActivitySampler } from './lib/pg-activity.ts'
 import { median } from './lib/stats.ts'
 
 const config = {
@@ -23,7 +25,9 @@ const config = {
   runs: intFromEnv('BENCH_RUNS', 3),
   chunkRows: intFromEnv('BENCH_IMPORT_CHUNK_ROWS', 500),
   workers: intFromEnv('BENCH_IMPORT_WORKERS', 4),
-  maxInFlight: intFromEnv('BENCH_IMPORT_MAX_IN_FLIGHT', 16)
+  maxInFlight: intFromEnv('BENCH_IMPORT_MAX_IN_FLIGHT', 16),
+  /** 1: sample pg_stat_activity every 10 ms during each import and print where the database's time went */
+  profile: intFromEnv('BENCH_IMPORT_PROFILE', 0) === 1
 }
 
 interface Run {
@@ -36,6 +40,14 @@ interface Run {
   rowsPerSecond: number
   /** this process's CPU (the catalog runs in it) per 1,000 rows, ms */
   cpuMsPer1000: number
+  /** PostgreSQL's processes' CPU per 1,000 rows during the import, ms (every user of the local server: other work adds to it) */
+  databaseCpuMsPer1000?: number
+  /** RabbitMQ's CPU per 1,000 rows during the import, ms (likewise) */
+  brokerCpuMsPer1000?: number
+  /** share of the machine idle during the import, % */
+  machineIdlePct?: number
+  /** PostgreSQL's CPU per 1,000 rows during the floor's statement, ms */
+  floorDatabaseCpuMsPer1000?: number
   floorMs: number
   floorRowsPerSecond: number
   ratio: number
@@ -63,6 +75,9 @@ export async function runImportBenchmark(): Promise<object> {
       const { rows } = generatedRows(`r${run}`, config.rows)
       const csv = csvOf(rows)
 
+      const profiler = config.profile ? new PgActivitySampler(env.databaseUrl, ns) : undefined
+      await profiler?.start()
+      const machineBefore = cpuSample()
       const cpuBefore = process.cpuUsage()
       const started = performance.now()
       const accepted = await upload(catalog.url, seller.token, csv)
@@ -81,9 +96,12 @@ export async function runImportBenchmark(): Promise<object> {
       clearInterval(watch)
       const completionMs = performance.now() - started
       const cpu = process.cpuUsage(cpuBefore)
+      const machine = cpuSince(machineBefore, config.rows)
+      if (profiler) console.table(await profiler.stop())
 
       // the floor: the same rows, one statement, into a table like the catalog's (indexes, constraints included)
       await db.raw('truncate ??.floor_products', [schema])
+      const floorMachineBefore = cpuSample()
       const floorStarted = performance.now()
       await db.raw(
         `insert into ??.floor_products (id, "sellerId", "parentId", sku, title, description, price, currency, stock, version, "createdAt", "updatedAt")
@@ -92,12 +110,17 @@ export async function runImportBenchmark(): Promise<object> {
         [schema, seller.id, rows.map((r) => r.sku), rows.map((r) => r.title), rows.map((r) => r.description), rows.map((r) => Number(r.price)), rows.map((r) => r.currency), rows.map((r) => Number(r.stock))]
       )
       const floorMs = performance.now() - floorStarted
+      const floorMachine = cpuSince(floorMachineBefore, config.rows)
       const result: Run = {
         acceptMs: Math.round(acceptMs),
         lastChunkCommittedMs: Math.round(committedMs),
         completionMs: Math.round(completionMs),
         rowsPerSecond: Math.round(config.rows / (completionMs / 1000)),
         cpuMsPer1000: Math.round(((cpu.user + cpu.system) / 1000 / config.rows) * 1000 * 10) / 10,
+        databaseCpuMsPer1000: machine.databaseMsPerK,
+        brokerCpuMsPer1000: machine.brokerMsPerK,
+        machineIdlePct: machine.machineIdlePct,
+        floorDatabaseCpuMsPer1000: floorMachine.databaseMsPerK,
         floorMs: Math.round(floorMs),
         floorRowsPerSecond: Math.round(config.rows / (floorMs / 1000)),
         ratio: Math.round((floorMs / completionMs) * 1000) / 1000
@@ -113,7 +136,7 @@ export async function runImportBenchmark(): Promise<object> {
     await new Management().deleteNamespace(ns).catch(() => {})
     await dropNamespaceSchemas(ns).catch(() => {})
   }
-  const med = (key: keyof Run) => median(runs.map((r) => r[key]))
+  const med = (key: keyof Run) => median(runs.map((r) => r[key] ?? NaN))
   const summary = {
     rows: config.rows,
     runs: config.runs,
@@ -126,6 +149,10 @@ export async function runImportBenchmark(): Promise<object> {
       completionMs: med('completionMs'),
       rowsPerSecond: med('rowsPerSecond'),
       cpuMsPer1000Rows: med('cpuMsPer1000'),
+      databaseCpuMsPer1000Rows: med('databaseCpuMsPer1000'),
+      brokerCpuMsPer1000Rows: med('brokerCpuMsPer1000'),
+      machineIdlePct: med('machineIdlePct'),
+      floorDatabaseCpuMsPer1000Rows: med('floorDatabaseCpuMsPer1000'),
       floorMs: med('floorMs'),
       floorRowsPerSecond: med('floorRowsPerSecond'),
       ratioToFloor: med('ratio')

@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events'
+import type { Options } from 'amqplib'
 import type { Knex } from 'knex'
 import { PgListener } from '../db/listener.ts'
 import type { Logger } from '../log/logger.ts'
 import { createBusLane, type BusLane } from './lane.ts'
 import { names } from './names.ts'
 import { randomUUID } from 'node:crypto'
-import { outboxChannel } from './outbox.ts'
+import { outboxChannel, type BatchedMessage } from './outbox.ts'
 import { onOutboxCommitted } from './outbox-signal.ts'
 import type { Publisher } from './publisher.ts'
 import { ident, statementName, withLaneConnection } from './sql.ts'
@@ -58,10 +59,18 @@ interface OutboxRow {
   payload: unknown
   properties: Record<string, unknown>
   trace_context: string | null
+  /** a batch row's messages (writeOutboxMany); null for a row that is one message */
+  messages: BatchedMessage[] | null
 }
 
 /** bigint ids as node-postgres returns them (strings), in numeric order */
 const byId = (a: OutboxRow, b: OutboxRow) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+/** The messages a claimed row stands for: itself, or a batch row's. */
+function messagesOf(row: OutboxRow): Array<{ routingKey: string; payload: unknown; properties: Options.Publish; traceContext: string | null }> {
+  if (!row.messages) return [{ routingKey: row.routing_key, payload: row.payload, properties: row.properties, traceContext: row.trace_context }]
+  return row.messages.map(([, routingKey, payload, properties, traceContext]) => ({ routingKey, payload, properties, traceContext }))
+}
 
 /**
  * Publishes a schema's outbox rows, in id order, with publisher confirms.
@@ -114,16 +123,22 @@ export class OutboxRelay extends EventEmitter {
     const outbox = `${ident(options.schema)}.outbox`
     this.claimName = statementName('bazaar_outbox_claim', options.schema)
     // The claim also records, in the same statement and transaction, the events a request caused (event_log,
-    // read by `bazaar trace`): one insert per row with a request id, kept only if the batch commits.
+    // read by `bazaar trace`): one insert per message with a request id, kept only if the batch commits. A batch
+    // row (writeOutboxMany) stands for the messages in its `messages` document, logged one by one like the others.
     this.claimSql =
       `with claimed as (delete from ${outbox} where id in (select id from ${outbox} order by id limit $1 for update skip locked) ` +
-      'returning id, message_id, routing_key, payload, properties, trace_context, created_at), ' +
+      'returning id, message_id, routing_key, payload, properties, trace_context, created_at, messages), ' +
+      'each_message as (' +
+      "select message_id, routing_key, properties->'headers'->>'x-request-id' as request_id, properties->'headers'->>'x-causation-id' as causation_id, " +
+      "properties->'headers'->>'x-correlation-id' as correlation_id, properties->>'appId' as app_id, trace_context, created_at from claimed where messages is null " +
+      'union all ' +
+      "select m->>0, m->>1, m->3->'headers'->>'x-request-id', m->3->'headers'->>'x-causation-id', " +
+      "m->3->'headers'->>'x-correlation-id', m->3->>'appId', m->>4, c.created_at from claimed c cross join lateral json_array_elements(c.messages) m where c.messages is not null), " +
       `logged as (insert into ${ident(options.schema)}.event_log ` +
       '(message_id, routing_key, request_id, causation_id, correlation_id, app_id, trace_context, created_at) ' +
-      "select message_id, routing_key, properties->'headers'->>'x-request-id', properties->'headers'->>'x-causation-id', " +
-      "properties->'headers'->>'x-correlation-id', properties->>'appId', trace_context, created_at from claimed " +
-      "where properties->'headers'->>'x-request-id' is not null on conflict do nothing) " +
-      'select id, routing_key, payload, properties, trace_context from claimed'
+      'select message_id, routing_key, request_id, causation_id, correlation_id, app_id, trace_context, created_at from each_message ' +
+      'where request_id is not null on conflict do nothing) ' +
+      'select id, routing_key, payload, properties, trace_context, messages from claimed'
     this.listener = new PgListener({
       databaseUrl: options.databaseUrl,
       channel: outboxChannel(options.schema),
@@ -262,15 +277,16 @@ export class OutboxRelay extends EventEmitter {
         sql.query('SET LOCAL enable_seqscan = off').catch(() => {})
         const { rows } = await sql.query<OutboxRow>(this.claimSql, [this.batchSize], this.claimName)
         rows.sort(byId)
-        // tracing on: one send span for the batch, linked to each row's stored context
-        if (rows.length > 0 && activeTracer()) send = startRelaySpan(exchange, rows.map((row) => row.trace_context), this.options.service ?? this.options.schema)
-        // Sent in id order on one channel; confirms awaited together.
-        const confirms = rows.map((row) =>
+        const messages = rows.flatMap(messagesOf)
+        // tracing on: one send span for the batch, linked to each message's stored context
+        if (messages.length > 0 && activeTracer()) send = startRelaySpan(exchange, messages.map((m) => m.traceContext), this.options.service ?? this.options.schema)
+        // Sent in id order (a batch row's messages in their order) on one channel; confirms awaited together.
+        const confirms = messages.map((m) =>
           publisher.publishRaw({
             exchange,
-            routingKey: row.routing_key,
-            body: Buffer.from(JSON.stringify(row.payload)),
-            properties: row.properties
+            routingKey: m.routingKey,
+            body: Buffer.from(JSON.stringify(m.payload)),
+            properties: m.properties
           })
         )
         onSent(rows.length)
@@ -278,7 +294,7 @@ export class OutboxRelay extends EventEmitter {
         const commit = await sql.query('COMMIT')
         if (commit.command !== 'COMMIT') throw new Error(`outbox batch rolled back (COMMIT answered ${commit.command})`)
         endSpan(send)
-        if (rows.length > 0) this.emit('published', rows.length)
+        if (messages.length > 0) this.emit('published', messages.length)
         return rows.length
       } catch (err) {
         endSpan(send, err)

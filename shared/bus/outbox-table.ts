@@ -34,5 +34,14 @@ export const busMigrations: Migration[] = [
     }
   },
   ...parkMigrations,
-  ...traceMigrations
+  ...traceMigrations,
+  {
+    name: '003_bus_outbox_batches',
+    async up(db) {
+      // A batch row (writeOutboxMany): one row standing for many messages, published in their order at its
+      // place in id order, each with its own message id and properties. `json`, not `jsonb`: the relay only
+      // reads it back whole, so the server keeps the text instead of converting hundreds of events.
+      await db.raw('alter table outbox add column messages json')
+    }
+  }
 ]

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import type { Options } from 'amqplib'
 import type { Knex } from 'knex'
 import type { EventPayload, RoutingKey } from '../contracts/index.ts'
 import { checkContract } from '../contracts/validate.ts'
@@ -91,11 +93,21 @@ export async function writeOutbox<K extends RoutingKey>(
   return properties.messageId
 }
 
+/** The routing key of a batch row (writeOutboxMany): never published itself, only the messages it carries. */
+export const OUTBOX_BATCH = 'outbox.batch'
+
+/** One message of a batch row, as stored: message id, routing key, payload, properties, trace context. */
+export type BatchedMessage = [string, string, unknown, Options.Publish, string | null]
+
 /**
- * Many events in one insert, in the caller's transaction: the rows
+ * Many events in one outbox row, in the caller's transaction: the messages
  * writeOutbox() would write one by one (each checked against its contract,
- * with the same properties), in a single round trip. For bulk work such as an
- * import's chunk, where one statement per event would be most of the cost.
+ * each with its own message id and properties), stored as one `messages`
+ * document. The relay publishes them in their order, at the row's place in
+ * id order, and records each in event_log: consumers see exactly the
+ * messages separate rows would have given. For bulk work such as an import's
+ * chunk, where a row per event (its insert, index entries, and the relay's
+ * delete) was a third of the database's time.
  */
 export async function writeOutboxMany(
   trx: Knex.Transaction,
@@ -104,20 +116,19 @@ export async function writeOutboxMany(
 ): Promise<string[]> {
   if (events.length === 0) return []
   const ids: string[] = []
-  const rows: unknown[] = []
+  const messages: BatchedMessage[] = []
   for (const { routingKey, payload, meta } of events) {
     const check = checkContract(routingKey, payload)
     if (!check.ok) throw new BusError('CONTRACT_VIOLATION', check.reason)
     const properties = eventProperties(routingKey, meta ?? {}, identity, payload)
     ids.push(properties.messageId)
-    rows.push([properties.messageId, routingKey, payload, properties, traceContextOf(properties)])
+    messages.push([properties.messageId, routingKey, payload, properties, traceContextOf(properties)])
   }
   if (trx.isCompleted()) throw new Error('transaction already finished: events not written to the outbox')
   const client = await connectionOf(trx)
-  // one JSON document, unpacked by the server: JSON.stringify is native, where array literals were escaped in JavaScript
   await client.query({
-    text: `insert into ${ident(identity.schema)}.outbox (message_id, routing_key, payload, properties, trace_context) select e->>0, e->>1, e->2, e->3, e->>4 from jsonb_array_elements($1::jsonb) with ordinality as t(e, n) order by n`,
-    values: [JSON.stringify(rows)]
+    text: `insert into ${ident(identity.schema)}.outbox (message_id, routing_key, payload, properties, messages) values ($1, $2, $3, '{}', $4)`,
+    values: [`batch:${randomUUID()}`, OUTBOX_BATCH, JSON.stringify({ messages: messages.length }), JSON.stringify(messages)]
   })
   signalOnCommit(trx, identity.schema)
   return ids

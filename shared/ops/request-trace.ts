@@ -81,14 +81,17 @@ export async function readRequestTrace(db: Knex, namespace: string, services: st
   return assemble(requestId, events)
 }
 
-/** Relayed events (event_log, by its request_id index) and those still in the outbox (a small table). */
+/** Relayed events (event_log, by its request_id index) and those still in the outbox (a small table), batch rows' messages included. */
 async function eventsOf(db: Knex, { service, schema }: ServiceSchema, requestId: string): Promise<TracedEvent[]> {
   const { rows } = await db.raw<{ rows: EventRow[] }>(
     `select message_id, routing_key, causation_id, app_id, trace_context, created_at, relayed_at from ??.event_log where request_id = ?
      union all
      select message_id, routing_key, properties->'headers'->>'x-causation-id', properties->>'appId', trace_context, created_at, null
-       from ??.outbox where properties->'headers'->>'x-request-id' = ?`,
-    [schema, requestId, schema, requestId]
+       from ??.outbox where messages is null and properties->'headers'->>'x-request-id' = ?
+     union all
+     select m->>0, m->>1, m->3->'headers'->>'x-causation-id', m->3->>'appId', m->>4, o.created_at, null
+       from ??.outbox o cross join lateral json_array_elements(o.messages) m where o.messages is not null and m->3->'headers'->>'x-request-id' = ?`,
+    [schema, requestId, schema, requestId, schema, requestId]
   )
   return rows.map((row) => ({
     messageId: row.message_id,

@@ -11,7 +11,8 @@ import { toProductEvent } from '../resources/products/products.schema.ts'
 import { importChunkTask } from '../topology.ts'
 import { finishImport, writeProgress, type ImportRecord } from './finish.ts'
 import { aggregationsOf, outboxOf } from './identity.ts'
-import { checkRows, type StagedRow } from './rows.ts'
+import { readStagedRows } from './blocks.ts'
+import { checkRows } from './rows.ts'
 import { upsertProducts } from './upsert.ts'
 
 /**
@@ -30,7 +31,7 @@ export function importChunksConsumer(app: ServiceApp): void {
     const record: ImportRecord | undefined = await trx.withSchema(schema).table('imports').where({ id: importId }).first()
     // cancelled (or closed by its deadline): the chunk is acknowledged without any effect
     if (!record || record.status === 'cancelled' || record.status === 'completed') return
-    const staged: StagedRow[] = await trx.withSchema(schema).table('import_rows').where({ import_id: importId }).whereBetween('row', [fromRow, toRow]).orderBy('row').select('row', 'fields')
+    const staged = await readStagedRows(trx, schema, importId, fromRow, toRow)
     const { valid, accepted, rejected } = checkRows(staged, await caughtUpReferenceData(app))
     const changed = await upsertProducts(trx, schema, record.sellerId, valid)
     await writeOutboxMany(trx, outboxOf(app), changed.map((product) => ({ routingKey: product.inserted ? PRODUCT_CREATED : PRODUCT_UPDATED, payload: toProductEvent(product) })))

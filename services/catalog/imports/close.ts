@@ -19,8 +19,11 @@ export async function closeUnfinished(app: ServiceApp, trx: Knex.Transaction, im
   const record: ImportRecord = await trx.withSchema(schema).table('imports').where({ id: importId }).first()
   await trx.raw(
     `insert into ??.import_errors (import_id, row, sku, error)
-     select r.import_id, r.row, nullif(r.fields->>'sku', ''), ? from ??.import_rows r
-     where r.import_id = ? and not exists (select 1 from ??.import_chunks c where c.import_id = r.import_id and r.row between c.from_row and c.to_row)
+     select r.import_id, r.row, nullif(r.fields->>'sku', ''), ?
+     from (select b.import_id, b.from_row + e.n::int - 1 as row, e.fields
+           from ??.import_blocks b cross join lateral json_array_elements(b.rows) with ordinality as e(fields, n)
+           where b.import_id = ?) r
+     where not exists (select 1 from ??.import_chunks c where c.import_id = r.import_id and r.row between c.from_row and c.to_row)
      on conflict do nothing`,
     [schema, error, schema, record.id, schema]
   )

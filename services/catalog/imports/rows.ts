@@ -1,12 +1,7 @@
 import { dataValidator } from '../../../shared/feathers/validation.ts'
 import type { ReferenceData } from '../../../shared/kv/reference.ts'
 import { importRowSchema, type ImportRow } from '../resources/imports/imports.schema.ts'
-import type { StagedFields } from '../resources/imports/upload.ts'
-
-export interface StagedRow {
-  row: number
-  fields: StagedFields
-}
+import type { StagedRow } from './blocks.ts'
 
 export interface RejectedRow {
   row: number

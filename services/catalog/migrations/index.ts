@@ -1,6 +1,7 @@
 import type { Migration } from '../../../shared/db/migrations.ts'
 import { importsMigration } from './003-imports.ts'
 import { importFailuresMigration } from './004-import-failures.ts'
+import { importBlocksMigration } from './005-import-blocks.ts'
 
 /** The catalog's schema: products, each owned by a seller, optionally the child of another. */
 export const migrations: Migration[] = [
@@ -36,5 +37,6 @@ export const migrations: Migration[] = [
     }
   },
   importsMigration,
-  importFailuresMigration
+  importFailuresMigration,
+  importBlocksMigration
 ]

@@ -10,7 +10,8 @@ import { scheduleImportDeadline } from '../../imports/deadline.ts'
 import { finishImport, type ImportRecord } from '../../imports/finish.ts'
 import { aggregationsOf, IMPORT_DEADLINE, IMPORT_ITERATION } from '../../imports/identity.ts'
 import type { Import } from './imports.schema.ts'
-import { parseUpload, stageRows } from './upload.ts'
+import { stageBlocks } from '../../imports/blocks.ts'
+import { parseUpload } from './upload.ts'
 
 export type ImportParams = Params
 
@@ -50,7 +51,7 @@ export class ImportService {
       const record: ImportRecord = await trx.withSchema(this.schema).table('imports')
         .insert({ id, sellerId: caller.id, sellerEmail: caller.email ?? null, status: 'accepted', total: rows.length, createdAt: isoTimestamp() })
         .returning('*').then((inserted) => inserted[0])
-      await stageRows(trx, this.schema, id, rows)
+      await stageBlocks(trx, this.schema, id, rows)
       await this.accept(trx, record)
     })
     return { id, status: 'accepted' }

@@ -2,14 +2,10 @@ import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { BadRequest } from '@feathersjs/errors'
 import { CsvError, parse } from 'csv-parse'
-import type { Knex } from 'knex'
 import { readBody } from '../../../../shared/feathers/body.ts'
 import { PayloadTooLarge } from '../../../../shared/feathers/http-errors.ts'
 import { MAX_IMPORT_BODY_BYTES } from '../../../../shared/feathers/limits.ts'
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS } from './imports.shared.ts'
-
-/** Rows per staging insert: one round trip each (the whole of most files). */
-const STAGE_BATCH = 20_000
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -53,22 +49,6 @@ export async function parseUpload(req: IncomingMessage): Promise<StagedFields[]>
   }
   if (!header) throw new BadRequest(`The file needs the header ${IMPORT_COLUMNS.join(',')}`, { header: 'missing' })
   return rows
-}
-
-/**
- * Stages parsed rows in `import_rows` (numbered from 1), in the caller's short
- * transaction: one JSON document per statement, unpacked by the server (no
- * array literal to escape for every field), so 100,000 rows are 5 round trips.
- */
-export async function stageRows(trx: Knex.Transaction, schema: string, importId: string, rows: StagedFields[]): Promise<void> {
-  for (let from = 0; from < rows.length; from += STAGE_BATCH) {
-    await trx.raw('insert into ??.import_rows (import_id, row, fields) select ?, ? + e.ordinality::int, e.value from jsonb_array_elements(?::jsonb) with ordinality as e', [
-      schema,
-      importId,
-      from,
-      JSON.stringify(rows.slice(from, from + STAGE_BATCH))
-    ])
-  }
 }
 
 function checkHeader(header: string[]): void {
