@@ -3,8 +3,9 @@ import type { GetMessage } from 'amqplib'
 import type { Knex } from 'knex'
 import type { Bus } from '../../shared/bus/bus.ts'
 import { names } from '../../shared/bus/names.ts'
-import { writeOutbox } from '../../shared/bus/outbox.ts'
+import { writeOutbox, writeOutboxMany } from '../../shared/bus/outbox.ts'
 import { OutboxRelay } from '../../shared/bus/outbox-relay.ts'
+import { readRequestTrace } from '../../shared/ops/request-trace.ts'
 import { USER_REGISTERED, type UserRegistered } from '../../shared/contracts/user.ts'
 import { uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
 import { busSchema, cleanUp, env, forceCloseConnection, RawBroker, registered, startBus } from './support.ts'
@@ -98,6 +99,42 @@ describe('transactional outbox', () => {
     const marker = registered()
     await commit(marker)
     expect((await raw.takeExactly(tap, 1)).map(userIdOf)).to.deep.equal([marker.userId])
+  })
+
+  it('publishes the events of a batch row one message each, in order between the rows around it, each in the trace', async () => {
+    const requestId = `batch-${Date.now()}`
+    const [before, after] = [registered(), registered()]
+    const batch = Array.from({ length: 5 }, () => registered())
+    let ids: string[] = []
+    await db.transaction(async (trx) => {
+      await writeOutbox(trx, identity(), USER_REGISTERED, before, { requestId })
+      ids = await writeOutboxMany(trx, identity(), batch.map((payload) => ({ routingKey: USER_REGISTERED, payload, meta: { requestId } })))
+      await writeOutbox(trx, identity(), USER_REGISTERED, after, { requestId })
+    })
+    expect(new Set(ids)).to.have.lengthOf(5)
+    const messages = await raw.takeExactly(tap, 7)
+    expect(messages.map(userIdOf)).to.deep.equal([before, ...batch, after].map((e) => e.userId))
+    expect(messages.slice(1, 6).map((m) => m.properties.messageId)).to.deep.equal(ids)
+    for (const m of messages) expect(m.properties.headers?.['x-request-id']).to.equal(requestId)
+    expect(await raw.drain(tap)).to.have.length(0)
+    // each message of the batch is logged on its own: `bazaar trace` lists all seven
+    await waitFor(async () => (await relay.backlog()) === 0, { what: 'the outbox to be empty' })
+    const logged = await db.withSchema(schema).table('event_log').where({ request_id: requestId }).pluck('message_id')
+    expect(logged).to.have.members([messages[0]!.properties.messageId, ...ids, messages[6]!.properties.messageId])
+    expect((await readRequestTrace(db, ns, ['users'], requestId))?.eventCount).to.equal(7)
+  })
+
+  it('lists the events of a batch row not relayed yet in the request trace', async () => {
+    // a schema no relay reads: the batch row stays in its outbox
+    const own = await busSchema(ns, 'pending')
+    opened.push({ destroy: () => own.db.destroy() })
+    const requestId = `pending-${Date.now()}`
+    const ids = await own.db.transaction((trx) =>
+      writeOutboxMany(trx, { namespace: ns, appId: 'users', schema: own.schema }, [registered(), registered()].map((payload) => ({ routingKey: USER_REGISTERED, payload, meta: { requestId } })))
+    )
+    const trace = await readRequestTrace(own.db, ns, ['pending'], requestId)
+    expect(trace?.events.map((e) => e.messageId)).to.have.members(ids)
+    expect(trace?.events.every((e) => e.relayedAt === undefined)).to.equal(true)
   })
 
   it('claims rows by the primary key, never by reading the whole table (its dead rows grow until vacuumed)', async function () {
