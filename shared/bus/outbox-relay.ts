@@ -30,6 +30,11 @@ export interface OutboxRelayOptions {
   service?: string
   publisher: Publisher
   logger?: Logger
+  /**
+   * messages per claim (default 500): rows are claimed in id order until they carry this many, a batch row
+   * (writeOutboxMany) counting its messages, so a backlog of batch rows after an outage is not claimed, held
+   * in memory and confirmed all in one transaction; the first row is always taken, however large
+   */
   batchSize?: number
   /** fallback wake-up when a NOTIFY is missed (listener reconnecting) */
   pollIntervalMs?: number
@@ -126,7 +131,11 @@ export class OutboxRelay extends EventEmitter {
     // read by `bazaar trace`): one insert per message with a request id, kept only if the batch commits. A batch
     // row (writeOutboxMany) stands for the messages in its `messages` document, logged one by one like the others.
     this.claimSql =
-      `with claimed as (delete from ${outbox} where id in (select id from ${outbox} order by id limit $1 for update skip locked) ` +
+      // The rows are locked in id order up to $1 of them; of those, the longest run from the first that carries
+      // at most $1 messages is deleted (the rest stay locked until the commit: nobody else claims them meanwhile).
+      `with locked as (select id, case when messages is null then 1 else (payload->>'messages')::int end as n from ${outbox} order by id limit $1 for update skip locked), ` +
+      'counted as (select id, sum(n) over (order by id) - n as before from locked), ' +
+      `claimed as (delete from ${outbox} where id in (select id from counted where before < $1) ` +
       'returning id, message_id, routing_key, payload, properties, trace_context, created_at, messages), ' +
       'each_message as (' +
       "select message_id, routing_key, properties->'headers'->>'x-request-id' as request_id, properties->'headers'->>'x-causation-id' as causation_id, " +
@@ -184,7 +193,7 @@ export class OutboxRelay extends EventEmitter {
       sent = true
       this.claiming = false
       // A full batch means more rows are waiting: claim them now, while this one awaits its confirms.
-      if (claimed === this.batchSize || this.again) this.kick()
+      if (claimed >= this.batchSize || this.again) this.kick()
     }
     const batch: Promise<void> = this.relayBatch(onSent)
       .then(() => {
@@ -289,7 +298,7 @@ export class OutboxRelay extends EventEmitter {
             properties: m.properties
           })
         )
-        onSent(rows.length)
+        onSent(messages.length)
         await Promise.all(confirms)
         const commit = await sql.query('COMMIT')
         if (commit.command !== 'COMMIT') throw new Error(`outbox batch rolled back (COMMIT answered ${commit.command})`)

@@ -137,6 +137,25 @@ describe('transactional outbox', () => {
     expect(trace?.events.every((e) => e.relayedAt === undefined)).to.equal(true)
   })
 
+  it('claims batch rows by the messages they carry: a claim of at most batchSize messages takes one row of many', async () => {
+    const own = await busSchema(ns, 'batches')
+    opened.push({ destroy: () => own.db.destroy() })
+    const ownIdentity = { namespace: ns, appId: 'users', schema: own.schema }
+    const batches = Array.from({ length: 3 }, () => Array.from({ length: 5 }, () => registered()))
+    // committed together, before the relay starts: it finds all three rows at once
+    await own.db.transaction(async (trx) => {
+      for (const batch of batches) await writeOutboxMany(trx, ownIdentity, batch.map((payload) => ({ routingKey: USER_REGISTERED, payload })))
+    })
+    const batchRelay = new OutboxRelay({ db: own.db, databaseUrl: env.databaseUrl, schema: own.schema, namespace: ns, publisher: bus.publisher, batchSize: 2 })
+    const claims: number[] = []
+    batchRelay.on('published', (count: number) => claims.push(count))
+    await batchRelay.start()
+    opened.unshift(batchRelay)
+    expect((await raw.takeExactly(tap, 15)).map(userIdOf)).to.deep.equal(batches.flat().map((e) => e.userId))
+    await waitFor(async () => claims.length === 3, { what: 'three claims published' })
+    expect(claims).to.deep.equal([5, 5, 5])
+  })
+
   it('claims rows by the primary key, never by reading the whole table (its dead rows grow until vacuumed)', async function () {
     this.timeout(40_000)
     // A schema of its own: nothing else reads this outbox, so its scan counters are the relay's alone.
