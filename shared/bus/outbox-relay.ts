@@ -30,12 +30,14 @@ export interface OutboxRelayOptions {
   service?: string
   publisher: Publisher
   logger?: Logger
-  /**
-   * messages per claim (default 500): rows are claimed in id order until they carry this many, a batch row
-   * (writeOutboxMany) counting its messages, so a backlog of batch rows after an outage is not claimed, held
-   * in memory and confirmed all in one transaction; the first row is always taken, however large
-   */
+  /** rows per claim (default 500) */
   batchSize?: number
+  /**
+   * messages per claim at most (default 10,000): a batch row (writeOutboxMany) counts its messages, so a
+   * backlog of batch rows is not claimed, held in memory and confirmed in one transaction; the first row is
+   * always taken, however large. As many as 16 chunks of 500 products fit in one claim.
+   */
+  claimMessages?: number
   /** fallback wake-up when a NOTIFY is missed (listener reconnecting) */
   pollIntervalMs?: number
   /** wait after a failed batch (broker down) before trying again */
@@ -104,6 +106,7 @@ export class OutboxRelay extends EventEmitter {
   private retryTimer?: NodeJS.Timeout
   private readonly batchesInFlight: number
   private readonly batchSize: number
+  private readonly claimMessages: number
   private readonly pollIntervalMs: number
   private readonly retryDelayMs: number
   private failing = false
@@ -121,6 +124,7 @@ export class OutboxRelay extends EventEmitter {
   constructor(private readonly options: OutboxRelayOptions) {
     super()
     this.batchSize = options.batchSize ?? 500
+    this.claimMessages = Math.max(1, options.claimMessages ?? 10_000)
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000
     this.retryDelayMs = options.retryDelayMs ?? 500
     this.notifyIntervalMs = options.notifyIntervalMs ?? 20
@@ -132,10 +136,10 @@ export class OutboxRelay extends EventEmitter {
     // row (writeOutboxMany) stands for the messages in its `messages` document, logged one by one like the others.
     this.claimSql =
       // The rows are locked in id order up to $1 of them; of those, the longest run from the first that carries
-      // at most $1 messages is deleted (the rest stay locked until the commit: nobody else claims them meanwhile).
+      // at most $2 messages is deleted (the rest stay locked until the commit: nobody else claims them meanwhile).
       `with locked as (select id, case when messages is null then 1 else (payload->>'messages')::int end as n from ${outbox} order by id limit $1 for update skip locked), ` +
       'counted as (select id, sum(n) over (order by id) - n as before from locked), ' +
-      `claimed as (delete from ${outbox} where id in (select id from counted where before < $1) ` +
+      `claimed as (delete from ${outbox} where id in (select id from counted where before < $2) ` +
       'returning id, message_id, routing_key, payload, properties, trace_context, created_at, messages), ' +
       'each_message as (' +
       "select message_id, routing_key, properties->'headers'->>'x-request-id' as request_id, properties->'headers'->>'x-causation-id' as causation_id, " +
@@ -188,12 +192,12 @@ export class OutboxRelay extends EventEmitter {
     this.again = false
     this.claiming = true
     let sent = false
-    const onSent = (claimed: number) => {
+    const onSent = (claimed: { rows: number; messages: number }) => {
       if (sent) return
       sent = true
       this.claiming = false
       // A full batch means more rows are waiting: claim them now, while this one awaits its confirms.
-      if (claimed >= this.batchSize || this.again) this.kick()
+      if (claimed.rows >= this.batchSize || claimed.messages >= this.claimMessages || this.again) this.kick()
     }
     const batch: Promise<void> = this.relayBatch(onSent)
       .then(() => {
@@ -212,7 +216,7 @@ export class OutboxRelay extends EventEmitter {
         this.retryTimer.unref()
       })
       .finally(() => {
-        onSent(0)
+        onSent({ rows: 0, messages: 0 })
         this.batches.delete(batch)
         if (this.again) this.kick()
       })
@@ -271,7 +275,7 @@ export class OutboxRelay extends EventEmitter {
   }
 
   /** One batch: claim rows, publish them in id order, commit the claim after every confirm. */
-  private async relayBatch(onSent: (claimed: number) => void): Promise<number> {
+  private async relayBatch(onSent: (claimed: { rows: number; messages: number }) => void): Promise<number> {
     const { publisher, namespace } = this.options
     const exchange = names.eventsExchange(namespace)
     if (!this.lane) return 0 // stopped
@@ -284,7 +288,7 @@ export class OutboxRelay extends EventEmitter {
         // heap instead (the table looks tiny: a few live rows), dead rows and all, and that read grows with
         // every row deleted until autovacuum comes round.
         sql.query('SET LOCAL enable_seqscan = off').catch(() => {})
-        const { rows } = await sql.query<OutboxRow>(this.claimSql, [this.batchSize], this.claimName)
+        const { rows } = await sql.query<OutboxRow>(this.claimSql, [this.batchSize, this.claimMessages], this.claimName)
         rows.sort(byId)
         const messages = rows.flatMap(messagesOf)
         // tracing on: one send span for the batch, linked to each message's stored context
@@ -298,7 +302,7 @@ export class OutboxRelay extends EventEmitter {
             properties: m.properties
           })
         )
-        onSent(messages.length)
+        onSent({ rows: rows.length, messages: messages.length })
         await Promise.all(confirms)
         const commit = await sql.query('COMMIT')
         if (commit.command !== 'COMMIT') throw new Error(`outbox batch rolled back (COMMIT answered ${commit.command})`)

@@ -137,7 +137,7 @@ describe('transactional outbox', () => {
     expect(trace?.events.every((e) => e.relayedAt === undefined)).to.equal(true)
   })
 
-  it('claims batch rows by the messages they carry: a claim of at most batchSize messages takes one row of many', async () => {
+  it('claims batch rows by the messages they carry: a claim of at most claimMessages messages takes one row of many', async () => {
     const own = await busSchema(ns, 'batches')
     opened.push({ destroy: () => own.db.destroy() })
     const ownIdentity = { namespace: ns, appId: 'users', schema: own.schema }
@@ -146,7 +146,7 @@ describe('transactional outbox', () => {
     await own.db.transaction(async (trx) => {
       for (const batch of batches) await writeOutboxMany(trx, ownIdentity, batch.map((payload) => ({ routingKey: USER_REGISTERED, payload })))
     })
-    const batchRelay = new OutboxRelay({ db: own.db, databaseUrl: env.databaseUrl, schema: own.schema, namespace: ns, publisher: bus.publisher, batchSize: 2 })
+    const batchRelay = new OutboxRelay({ db: own.db, databaseUrl: env.databaseUrl, schema: own.schema, namespace: ns, publisher: bus.publisher, claimMessages: 2 })
     const claims: number[] = []
     batchRelay.on('published', (count: number) => claims.push(count))
     await batchRelay.start()
