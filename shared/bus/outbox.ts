@@ -126,6 +126,7 @@ export async function writeOutboxMany(
   }
   if (trx.isCompleted()) throw new Error('transaction already finished: events not written to the outbox')
   const client = await connectionOf(trx)
+  // payload: the number of messages, which the relay's claim counts (outbox-relay.ts) without reading the document
   await client.query({
     text: `insert into ${ident(identity.schema)}.outbox (message_id, routing_key, payload, properties, messages) values ($1, $2, $3, '{}', $4)`,
     values: [`batch:${randomUUID()}`, OUTBOX_BATCH, JSON.stringify({ messages: messages.length }), JSON.stringify(messages)]
