@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto'
 import { ROOT_CONTEXT, SamplingDecision, type Attributes, type SpanKind } from '@opentelemetry/api'
 import { RandomIdGenerator, type IdGenerator, type Sampler } from '@opentelemetry/sdk-trace-base'
 
@@ -16,6 +17,9 @@ import { RandomIdGenerator, type IdGenerator, type Sampler } from '@opentelemetr
  * the same twice; one that decides otherwise is asked twice, and the span it
  * makes is whatever it decides the second time.
  */
+const zeroTraceId = '0'.repeat(32)
+const zeroSpanId = '0'.repeat(16)
+
 export class RootDecisions implements IdGenerator {
   private readonly random = new RandomIdGenerator()
   private staged: string | undefined
@@ -33,13 +37,33 @@ export class RootDecisions implements IdGenerator {
   }
 
   /**
+   * A root's trace id and span id, 48 hex digits, from a pool of random bytes filled 256 roots at a time
+   * (one call for the pair, where the SDK's generator draws each id apart). An all-zero id, which W3C
+   * forbids, is redrawn by the SDK's generator.
+   */
+  private ids(): string {
+    if (this.offset === this.pool.length) {
+      randomFillSync(this.pool)
+      this.offset = 0
+    }
+    const hex = this.pool.toString('hex', this.offset, this.offset + 24)
+    this.offset += 24
+    if (hex.startsWith(zeroTraceId) || hex.endsWith(zeroSpanId)) return this.random.generateTraceId() + this.random.generateSpanId()
+    return hex
+  }
+
+  private readonly pool = Buffer.alloc(24 * 256)
+  private offset = this.pool.length
+
+  /**
    * A new root: `dropped`, the `traceparent` (flags 00) of a trace the sampler does not keep, and no span
    * made; or the `span` that `start` makes at once, the SDK deciding on the trace id asked about.
    */
   startRoot<T>(name: string, kind: SpanKind, attributes: Attributes, start: () => T): { dropped: string } | { span: T } {
-    const traceId = this.random.generateTraceId()
+    const ids = this.ids()
+    const traceId = ids.slice(0, 32)
     const decision = this.sampler.shouldSample(ROOT_CONTEXT, traceId, name, kind, attributes, []).decision
-    if (decision === SamplingDecision.NOT_RECORD) return { dropped: `00-${traceId}-${this.random.generateSpanId()}-00` }
+    if (decision === SamplingDecision.NOT_RECORD) return { dropped: `00-${traceId}-${ids.slice(32)}-00` }
     this.staged = traceId
     try {
       return { span: start() }

@@ -73,25 +73,37 @@ function messaging(operation: string, destination: string, routingKey?: string):
 /**
  * The attributes a messaging span starts with, and its name, made once for each operation, destination,
  * routing key and service rather than for every message: the SDK copies them into the span it records
- * (and, for a trace it does not record, drops them), so the same objects serve every message. Queues,
- * exchanges and routing keys come from the topology; past `startsCached` combinations (a routing key
- * made up by a producer inside the broker's trust boundary), they are made afresh each time.
+ * (and, for a trace it does not record, drops them), so the same objects serve every message. Found by
+ * nested maps, so a message builds no key. Queues, exchanges and routing keys come from the topology;
+ * past `startsCached` routing keys for one destination (keys made up by a producer inside the broker's
+ * trust boundary), they are made afresh each time.
  */
 interface SpanStart {
   name: string
   attributes: Attributes
 }
-const starts = new Map<string, SpanStart>()
-const startsCached = 4_096
+const starts = new Map<string, Map<string, Map<string, Map<string, SpanStart>>>>()
+const startsCached = 1_024
+
+function child<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let found = map.get(key)
+  if (found === undefined) {
+    found = make()
+    map.set(key, found)
+  }
+  return found
+}
 
 function spanStart(operation: string, destination: string, routingKey: string, service: string): SpanStart {
-  const key = `${operation}\0${destination}\0${routingKey}\0${service}`
-  const known = starts.get(key)
+  const byKey = child(child(starts, operation, () => new Map()), destination, () => new Map())
+  const byService = byKey.get(routingKey)
+  const known = byService?.get(service)
   if (known) return known
   const attributes = messaging(operation, destination, routingKey)
   attributes[ATTR_BAZAAR_SERVICE] = service
   const start = { name: `${operation} ${destination}`, attributes }
-  if (starts.size < startsCached) starts.set(key, start)
+  if (byService) byService.set(service, start)
+  else if (byKey.size < startsCached) byKey.set(routingKey, new Map([[service, start]]))
   return start
 }
 
