@@ -2,13 +2,16 @@ import { randomFillSync } from 'node:crypto'
 import { ROOT_CONTEXT, SamplingDecision, type Attributes, type SpanKind } from '@opentelemetry/api'
 import { RandomIdGenerator, type IdGenerator, type Sampler } from '@opentelemetry/sdk-trace-base'
 
+const zeroTraceId = '0'.repeat(32)
+const zeroSpanId = '0'.repeat(16)
+
 /**
  * The decision for a span that starts a trace, taken before the SDK is asked
  * for a span. A dropped root then costs an id and one call of the sampler,
  * not the SDK's whole start of a span (both ids, attribute copies, its own
  * span metrics, a non-recording span object): under a 1 % ratio that is 99
  * roots in 100, and on a bus path where every direct publish outside a request
- * starts a trace, it was most of what sampling left to pay.
+ * starts a trace, it was the largest part of what the sampled path paid.
  *
  * It is also the provider's id generator: a root the sampler keeps is started
  * right after, by the SDK, with the trace id the sampler was asked about
@@ -17,9 +20,6 @@ import { RandomIdGenerator, type IdGenerator, type Sampler } from '@opentelemetr
  * the same twice; one that decides otherwise is asked twice, and the span it
  * makes is whatever it decides the second time.
  */
-const zeroTraceId = '0'.repeat(32)
-const zeroSpanId = '0'.repeat(16)
-
 export class RootDecisions implements IdGenerator {
   private readonly random = new RandomIdGenerator()
   private staged: string | undefined
