@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events'
 import type { Channel, ConsumeMessage } from 'amqplib'
-import { context as otelContext } from '@opentelemetry/api'
 import type { Logger } from '../log/logger.ts'
 import { runWithContext } from '../log/context.ts'
 import type { RoutingKey } from '../contracts/index.ts'
@@ -313,12 +312,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     const started = performance.now()
     // the message's trace: a process span when tracing is on, else its traceparent passed on to what the handler emits
     const trace = startProcessSpan(envelope, this.queue, this.spec.service)
-    const work = { requestId: envelope.requestId, correlationId: envelope.correlationId, messageId: envelope.id, traceparent: trace.traceparent }
-    const spanContext = trace.context
+    // one run: the ids and, when tracing, the span as OpenTelemetry's active context (shared/tracing/context-manager.ts)
+    const work = { requestId: envelope.requestId, correlationId: envelope.correlationId, messageId: envelope.id, traceparent: trace.traceparent, otel: trace.context }
     try {
-      running = spanContext
-        ? runWithContext(work, () => otelContext.with(spanContext, () => handler(envelope)))
-        : runWithContext(work, () => handler(envelope))
+      running = runWithContext(work, () => handler(envelope))
     } catch (err) {
       endSpan(trace.span, err)
       this.emit('handler-failed', envelope, (performance.now() - started) / 1000)

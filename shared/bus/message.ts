@@ -19,12 +19,14 @@ export interface MessageMeta {
 /**
  * The AMQP properties of contract.md, filled from the work in progress (HTTP request or message).
  * Given the payload, an event whose routing key has a partition key also gets its partition headers.
+ * `ownTraceparent`: the context of the message's own producer span (tracing on), over meta's and the work's.
  */
 export function eventProperties(
   routingKey: string,
   meta: MessageMeta,
   identity: { appId: string; namespace: string },
-  payload?: unknown
+  payload?: unknown,
+  ownTraceparent?: string
 ): Options.Publish & { messageId: string; headers: Record<string, unknown> } {
   const context = currentContext()
   const messageId = meta.messageId ?? randomUUID()
@@ -36,7 +38,7 @@ export function eventProperties(
   if (correlationId) headers[Headers.correlationId] = correlationId
   if (causationId) headers[Headers.causationId] = causationId
   // Always, tracing on or off: the request's trace goes with every event it causes (contract.md, Observability).
-  const traceparent = meta.traceparent ?? context.traceparent
+  const traceparent = ownTraceparent ?? meta.traceparent ?? context.traceparent
   if (traceparent) headers[TRACEPARENT] = traceparent
   return {
     contentType: 'application/json',

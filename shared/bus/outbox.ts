@@ -10,7 +10,7 @@ import { connectionOf, ident, isSqlTransaction, statementName, type SqlTransacti
 import { names } from './names.ts'
 import { ATTR_MESSAGING_MESSAGE_ID } from '@opentelemetry/semantic-conventions/incubating'
 import { endSpan, startProducerSpan } from '../tracing/spans.ts'
-import { TRACEPARENT, formatTraceparent } from '../tracing/traceparent.ts'
+import { TRACEPARENT } from '../tracing/traceparent.ts'
 
 export interface OutboxIdentity {
   namespace: string
@@ -70,9 +70,10 @@ export async function writeOutbox<K extends RoutingKey>(
   const check = checkContract(routingKey, payload)
   if (!check.ok) throw new BusError('CONTRACT_VIOLATION', check.reason)
   // With tracing on, the write is a `create` span, child of the work's; the message carries its context.
-  const span = startProducerSpan('create', names.eventsExchange(identity.namespace), routingKey, identity.appId)
-  const properties = eventProperties(routingKey, span ? { ...meta, traceparent: formatTraceparent(span.spanContext()) } : meta, identity, payload)
-  span?.setAttribute(ATTR_MESSAGING_MESSAGE_ID, properties.messageId)
+  const produced = startProducerSpan('create', names.eventsExchange(identity.namespace), routingKey, identity.appId)
+  const span = produced?.span
+  const properties = eventProperties(routingKey, meta, identity, payload, produced?.traceparent)
+  if (span?.isRecording()) span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, properties.messageId)
   const { name, text } = insertStatement(identity.schema)
   const values = [properties.messageId, routingKey, JSON.stringify(payload), JSON.stringify(properties), traceContextOf(properties)]
   try {

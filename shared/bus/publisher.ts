@@ -9,7 +9,6 @@ import { BusError } from './errors.ts'
 import { eventProperties, type MessageMeta } from './message.ts'
 import { ATTR_MESSAGING_MESSAGE_ID } from '@opentelemetry/semantic-conventions/incubating'
 import { endSpan, startProducerSpan } from '../tracing/spans.ts'
-import { formatTraceparent } from '../tracing/traceparent.ts'
 import { names } from './names.ts'
 import { declareTopology, type Topology } from './topology.ts'
 
@@ -133,11 +132,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (!check.ok) return Promise.reject(new BusError('CONTRACT_VIOLATION', check.reason))
     const exchange = names.eventsExchange(this.options.namespace)
     // With tracing on, a direct publish is a `send` span, child of the work's, ended on the confirm.
-    const span = startProducerSpan('send', exchange, routingKey, this.options.appId)
-    if (!span) return this.publishRaw({ exchange, routingKey, body: Buffer.from(JSON.stringify(payload)), properties: eventProperties(routingKey, meta, this.options, payload) })
-    const properties = eventProperties(routingKey, { ...meta, traceparent: formatTraceparent(span.spanContext()) }, this.options, payload)
-    span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, properties.messageId)
+    const produced = startProducerSpan('send', exchange, routingKey, this.options.appId)
+    const span = produced?.span
+    const properties = eventProperties(routingKey, meta, this.options, payload, produced?.traceparent)
     const sent = this.publishRaw({ exchange, routingKey, body: Buffer.from(JSON.stringify(payload)), properties })
+    // A span of a trace not sampled (a root the sampler dropped) records nothing: no message id for it, no wait for its end.
+    if (!span?.isRecording()) return sent
+    span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, properties.messageId)
     sent.then(() => endSpan(span), (err: unknown) => endSpan(span, err))
     return sent
   }

@@ -1,4 +1,3 @@
-import { context as otelContext } from '@opentelemetry/api'
 import type { Middleware } from '@feathersjs/koa'
 import { assignRequestId } from '../http/front-door.ts'
 import { runWithContext } from '../log/context.ts'
@@ -16,11 +15,10 @@ export function requestId(service: string): Middleware {
     const id = assignRequestId(ctx.req.headers, ctx.res)
     ctx.feathers = { ...ctx.feathers, requestId: id }
     const trace = startRequestTrace(ctx.req, service)
-    const work = { requestId: id, correlationId: id, traceparent: trace.traceparent }
-    const spanContext = trace.context
+    // the span, when there is one, is OpenTelemetry's active context for the request (shared/tracing/context-manager.ts)
+    const work = { requestId: id, correlationId: id, traceparent: trace.traceparent, otel: trace.context }
     try {
-      if (spanContext) await runWithContext(work, () => otelContext.with(spanContext, next))
-      else await runWithContext(work, next)
+      await runWithContext(work, next)
     } finally {
       endRequestTrace(trace.span, ctx.res)
     }

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Context } from '@opentelemetry/api'
 
 /**
  * What is known about the work in progress: the HTTP request or the message
@@ -16,6 +17,12 @@ export interface WorkContext {
    * handled; what the events it writes carry in their `traceparent` header (shared/tracing)
    */
   traceparent?: string
+  /**
+   * The OpenTelemetry context of the work while tracing is on (its span): kept in this one store rather
+   * than in a second AsyncLocalStorage, since each store costs every promise of the process a propagation
+   * (shared/tracing/context-manager.ts)
+   */
+  otel?: Context
 }
 
 const storage = new AsyncLocalStorage<WorkContext>()

@@ -1,10 +1,12 @@
 import { context, propagation, trace, type Tracer } from '@opentelemetry/api'
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BasicTracerProvider, BatchSpanProcessor, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
+import { WorkContextManager } from './context-manager.ts'
+import { RootDecisions } from './roots.ts'
+import { samplerFromEnv } from './sampler.ts'
 
 /**
  * The process's OpenTelemetry tracer provider, when tracing is on. One per
@@ -18,6 +20,7 @@ let provider: BasicTracerProvider | undefined
 let tracer: Tracer | undefined
 let turnOff: (() => Promise<void>) | undefined
 let parentBased = true
+let roots: RootDecisions | undefined
 
 /** The tracer while tracing is on; undefined when it is off (no span is made at all). */
 export function activeTracer(): Tracer | undefined {
@@ -33,41 +36,49 @@ export function samplesByParent(): boolean {
   return parentBased
 }
 
-const notParentBased = new Set(['always_on', 'always_off', 'traceidratio'])
+/** The decision for a span that starts a trace, taken before asking the SDK for one (roots.ts); undefined when tracing is off. */
+export function rootDecisions(): RootDecisions | undefined {
+  return roots
+}
 
 export interface TracingOptions {
   /** `service.name` of the spans' resource */
   service: string
   /** where finished spans go: a BatchSpanProcessor with the OTLP exporter, or a test's in-memory exporter */
   processor: SpanProcessor
-  /** default: the SDK's, from OTEL_TRACES_SAMPLER (parent-based, every root sampled) */
+  /** default: from OTEL_TRACES_SAMPLER, as the SDK reads it (parent-based, every root sampled): sampler.ts */
   sampler?: { sampler: Sampler; followsParent: boolean }
 }
 
 /**
- * Turns tracing on for this process: registers the provider, the
- * AsyncLocalStorage context manager and the W3C propagator as OpenTelemetry's
+ * Turns tracing on for this process: registers the provider, a context
+ * manager on the work context (context-manager.ts) and the W3C propagator as OpenTelemetry's
  * globals (so code using the API directly, `trace.getActiveSpan()`, sees the
  * bus's spans). Returns the function that turns it off again, after flushing.
  */
 export function enableTracing(options: TracingOptions): () => Promise<void> {
   if (provider) throw new Error('tracing is already on in this process')
+  // the sampler is built here (from OTEL_TRACES_SAMPLER when not given) and handed to the SDK, so the root decisions use the same one
+  const sampling = options.sampler ?? samplerFromEnv()
+  const decisions = new RootDecisions(sampling.sampler)
   const own = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.service }),
     spanProcessors: [options.processor],
-    ...(options.sampler ? { sampler: options.sampler.sampler } : {})
+    sampler: sampling.sampler,
+    idGenerator: decisions
   })
   provider = own
-  // the SDK builds its sampler from the same variable (sdk-trace-base's buildSamplerFromEnv)
-  parentBased = options.sampler ? options.sampler.followsParent : !notParentBased.has(process.env.OTEL_TRACES_SAMPLER ?? '')
+  roots = decisions
+  parentBased = sampling.followsParent
   trace.setGlobalTracerProvider(own)
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  context.setGlobalContextManager(new WorkContextManager())
   propagation.setGlobalPropagator(new W3CTraceContextPropagator())
   tracer = own.getTracer('bazaar')
   const off = async () => {
     if (provider !== own) return
     tracer = undefined
     provider = undefined
+    roots = undefined
     turnOff = undefined
     trace.disable()
     context.disable()

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Link, type Span, type SpanContext } from '@opentelemetry/api'
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Link, type Span, type SpanContext, type SpanOptions, type Tracer } from '@opentelemetry/api'
 import {
   ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
   ATTR_MESSAGING_DESTINATION_NAME,
@@ -10,7 +10,7 @@ import {
   MESSAGING_SYSTEM_VALUE_RABBITMQ
 } from '@opentelemetry/semantic-conventions/incubating'
 import { currentContext } from '../log/context.ts'
-import { activeTracer, samplesByParent } from './provider.ts'
+import { activeTracer, rootDecisions, samplesByParent } from './provider.ts'
 import { formatTraceparent, isSampled, newTraceparent, spanContextOf, validTraceparent } from './traceparent.ts'
 
 /**
@@ -42,12 +42,21 @@ function unsampled(parent: SpanContext | undefined): parent is SpanContext {
   return parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === 0 && samplesByParent()
 }
 
-function parentContext(parent: SpanContext | undefined): Context {
-  return parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT
+/**
+ * A span under `parent`; for a root (no parent), the sampler's decision first (roots.ts): a dropped
+ * root is only its `traceparent`, no span asked of the SDK.
+ */
+function startSpan(tracer: Tracer, name: string, options: SpanOptions, parent: SpanContext | undefined): Span | string {
+  if (parent) return tracer.startSpan(name, options, trace.setSpanContext(ROOT_CONTEXT, parent))
+  const roots = rootDecisions()
+  if (!roots) return tracer.startSpan(name, options, ROOT_CONTEXT)
+  const root = roots.startRoot(name, options.kind ?? SpanKind.INTERNAL, options.attributes ?? {}, () => tracer.startSpan(name, options, ROOT_CONTEXT))
+  return 'dropped' in root ? root.dropped : root.span
 }
 
-function traced(span: Span, parent: Context): TracedWork {
-  return { span, traceparent: formatTraceparent(span.spanContext()), context: trace.setSpan(parent, span) }
+function traced(span: Span | string): TracedWork {
+  if (typeof span === 'string') return { traceparent: span }
+  return { span, traceparent: formatTraceparent(span.spanContext()), context: trace.setSpan(ROOT_CONTEXT, span) }
 }
 
 function messaging(operation: string, destination: string, routingKey?: string): Attributes {
@@ -62,6 +71,43 @@ function messaging(operation: string, destination: string, routingKey?: string):
 }
 
 /**
+ * The attributes a messaging span starts with, and its name, made once for each operation, destination,
+ * routing key and service rather than for every message: the SDK copies them into the span it records
+ * (and, for a trace it does not record, drops them), so the same objects serve every message. Found by
+ * nested maps, so a message builds no key. Queues, exchanges and routing keys come from the topology;
+ * past `startsCached` routing keys for one destination (keys made up by a producer inside the broker's
+ * trust boundary), they are made afresh each time.
+ */
+interface SpanStart {
+  name: string
+  attributes: Attributes
+}
+const starts = new Map<string, Map<string, Map<string, Map<string, SpanStart>>>>()
+const startsCached = 1_024
+
+function child<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let found = map.get(key)
+  if (found === undefined) {
+    found = make()
+    map.set(key, found)
+  }
+  return found
+}
+
+function spanStart(operation: string, destination: string, routingKey: string, service: string): SpanStart {
+  const byKey = child(child(starts, operation, () => new Map()), destination, () => new Map())
+  const byService = byKey.get(routingKey)
+  const known = byService?.get(service)
+  if (known) return known
+  const attributes = messaging(operation, destination, routingKey)
+  attributes[ATTR_BAZAAR_SERVICE] = service
+  const start = { name: `${operation} ${destination}`, attributes }
+  if (byService) byService.set(service, start)
+  else if (byKey.size < startsCached) byKey.set(routingKey, new Map([[service, start]]))
+  return start
+}
+
+/**
  * The HTTP request's span, child of the client's `traceparent` when it sent
  * one. With tracing off there is no span, but the request still carries a
  * trace: the client's, or a new trace id made here, so every event it causes
@@ -72,23 +118,30 @@ export function startServerSpan(name: string, incoming: unknown, attributes: Att
   if (!tracer || !record) return { traceparent: validTraceparent(incoming) ?? newTraceparent() }
   const given = spanContextOf(incoming)
   if (unsampled(given)) return { traceparent: formatTraceparent(given) }
-  const parent = parentContext(given)
-  return traced(tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent), parent)
+  return traced(startSpan(tracer, name, { kind: SpanKind.SERVER, attributes }, given))
+}
+
+/** A message's own producer span, or for a dropped root only the `traceparent` it carries. */
+export interface ProducerTrace {
+  traceparent: string
+  /** recording, or not (a trace the sampler dropped under a sampler not following the parent) */
+  span?: Span
 }
 
 /**
  * A PRODUCER span for a message made in the work in progress (`create`: the
  * outbox write; `send`: a direct publish), child of the work's span. Undefined
- * when tracing is off: the message then carries the work's own `traceparent`.
+ * when tracing is off, or when the work's trace is not sampled: the message
+ * then carries the work's own `traceparent`.
  */
-export function startProducerSpan(operation: 'create' | 'send', destination: string, routingKey: string, service: string): Span | undefined {
+export function startProducerSpan(operation: 'create' | 'send', destination: string, routingKey: string, service: string): ProducerTrace | undefined {
   const tracer = activeTracer()
   if (!tracer) return undefined
   const work = currentContext().traceparent
   if (unsampledParent(work)) return undefined
-  const attributes = messaging(operation, destination, routingKey)
-  attributes[ATTR_BAZAAR_SERVICE] = service
-  return tracer.startSpan(`${operation} ${destination}`, { kind: SpanKind.PRODUCER, attributes }, parentContext(spanContextOf(work)))
+  const start = spanStart(operation, destination, routingKey, service)
+  const span = startSpan(tracer, start.name, { kind: SpanKind.PRODUCER, attributes: start.attributes }, spanContextOf(work))
+  return typeof span === 'string' ? { traceparent: span } : { span, traceparent: formatTraceparent(span.spanContext()) }
 }
 
 /**
@@ -125,13 +178,11 @@ export function startProcessSpan(
   const header = validTraceparent(message.headers.traceparent)
   // off, or a trace the parent-based sampler will not record: the header passes on as it came, nothing parsed
   if (!tracer || unsampledParent(header)) return { traceparent: header }
-  const incoming = spanContextOf(header)
-  const attributes = messaging('process', queue, message.routingKey)
-  attributes[ATTR_MESSAGING_MESSAGE_ID] = message.id
-  attributes[ATTR_BAZAAR_SERVICE] = service
-  attributes[ATTR_BAZAAR_ATTEMPT] = message.attempt
-  const parent = parentContext(incoming)
-  return traced(tracer.startSpan(`process ${queue}`, { kind: SpanKind.CONSUMER, attributes }, parent), parent)
+  const start = spanStart('process', queue, message.routingKey, service)
+  const span = startSpan(tracer, start.name, { kind: SpanKind.CONSUMER, attributes: start.attributes }, spanContextOf(header))
+  // what differs for each message, only on a span that records it
+  if (typeof span !== 'string' && span.isRecording()) span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, message.id).setAttribute(ATTR_BAZAAR_ATTEMPT, message.attempt)
+  return traced(span)
 }
 
 /** Ends a span, as failed when given an error. */
