@@ -1,5 +1,6 @@
 import type { Middleware } from '@feathersjs/koa'
 import { isUuid } from '../../../shared/feathers/validation.ts'
+import { notFound } from '../resources/storefronts/storefronts.class.ts'
 import type { PageCache } from './page-cache.ts'
 
 const prefix = '/storefronts/'
@@ -14,9 +15,9 @@ const prefix = '/storefronts/'
  * are the middleware before this one, as for every request.
  *
  * Anything else goes on to Feathers untouched: a query (checked and refused
- * or applied there), an id that is no UUID, no storefront (404 with the
- * usual body), and a read that failed (Feathers maps the error, 503 for a
- * database away).
+ * or applied there), an id that is no UUID, and a read that failed (Feathers
+ * maps the error, 503 for a database away). No storefront is the resource's
+ * own NotFound, rendered by the error middleware as Feathers' would be.
  */
 export function servePages(cache: () => PageCache | undefined): Middleware {
   return async (ctx, next) => {
@@ -24,8 +25,11 @@ export function servePages(cache: () => PageCache | undefined): Middleware {
     const sellerId = ctx.path.slice(prefix.length)
     const pages = cache()
     if (!isUuid(sellerId) || !pages) return next()
-    const page = await pages.page(sellerId).catch(() => undefined)
-    if (!page) return next()
+    const page = await pages.page(sellerId).catch(() => null)
+    // a read that failed: Feathers reads again and maps the error as for every resource
+    if (page === null) return next()
+    // no storefront: the resource's own 404, the error body the middleware before renders
+    if (page === undefined) throw notFound(sellerId)
     ctx.status = 200
     ctx.type = 'application/json'
     ctx.set('ETag', page.etag)

@@ -59,4 +59,4 @@ export class StorefrontService {
   }
 }
 
-const notFound = (sellerId: string) => new NotFound(`No storefront for seller '${sellerId}'`)
+export const notFound = (sellerId: string) => new NotFound(`No storefront for seller '${sellerId}'`)
