@@ -54,7 +54,7 @@ export async function emit<K extends RoutingKey>(
 ): Promise<string> {
   checkDeclaredEmit(context.self, context.path, context.method, routingKey)
   const trx = context.params.sqlTransaction ?? context.params.transaction?.trx
-  if (!trx) throw new Error(`emit(${routingKey}) needs the transactional() or sqlTransactional() hook around ${context.path}.${context.method}`)
+  if (!trx) throw new Error(`emit(${routingKey}) needs the transactional() hook (or sqlTransactional()) around ${context.path}.${context.method}`)
   const app = context.app
   return writeOutbox(trx, { namespace: app.get('namespace'), appId: app.get('service'), schema: app.get('schema') }, routingKey, payload, meta)
 }
