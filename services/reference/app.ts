@@ -12,6 +12,7 @@ import { countries } from './resources/countries/countries.ts'
 import { currencies } from './resources/currencies/currencies.ts'
 import { flags } from './resources/flags/flags.ts'
 import { seedReferenceData } from './seed.ts'
+import { writeLane } from './lane.ts'
 import { exclusively } from './snapshot-lock.ts'
 
 /**
@@ -30,6 +31,7 @@ export function createApp(env?: BazaarEnv): ServiceApp {
       values: { snapshotIntervalMs: durationMs(process.env.KV_SNAPSHOT_INTERVAL), snapshotMinChanges: process.env.KV_SNAPSHOT_MIN_CHANGES }
     }
   })
+  app.configure(writeLane)
   app.configure(countries)
   app.configure(currencies)
   app.configure(flags)

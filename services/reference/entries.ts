@@ -6,7 +6,7 @@ import { COUNTRY_CHANGED, CURRENCY_CHANGED, FLAG_CHANGED, countryCodePattern, cu
 import { authenticateUser } from '../../shared/feathers/auth.ts'
 import type { HookContext, ServiceApp } from '../../shared/feathers/declarations.ts'
 import { isoTimestamp } from '../../shared/feathers/timestamps.ts'
-import { emit, transactional } from '../../shared/feathers/transaction.ts'
+import { emit, sqlTransactional } from '../../shared/feathers/transaction.ts'
 import { requireManifestRole } from '../../shared/manifest/access.ts'
 import { defineResource, serviceOptions, type ResourceManifest } from '../../shared/manifest/resource.ts'
 import { ReferenceEntryService, type StoreOf } from './entries.class.ts'
@@ -60,11 +60,17 @@ export function referenceStore<V extends Record<string, unknown>>(store: keyof t
  */
 export function referenceResource<V extends Record<string, unknown>>(app: ServiceApp, resource: ReferenceResource<V>): void {
   const keyIsWellFormed = checkKey(resource)
+  // a write and its change event in one plain-SQL transaction on the pipelined lane: two round trips, no knex
+  const inTransaction = sqlTransactional(() => {
+    const lane = app.get('referenceLane')
+    if (!lane) throw new Error('the reference stores write on the lane of services/reference/lane.ts: configure writeLane first')
+    return lane
+  })
   app.use(resource.path, new ReferenceEntryService<V>(app, resource.of), serviceOptions(resource.manifest))
   app.service(resource.path).hooks({
     around: {
-      update: [authenticateUser(), transactional()],
-      remove: [authenticateUser(), transactional()]
+      update: [authenticateUser(), inTransaction],
+      remove: [authenticateUser(), inTransaction]
     },
     before: {
       get: [keyIsWellFormed],

@@ -11,7 +11,15 @@ export const storefrontsConfigSchema = Type.Object(
     /** STOREFRONT_BATCH: log entries applied in one transaction at most */
     batchSize: Type.Integer({ minimum: 1, maximum: 5_000, default: 500 }),
     /** STOREFRONT_POLL_INTERVAL: how often an instance looks for a rebuild request it did not hear of (NOTIFY lost) */
-    pollIntervalMs: Type.Integer({ minimum: 100, default: 5_000 })
+    pollIntervalMs: Type.Integer({ minimum: 100, default: 5_000 }),
+    /**
+     * STOREFRONT_CACHE_TTL: how long a rendered page may answer at most. Commits drop the pages they
+     * change at once (this instance's projector, NOTIFY from any instance); this bounds what a lost
+     * notification could leave. 0 reads every page from the database.
+     */
+    cacheTtlMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1_000 }),
+    /** STOREFRONT_CACHE_ENTRIES: pages kept at most; past it the cache starts again empty */
+    cacheEntries: Type.Integer({ minimum: 1, default: 20_000 })
   },
   { $id: 'StorefrontsConfig', additionalProperties: false }
 )
@@ -22,6 +30,8 @@ export function storefrontsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
   return {
     logRetentionMs: durationMs(env.STOREFRONT_LOG_RETENTION),
     batchSize: env.STOREFRONT_BATCH,
-    pollIntervalMs: durationMs(env.STOREFRONT_POLL_INTERVAL)
+    pollIntervalMs: durationMs(env.STOREFRONT_POLL_INTERVAL),
+    cacheTtlMs: durationMs(env.STOREFRONT_CACHE_TTL),
+    cacheEntries: env.STOREFRONT_CACHE_ENTRIES
   }
 }

@@ -1,3 +1,4 @@
+import type { SqlTransaction } from '../bus/sql.ts'
 import type { Application as KoaApplication } from '@feathersjs/koa'
 import type { HookContext as FeathersHookContext } from '@feathersjs/feathers'
 import type { KnexAdapterTransaction } from '@feathersjs/knex'
@@ -79,5 +80,7 @@ declare module '@feathersjs/feathers' {
     requestId?: string
     /** the knex transaction a method runs in (see transactional()); the same shape @feathersjs/knex uses */
     transaction?: KnexAdapterTransaction
+    /** the plain-SQL transaction a method runs in instead (see sqlTransactional()): no knex on a hot write path */
+    sqlTransaction?: SqlTransaction
   }
 }

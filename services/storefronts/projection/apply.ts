@@ -121,3 +121,17 @@ export async function refreshProductLists(target: Target, sellerIds: string[]): 
     { schema: target.schema, version: target.version, sellerIds, limit: STOREFRONT_PRODUCTS }
   )
 }
+
+/**
+ * The seller whose storefront an entry may change (the user, the product's
+ * seller, the order share's seller), read from its body without judging it:
+ * what a page cache must drop once the entry is applied. Too many is
+ * harmless, so an entry that is skipped still names its seller.
+ */
+export function sellerOf(entry: StreamMessage): string | undefined {
+  const parsed = parseBody(entry)
+  if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object') return undefined
+  const body = parsed.value as Record<string, unknown>
+  const id = entry.routingKey.startsWith('user.') ? body.userId : body.sellerId
+  return typeof id === 'string' ? id : undefined
+}

@@ -33,6 +33,12 @@ export function storefrontProjection(app: ServiceApp): void {
       logger: app.get('logger')
     })
     app.set('storefrontProjection', supervisor)
+    // this instance's own commits (and batches another instance committed first) drop their pages at once
+    supervisor.on('changed', (_version, sellers) => {
+      const pages = app.get('storefrontPages')
+      if (sellers === '*') pages?.clear()
+      else pages?.invalidate(sellers)
+    })
     await supervisor.start()
   })
   app.hooks({

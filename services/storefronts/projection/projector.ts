@@ -4,7 +4,8 @@ import type { BusConnection } from '../../../shared/bus/connection.ts'
 import { StreamReader, type StreamMessage } from '../../../shared/bus/stream-reader.ts'
 import type { QueueSpec } from '../../../shared/bus/topology.ts'
 import type { Logger } from '../../../shared/log/logger.ts'
-import { applyEntry, refreshProductLists } from './apply.ts'
+import { applyEntry, refreshProductLists, sellerOf } from './apply.ts'
+import { notifyChanged, type Changed } from '../pages/invalidation.ts'
 import { failVersion, lockVersion, recordPosition, swapIfCaughtUp, type ProjectionVersion } from './versions.ts'
 
 export interface ProjectorOptions {
@@ -27,6 +28,12 @@ export interface ProjectorEvents {
   swapped: [version: number, retired: number | undefined]
   /** the version is no longer live or building (retired, failed, gone): this projector has nothing left to do */
   finished: [version: number]
+  /**
+   * After a batch's transaction, the live version's pages that may have changed: the sellers of every
+   * entry of the batch (applied by this instance or, already, by another), or `*` for all of them
+   * when this version became live. Emitted after the commit and before `applied`.
+   */
+  changed: [version: number, sellers: Changed]
 }
 
 /**
@@ -52,6 +59,8 @@ export class Projector extends EventEmitter<ProjectorEvents> {
   private gap?: { expected: number; got: number }
   private restart?: NodeJS.Timeout
   private stopped = true
+  /** the version's state at its last batch: building to live (whoever swapped) changes every page */
+  private state?: ProjectionVersion['state']
 
   constructor(
     readonly version: number,
@@ -139,6 +148,8 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       if (!row || (row.state !== 'live' && row.state !== 'building')) return { finished: true }
       const fresh = batch.filter((entry) => entry.offset > row.position)
       if (fresh.length === 0) return { row }
+      // every instance drops these pages once this commits (the NOTIFY goes out with the commit, not before)
+      if (row.state === 'live') await notifyChanged(trx, schema, sellersOf(fresh))
       let reason = row.reason
       if (gap) {
         const lost = row.position < 0
@@ -170,16 +181,33 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       const updated: ProjectionVersion = { ...row, ...next }
       if (row.state !== 'building') return { row: updated }
       const swap = await swapIfCaughtUp(trx, schema, updated)
+      if (swap.swapped) await notifyChanged(trx, schema, '*')
       return swap.swapped ? { row: { ...updated, state: 'live' as const }, swapped: true, retired: swap.retired } : { row: updated }
     })
     if (gap === this.gap) this.gap = undefined
     if (outcome.finished) {
       this.generation++
       this.pending = []
+      this.state = undefined
       this.emit('finished', this.version)
       return
     }
-    if (outcome.row) this.emit('applied', outcome.row)
+    if (outcome.row) {
+      const before = this.state
+      this.state = outcome.row.state
+      if (outcome.row.state === 'live') this.emit('changed', this.version, before === 'building' ? '*' : sellersOf(batch))
+      this.emit('applied', outcome.row)
+    }
     if (outcome.swapped) this.emit('swapped', this.version, outcome.retired)
   }
+}
+
+/** The sellers whose pages these entries may change, each once. */
+function sellersOf(entries: StreamMessage[]): string[] {
+  const sellers = new Set<string>()
+  for (const entry of entries) {
+    const seller = sellerOf(entry)
+    if (seller) sellers.add(seller)
+  }
+  return [...sellers]
 }

@@ -79,6 +79,7 @@ export class ProjectionSupervisor extends EventEmitter<ProjectorEvents> {
     for (const version of active) {
       if (this.running.has(version) || this.stopped) continue
       const projector = new Projector(version, this.options)
+      projector.on('changed', (v, sellers) => this.emit('changed', v, sellers))
       projector.on('applied', (row) => this.emit('applied', row))
       projector.on('finished', (v) => {
         this.emit('finished', v)

@@ -14,7 +14,7 @@ export * from './storefronts.shared.ts'
 
 /** `/storefronts`: open, read-only, from the projection. */
 export function storefronts(app: ServiceApp): void {
-  app.use(storefrontPath, new StorefrontService(app.get('db'), app.get('schema')), { ...serviceOptions(storefrontManifest), events: [] })
+  app.use(storefrontPath, new StorefrontService(app.get('db'), app.get('schema'), app.get('storefrontPages')), { ...serviceOptions(storefrontManifest), events: [] })
   app.service(storefrontPath).hooks({
     around: { all: [publicQuery(storefrontSchema)] },
     before: { all: [schemaHooks.validateQuery(storefrontQueryValidator)], get: [uuidId()] }
