@@ -8,7 +8,7 @@
  * PostgreSQL failover, service instances and gateways SIGKILLed, SSE clients dropped. Then the same
  * verdict as the other profiles, and what each fault did to order-to-receipt latency. docs/cluster.md.
  *
- *   CHAOS_SECONDS=1140           how long the load runs
+ *   CHAOS_SECONDS=1320           how long the load runs
  *   CHAOS_ORDERS_PER_MINUTE=300  requests per minute, nine orders to one registration
  *   CHAOS_BASE_PORT=4600         ports: fronts and instances from here, brokers +100, PostgreSQL +130
  *   CHAOS_KEEP=1                 keep the temp dir (logs, receipts, broker and database data)
@@ -35,7 +35,7 @@ import { TcpFront } from './tcp-front.ts'
 
 const root = resolve(import.meta.dirname, '..', '..')
 // 5,000 orders or more at a rate two cores shared with the rest of the machine sustain (docs/cluster.md)
-const seconds = Number(process.env.CHAOS_SECONDS || 1140)
+const seconds = Number(process.env.CHAOS_SECONDS || 1320)
 const ordersPerMinute = Number(process.env.CHAOS_ORDERS_PER_MINUTE || 300)
 const basePort = Number(process.env.CHAOS_BASE_PORT || 4600)
 const keep = process.env.CHAOS_KEEP === '1'
@@ -72,6 +72,7 @@ async function main(): Promise<number> {
   let load: LoadGenerator | undefined
   let sink: Awaited<ReturnType<typeof startSmtpServer>> | undefined
   const everything = () => [...appliances, ...pairs.flatMap((p) => p.instances)]
+  running = everything
   try {
     say(`namespace ${namespace}, ${seconds} s of load at ${ordersPerMinute} requests/min, in ${workDir}`)
     let t0 = Date.now()
@@ -301,8 +302,13 @@ function countInLogs(logDir: string, pattern: RegExp): number {
   return n
 }
 
+/** the supervised processes of the run, for an interrupt to take down at once */
+let running: () => Supervised[] = () => []
+
 process.on('SIGINT', () => {
   say('interrupted: the guard stops the brokers and databases and removes the temp dir')
+  // SIGKILL now: a service whose brokers the guard is killing can hang in its graceful shutdown
+  for (const p of running()) void p.kill('SIGKILL', 1_000).catch(() => {})
   process.exit(130)
 })
 
