@@ -67,11 +67,12 @@ async function main(): Promise<number> {
   const databaseUrl = `postgres://postgres@127.0.0.1:${pgProxy.port}/bazaar`
   const pairs: Pair[] = []
   const appliances: Supervised[] = []
+  const provider: Supervised[] = []
   const faults: FaultRecord[] = []
   const windows: Window[] = []
   let load: LoadGenerator | undefined
   let sink: Awaited<ReturnType<typeof startSmtpServer>> | undefined
-  const everything = () => [...appliances, ...pairs.flatMap((p) => p.instances)]
+  const everything = () => [...appliances, ...pairs.flatMap((p) => p.instances), ...provider]
   running = everything
   try {
     say(`namespace ${namespace}, ${seconds} s of load at ${ordersPerMinute} requests/min, in ${workDir}`)
@@ -102,10 +103,10 @@ async function main(): Promise<number> {
     let spread = 0
     const instanceEnv = (portVariable: string, port: number): NodeJS.ProcessEnv =>
       ({ ...vars, [portVariable]: String(port), AMQP_URL: rabbit.amqpUrls(spread++).join(',') })
-    const provider = thirdParties.map((party) => new Supervised({
+    provider.push(...thirdParties.map((party) => new Supervised({
       name: party.name, args: ['--import', 'tsx', join(root, party.entry)], env: vars,
       healthUrl: `http://127.0.0.1:${providerPort}/health`, logDir, ...asPods
-    }))
+    })))
     services.forEach((s, i) => {
       const ports = [basePort + 40 + 2 * i, basePort + 41 + 2 * i]
       pairs.push({
@@ -135,7 +136,7 @@ async function main(): Promise<number> {
     for (const k of [0, 1]) await Promise.all(pairs.filter((p) => p !== gateways).map((p) => p.instances[k]!.start()))
     for (const gateway of gateways.instances) await gateway.start()
     const base = `http://127.0.0.1:${basePort}`
-    say(`${everything().length + provider.length} processes up at ${base} (${Date.now() - t0} ms)`)
+    say(`${everything().length} processes up at ${base} (${Date.now() - t0} ms)`)
 
     // 16 products a seller: every order locks its products' rows, and two orders instances on 12 hot rows deadlock
     const sellers = await prepareSellers(base, 3, 16)
@@ -182,12 +183,12 @@ async function main(): Promise<number> {
     const latency = latencyByFault(await receiptLatencies(databaseUrl, namespace, applianceDirs), windows)
     const blocked = countInLogs(logDir, /broker blocked the connection/)
     const failedOver = countInLogs(logDir, /RabbitMQ node unreachable, trying the next|lost RabbitMQ connection, reconnecting/)
-    const crashes = [...provider, ...everything()].flatMap((p) => p.crashLines)
+    const crashes = everything().flatMap((p) => p.crashLines)
     const sameMessageId = duplicatesWithSameMessageId(sink)
     const rows = verdictRows('cluster', verdict, faults, load, redelivered)
     rows.push(
       ['RabbitMQ nodes / quorum queue members (min..max)', `${rabbit.nodes.length} / ${replication.minMembers}..${replication.maxMembers}`],
-      ['service instances / gateways', `${everything().length - appliances.length - gateways.instances.length} / ${gateways.instances.length}`],
+      ['service instances / gateways', `${pairs.flatMap((p) => p.instances).length - gateways.instances.length} / ${gateways.instances.length}`],
       ['connections blocked by the memory alarm (service logs)', blocked],
       ['broker connections lost or refused, moved to the next node (service logs)', failedOver],
       ['instances that exited by themselves and were started again', crashes.length],
