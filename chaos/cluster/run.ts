@@ -50,7 +50,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * How the instances are run: started again when they exit by themselves (a pod's restartPolicy), each
  * such crash counted in the report; a start on this busy machine may take longer than the usual 90 s.
  */
-const asPods = { restartOnCrash: true, healthTimeoutMs: 240_000 }
+const asPods = { restartOnCrash: true, healthTimeoutMs: 150_000 }
 
 /** Two processes of one service (or gateway) behind one front: what a Deployment of two replicas and its Service are. */
 interface Pair { name: string; front: TcpFront; instances: Supervised[] }
@@ -192,14 +192,16 @@ async function main(): Promise<number> {
       ['connections blocked by the memory alarm (service logs)', blocked],
       ['broker connections lost or refused, moved to the next node (service logs)', failedOver],
       ['instances that exited by themselves and were started again', crashes.length],
+      ['restarts not healthy in time, killed and started once more', stuckStarts.length],
       ['duplicated welcome emails that carry the first one\'s Message-ID', sameMessageId]
     )
     if (crashes.length) process.stdout.write(`\ncrashes:\n${crashes.map((c) => `  ${c}`).join('\n')}\n`)
+    if (stuckStarts.length) process.stdout.write(`\nstuck starts:\n${stuckStarts.map((c) => `  ${c}`).join('\n')}\n`)
     printReport(rows, verdict, faults)
     process.stdout.write(latencyMarkdown(latency))
     const summary = {
       date: new Date().toISOString(), profile: 'cluster', seconds, ordersPerMinute, lost: lostCount(verdict), duplicated: duplicatedCount(verdict),
-      redelivered, verdict, faults, latency, replication, fileLimits, blocked, failedOver, crashes, duplicatedEmailsWithSameMessageId: sameMessageId, load: load.stats, passed: passed(verdict)
+      redelivered, verdict, faults, latency, replication, fileLimits, blocked, failedOver, crashes, stuckStarts, duplicatedEmailsWithSameMessageId: sameMessageId, load: load.stats, passed: passed(verdict)
     }
     writeResults(process.env.CHAOS_RESULTS_DIR || join(root, 'chaos', 'results'), 'cluster', summary, rows, latencyMarkdown(latency))
     return passed(verdict) ? 0 : 1
@@ -223,7 +225,7 @@ function faultPlan(rabbit: RabbitCluster, postgres: PgPair, pgProxy: TcpFront, p
   const instance = (name: string, k: number) => pairs.find((p) => p.name === name)!.instances[k - 1]!
   const kill = (...which: Array<[string, number]>): Step => ({
     name: `SIGKILL ${which.map(([n, k]) => `${n}-${k}`).join(', ')}, restart`,
-    run: () => Promise.all(which.map(([n, k]) => instance(n, k).restart('SIGKILL')))
+    run: () => Promise.all(which.map(([n, k]) => restartLikeAPod(instance(n, k))))
   })
   const [c1, c2, c3] = rabbit.nodes as [RabbitNode, RabbitNode, RabbitNode]
   const nodeDown = (nodes: RabbitNode[], downMs: number) => async () => {
@@ -246,7 +248,7 @@ function faultPlan(rabbit: RabbitCluster, postgres: PgPair, pgProxy: TcpFront, p
         await rabbit.checkAcceptsConnections()
       }
     },
-    { name: 'SIGKILL gateway-1 (its SSE clients drop), restart', run: () => instance('gateway', 1).restart('SIGKILL') },
+    { name: 'SIGKILL gateway-1 (its SSE clients drop), restart', run: () => restartLikeAPod(instance('gateway', 1)) },
     {
       name: 'PostgreSQL failover: primary crashes (immediate stop), standby promoted, proxy switched',
       run: async () => {
@@ -258,11 +260,35 @@ function faultPlan(rabbit: RabbitCluster, postgres: PgPair, pgProxy: TcpFront, p
     { name: `SIGKILL RabbitMQ nodes ${c1.name} and ${c2.name} (majority lost) 10 s, restart both`, run: nodeDown([c1, c2], 10_000) },
     { name: 'drop appliance SSE connections (kill and restart each appliance)', run: async () => { for (const a of appliances) await a.restart('SIGKILL') } },
     kill(['catalog', 2], ['benefits', 1], ['segments', 2]),
-    ...provider.map((p) => ({ name: `SIGKILL ${p.spec.name}, restart`, run: () => p.restart('SIGKILL') })),
+    ...provider.map((p) => ({ name: `SIGKILL ${p.spec.name}, restart`, run: () => restartLikeAPod(p) })),
     { name: 'close every broker connection', run: () => closeBrokerConnections(namespace) },
     kill(['chat', 1], ['storefronts', 2], ['subscriptions', 1], ['reference', 2]),
-    { name: 'SIGKILL gateway-2 (its SSE clients drop), restart', run: () => instance('gateway', 2).restart('SIGKILL') }
+    { name: 'SIGKILL gateway-2 (its SSE clients drop), restart', run: () => restartLikeAPod(instance('gateway', 2)) }
   ]
+}
+
+/** starts that did not get healthy in time and were killed and started once more (a failed liveness probe) */
+const stuckStarts: string[] = []
+
+/**
+ * SIGKILL and start again; a start that is not healthy in time is killed and started once more, as
+ * Kubernetes does with a pod whose probe fails. Each such stuck start is reported, with the instance's last lines.
+ */
+async function restartLikeAPod(p: Supervised): Promise<void> {
+  try {
+    await p.restart('SIGKILL')
+  } catch (err) {
+    stuckStarts.push(`${p.spec.name}: ${(err as Error).message.slice(0, 200)} | ${lastLines(join(p.spec.logDir, `${p.spec.name}.log`))}`)
+    await p.restart('SIGKILL')
+  }
+}
+
+function lastLines(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-3).join(' | ').slice(0, 600)
+  } catch {
+    return ''
+  }
 }
 
 /** All nodes running again, as the node never killed sees them. */

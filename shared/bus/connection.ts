@@ -35,6 +35,9 @@ export interface BusConnectionOptions {
   maxDelayMs?: number
 }
 
+/** how long one node of a host list may take to open a connection (amqplib's socket timeout, cleared once open) */
+const hostListHandshakeTimeoutMs = 10_000
+
 const defaults = { heartbeat: 10, initialRetries: 2, minDelayMs: 100, maxDelayMs: 5_000, urls: [] as string[] }
 
 /**
@@ -91,6 +94,9 @@ export class BusConnection extends EventEmitter {
     }
     const model = await amqp.connect(target, {
       clientProperties: { connection_name: name },
+      // with a host list, a node that takes the TCP connection but never finishes the handshake (booting,
+      // out of file handles) must count as unreachable, or the rotation would wait on it for ever
+      ...(this.hosts ? { timeout: hostListHandshakeTimeoutMs } : {}),
       recovery: {
         initialDelay: minDelayMs,
         maxDelay: maxDelayMs,
