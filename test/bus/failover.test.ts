@@ -60,6 +60,23 @@ describe('a bus given several brokers (AMQP_URL host list)', () => {
     await waitFor(async () => (await projector!.processed()) === 650, { timeoutMs: 30_000, what: 'all 650 messages processed once' })
   })
 
+  it('moves on from a node that takes the TCP connection but never answers the handshake', async function () {
+    this.timeout(30_000)
+    // what a booting node, or one out of file handles, looks like to a client: accepted, then silence
+    const silent = createServer((socket) => socket.on('error', () => {}))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const { port } = silent.address() as { port: number }
+    try {
+      const started = Date.now()
+      const bus = await startBus(ns, 'patient', { urls: [`amqp://guest:guest@127.0.0.1:${port}`, env.amqpUrl] })
+      expect(bus.connection.broker).to.equal(redactUrl(env.amqpUrl))
+      expect(Date.now() - started, 'one handshake timeout, not for ever').to.be.below(20_000)
+      await bus.stop()
+    } finally {
+      silent.close()
+    }
+  })
+
   it('gives up with one line naming every broker when none answers', async () => {
     const urls = [`amqp://guest:secret@127.0.0.1:${await closedPort()}`, `amqp://guest:secret@127.0.0.1:${await closedPort()}`]
     const started = startBus(ns, 'nobody', { urls, initialRetries: 0 })
