@@ -8,7 +8,7 @@
  * PostgreSQL failover, service instances and gateways SIGKILLed, SSE clients dropped. Then the same
  * verdict as the other profiles, and what each fault did to order-to-receipt latency. docs/cluster.md.
  *
- *   CHAOS_SECONDS=1320           how long the load runs
+ *   CHAOS_SECONDS=1200           how long the load runs
  *   CHAOS_ORDERS_PER_MINUTE=300  requests per minute, nine orders to one registration
  *   CHAOS_BASE_PORT=4600         ports: fronts and instances from here, brokers +100, PostgreSQL +130
  *   CHAOS_KEEP=1                 keep the temp dir (logs, receipts, broker and database data)
@@ -35,7 +35,7 @@ import { TcpFront } from './tcp-front.ts'
 
 const root = resolve(import.meta.dirname, '..', '..')
 // 5,000 orders or more at a rate two cores shared with the rest of the machine sustain (docs/cluster.md)
-const seconds = Number(process.env.CHAOS_SECONDS || 1320)
+const seconds = Number(process.env.CHAOS_SECONDS || 1200)
 const ordersPerMinute = Number(process.env.CHAOS_ORDERS_PER_MINUTE || 300)
 const basePort = Number(process.env.CHAOS_BASE_PORT || 4600)
 const keep = process.env.CHAOS_KEEP === '1'
