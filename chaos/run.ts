@@ -3,7 +3,8 @@
  * a steady load, and faults injected in turn; then count what was lost or
  * doubled. Exit 1 if anything was.
  *
- *   CHAOS_PROFILE=full|short   full also restarts RabbitMQ and PostgreSQL (default full)
+ *   CHAOS_PROFILE=full|short|cluster   full also restarts RabbitMQ and PostgreSQL (default full); or `--profile <name>`.
+ *                              cluster: a RabbitMQ cluster, a PostgreSQL failover, every service twice (chaos/cluster/run.ts)
  *   CHAOS_SECONDS=240          how long the load runs (short: 40)
  *   CHAOS_ORDERS_PER_MINUTE=900  requests per minute, two orders (each paid, or left to its deadline) to one registration (short: 300)
  *   CHAOS_BASE_PORT=4100       ports used by this run's services
@@ -12,25 +13,25 @@
  *   CHAOS_FUZZ_REQUESTS=10000  then the REST fuzzer with this many requests (default 10000 in full, 0 in short)
  *   CHAOS_STOP_SECONDS=15      how long a consumer stays stopped while its queue builds up
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { readEnv } from '../shared/config/env.ts'
 import { ensureDatabase } from '../shared/db/database.ts'
-import { outboxBacklogs } from '../cli/lib/outbox.ts'
 import { serviceTable, thirdParties } from '../shared/services.ts'
 import { Management } from '../shared/testing/broker.ts'
 import { dropNamespaceSchemas } from '../shared/testing/database.ts'
-import { waitFor } from '../shared/testing/wait.ts'
 import { closeBrokerConnections, hardKillBroker, restartBrokerApp, restartPostgres } from './faults.ts'
 import { LoadGenerator, prepareSellers } from './load.ts'
 import { startSmtpServer } from '../shared/testing/smtp.ts'
 import { Supervised } from './supervisor.ts'
 import { passed, verify, type Verdict } from './verify.ts'
 import { runFuzz } from './fuzz.ts'
+import { drained, duplicatedCount, lostCount, printReport, redeliveries, settledVerdict, sleepUntil, verdictRows, welcomeEmails, writeResults, type FaultRecord } from './outcome.ts'
+import { chosenProfile } from './profile.ts'
 
 const root = resolve(import.meta.dirname, '..')
-const profile = process.env.CHAOS_PROFILE === 'short' ? 'short' : 'full'
+const profile = chosenProfile() === 'short' ? 'short' : 'full'
 // full: at least 2,000 paid orders under every fault (issue 14); short: a quick look
 const seconds = Number(process.env.CHAOS_SECONDS || (profile === 'short' ? 40 : 240))
 const ordersPerMinute = Number(process.env.CHAOS_ORDERS_PER_MINUTE || (profile === 'short' ? 300 : 900))
@@ -43,8 +44,6 @@ const namespace = `chaos_${randomBytes(3).toString('hex')}`
 const paymentTimeoutMs = 20_000
 const workDir = join(root, '.chaos', namespace)
 const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`)
-
-interface FaultRecord { fault: string; at: string; tookMs: number }
 
 async function main(): Promise<number> {
   const env = readEnv()
@@ -128,30 +127,8 @@ async function main(): Promise<number> {
 
     say('waiting for queues and outboxes to drain')
     await drained(namespace, env.databaseUrl)
-    // Counted from what reached the SMTP server, not from the service's own records.
-    const welcome = () => {
-      const counts = new Map<string, number>()
-      for (const mail of sink.received.filter((m) => /welcome/i.test(m.subject ?? ''))) {
-        for (const to of mail.to) counts.set(to.toLowerCase(), (counts.get(to.toLowerCase()) ?? 0) + 1)
-      }
-      return counts
-    }
-    // Settle: the verdict must hold still (late duplicates would show up) before it is read.
-    let previous = ''
-    await waitFor(async () => {
-      const current = await verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcome(), paymentTimeoutMs })
-      const key = JSON.stringify({ ...current, details: undefined })
-      const settled = passed(current) && key === previous
-      previous = key
-      verdict = current
-      return settled
-    }, { timeoutMs: 120_000, intervalMs: 3_000, what: 'every effect to arrive' }).catch(() => {})
-    verdict ??= await verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcome(), paymentTimeoutMs })
-    // Deliveries the gateway repeated and the appliance absorbed (printed once, acknowledged again).
-    const redelivered = appliances.reduce((n, a) => {
-      const log = join(workDir, 'logs', `${a.spec.name}.log`)
-      return n + (existsSync(log) ? (readFileSync(log, 'utf8').match(/delivered again/g)?.length ?? 0) : 0)
-    }, 0)
+    verdict = await settledVerdict(() => verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcomeEmails(sink), paymentTimeoutMs }))
+    const redelivered = redeliveries(join(workDir, 'logs'), appliances.map((a) => a.spec.name))
     report(verdict, faults, load, redelivered)
     return passed(verdict) ? 0 : 1
   } finally {
@@ -197,64 +174,11 @@ function faultPlan(services: Map<string, Supervised>, appliances: Supervised[], 
   return steps
 }
 
-/** Every outbox empty and every work queue (not stream) empty, twice in a row. */
-async function drained(namespace: string, databaseUrl: string): Promise<void> {
-  const management = new Management()
-  const services = serviceTable.map((s) => s.name)
-  let quietOnce = false
-  await waitFor(async () => {
-    const backlog = (await outboxBacklogs(databaseUrl, namespace, services)).reduce((n, o) => n + (o.backlog ?? 0), 0)
-    const queues = await management.queues(namespace)
-    // A stream is a log (event log, KV changes): it keeps its messages once read, so it never drains.
-    const pending = queues.filter((q) => !q.name.endsWith('.dlq') && q.type !== 'stream').reduce((n, q) => n + q.messages, 0)
-    const quiet = backlog === 0 && pending === 0
-    const done = quiet && quietOnce
-    quietOnce = quiet
-    return done
-  }, { timeoutMs: 180_000, intervalMs: 2_000, what: 'outboxes and queues to drain' })
-}
-
 function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator, redelivered: number): void {
-  const lost = verdict.lostReceipts + verdict.lostEmails + verdict.missingBalances + verdict.missingSegments
-  const duplicated = verdict.duplicatedReceipts + verdict.duplicatedEmails
-  const rows: Array<[string, string | number]> = [
-    ['profile', profile],
-    ['faults injected', faults.length],
-    ['orders committed', verdict.orders],
-    ['receipts expected (order x seller)', verdict.orderDeliveries],
-    ['users registered', verdict.users],
-    ['lost (receipts, emails, balances, segments)', lost],
-    ['duplicated (receipts, emails)', duplicated],
-    ['unexpected receipts', verdict.unexpectedReceipts],
-    ['redelivered to appliances (absorbed, not printed)', redelivered],
-    ['dead-lettered by faults', verdict.deadLettered],
-    ['paid orders', verdict.checkout.paidOrders],
-    ['cancelled orders (unpaid at their deadline)', verdict.checkout.cancelledOrders],
-    ['captures / refunds (the provider\'s ledger)', `${verdict.checkout.captures} / ${verdict.checkout.refunds}`],
-    ['double captures', verdict.checkout.doubleCaptures],
-    ['captures kept without their paid order', verdict.checkout.capturesWithoutPaidOrder],
-    ['paid orders whose capture was refunded', verdict.checkout.refundedPaidOrders],
-    ['payments still pending', verdict.checkout.pendingPayments],
-    ['lost invoices (paid order x seller)', verdict.checkout.lostInvoices],
-    ['sellers whose invoice numbers are not 1..N', verdict.checkout.sellersWithNumberingGaps],
-    ['products whose stock disagrees with their orders', verdict.checkout.stockMismatches],
-    ['orders still unpaid well past their deadline', verdict.checkout.ordersPastDeadline],
-    ['requests refused or cut during faults', Object.values(load.stats.failures).reduce((a, b) => a + b, 0)]
-  ]
-  const width = Math.max(...rows.map(([k]) => k.length))
-  const table = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')
-  process.stdout.write(`\n${table}\n\nfaults:\n${faults.map((f) => `  ${f.at}  ${f.fault} (${f.tookMs} ms)`).join('\n')}\n`)
-  if (verdict.details.length) process.stdout.write(`\nproblems:\n${verdict.details.slice(0, 30).map((d) => `  ${d}`).join('\n')}\n`)
-  process.stdout.write(`\n${passed(verdict) ? 'PASS: nothing lost, nothing doubled' : 'FAIL'}\n`)
-  const resultsDir = process.env.CHAOS_RESULTS_DIR || join(root, 'chaos', 'results')
-  mkdirSync(resultsDir, { recursive: true })
-  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, lost, duplicated, redelivered, verdict, faults, load: load.stats, passed: passed(verdict) }
-  writeFileSync(join(resultsDir, `${profile}.json`), JSON.stringify(summary, null, 2) + '\n')
-  writeFileSync(join(resultsDir, `${profile}.md`), `| what | count |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`)
-}
-
-function sleepUntil(at: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())))
+  const rows = verdictRows(profile, verdict, faults, load, redelivered)
+  printReport(rows, verdict, faults)
+  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, lost: lostCount(verdict), duplicated: duplicatedCount(verdict), redelivered, verdict, faults, load: load.stats, passed: passed(verdict) }
+  writeResults(process.env.CHAOS_RESULTS_DIR || join(root, 'chaos', 'results'), profile, summary, rows)
 }
 
 /** After the fault phase (its stack stopped): the fuzz phase, its figures printed and saved beside the others. */
@@ -269,7 +193,8 @@ async function fuzzPhase(): Promise<number> {
   return result.passed ? 0 : 1
 }
 
-main().then(
+if (chosenProfile() === 'cluster') await import('./cluster/run.ts')
+else main().then(
   async (code) => {
     const fuzz = await fuzzPhase().catch((err: Error) => {
       process.stderr.write(`chaos fuzz phase: ${err.message}\n`)

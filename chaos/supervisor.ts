@@ -12,6 +12,13 @@ export interface ProcessSpec {
   env: NodeJS.ProcessEnv
   /** 200 here means ready */
   healthUrl?: string
+  /** how long a start may take to be healthy (default 90 s) */
+  healthTimeoutMs?: number
+  /**
+   * start the process again when it exits by itself, as a pod's `restartPolicy: Always` does (the cluster
+   * profile); each such exit is counted in `crashes` and its log's tail kept in `crashLines`
+   */
+  restartOnCrash?: boolean
   logDir: string
 }
 
@@ -23,6 +30,12 @@ export class Supervised {
   private child?: ChildProcess
   private log: WriteStream
   starts = 0
+  crashes = 0
+  /** the last lines the process wrote before each crash (restartOnCrash) */
+  readonly crashLines: string[] = []
+  /** set while kill() takes the process down: that exit is not a crash */
+  private stopping = false
+  private recent: string[] = []
 
   constructor(readonly spec: ProcessSpec) {
     mkdirSync(spec.logDir, { recursive: true })
@@ -41,7 +54,20 @@ export class Supervised {
     child.stdout!.pipe(this.log, { end: false })
     child.stderr!.pipe(this.log, { end: false })
     this.child = child
-    if (this.spec.healthUrl) await this.waitHealthy()
+    if (this.spec.restartOnCrash) this.restartWhenCrashed(child)
+    if (this.spec.healthUrl) await this.waitHealthy(this.spec.healthTimeoutMs)
+  }
+
+  private restartWhenCrashed(child: ChildProcess): void {
+    this.recent = []
+    child.stderr!.on('data', (chunk: Buffer) => { this.recent = [...this.recent, ...chunk.toString().split('\n').filter(Boolean)].slice(-5) })
+    child.once('exit', (code, signal) => {
+      if (this.stopping || this.child !== child) return
+      this.crashes += 1
+      this.crashLines.push(`${this.spec.name} exited (${code ?? signal}): ${this.recent.join(' | ').slice(0, 400)}`)
+      this.log.write(`[supervisor] ${this.spec.name} exited by itself (${code ?? signal}); starting it again\n`)
+      setTimeout(() => { if (!this.stopping && this.child === child) this.start().catch(() => {}) }, 1_000).unref()
+    })
   }
 
   async waitHealthy(timeoutMs = 90_000): Promise<void> {
@@ -56,12 +82,17 @@ export class Supervised {
   /** Sends a signal and waits for the process to be gone. */
   async kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 30_000): Promise<void> {
     const child = this.child
-    if (!child || !this.running) return
+    if (!child || !this.running) {
+      this.child = undefined // a crashed process's pending restart (restartOnCrash) is called off
+      return
+    }
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    this.stopping = true
     child.kill(signal)
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     await exited
     clearTimeout(timer)
+    this.stopping = false
   }
 
   async restart(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -23,7 +23,7 @@ export class Broker {
 
   /** Connects or fails with one line naming the URL (BROKER_UNREACHABLE). */
   static async open(context: CliContext): Promise<Broker> {
-    const connection = new BusConnection({ url: context.env.amqpUrl, name: `${context.namespace}.cli`, initialRetries: 1 })
+    const connection = new BusConnection({ url: context.env.amqpUrl, urls: context.env.amqpUrls, name: `${context.namespace}.cli`, initialRetries: 1 })
     await connection.connect()
     return new Broker(connection, context.namespace)
   }

@@ -12,6 +12,8 @@ import { mergeTopologies, type Topology } from './topology.ts'
 
 export interface BusOptions {
   url: string
+  /** a cluster's brokers, tried in turn (BusConnectionOptions.urls); `readEnv().amqpUrls` */
+  urls?: string[]
   namespace: string
   /** the service this bus belongs to: connection name and `appId` */
   service: string
@@ -40,6 +42,7 @@ export class Bus {
   constructor(readonly options: BusOptions) {
     this.connection = new BusConnection({
       url: options.url,
+      urls: options.urls,
       name: `${options.namespace}.${options.service}`,
       logger: options.logger,
       initialRetries: options.initialRetries

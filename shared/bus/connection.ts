@@ -4,6 +4,7 @@ import type { ChannelModel } from 'amqplib'
 import type { Logger } from '../log/logger.ts'
 import { redactUrl } from '../config/env.ts'
 import { BusError } from './errors.ts'
+import { HostRotation } from './hosts.ts'
 
 /**
  * Something that lives on a connection and must be set up again on every
@@ -17,6 +18,11 @@ export interface ConnectionParticipant {
 
 export interface BusConnectionOptions {
   url: string
+  /**
+   * a cluster's brokers (AMQP_URL comma-separated, `readEnv().amqpUrls`): when it lists more than one,
+   * each attempt goes to the next of them after a failed attempt or a dropped connection; `url` is then ignored
+   */
+  urls?: string[]
   /** shown in the management UI and in `bazaar status` */
   name: string
   logger?: Logger
@@ -29,7 +35,10 @@ export interface BusConnectionOptions {
   maxDelayMs?: number
 }
 
-const defaults = { heartbeat: 10, initialRetries: 2, minDelayMs: 100, maxDelayMs: 5_000 }
+/** how long one node of a host list may take to open a connection (amqplib's socket timeout, cleared once open) */
+const hostListHandshakeTimeoutMs = 10_000
+
+const defaults = { heartbeat: 10, initialRetries: 2, minDelayMs: 100, maxDelayMs: 5_000, urls: [] as string[] }
 
 /**
  * One AMQP connection that heals itself: it reconnects with jittered exponential
@@ -44,12 +53,14 @@ export class BusConnection extends EventEmitter {
   private blockedReason?: string
   private unblockWaiters: Array<() => void> = []
   private closing = false
+  /** set when `urls` lists several brokers */
+  private hosts?: HostRotation
   /** participants the running setup has attached, so 'connect' can catch up with late registrations */
   private attachedBySetup = new Set<ConnectionParticipant>()
 
   constructor(options: BusConnectionOptions) {
     super()
-    this.options = { ...defaults, ...options }
+    this.options = { ...defaults, ...options, urls: options.urls ?? [] }
   }
 
   get isConnected(): boolean {
@@ -60,19 +71,38 @@ export class BusConnection extends EventEmitter {
     return this.blockedReason !== undefined
   }
 
+  /** the broker this connection uses (or tries next), credentials hidden */
+  get broker(): string {
+    return redactUrl(this.hosts?.current ?? this.options.url)
+  }
+
   /** Opens the connection; rejects with one clear BROKER_UNREACHABLE line. */
   async connect(): Promise<void> {
-    const { url, name, heartbeat, initialRetries, minDelayMs, maxDelayMs, logger } = this.options
-    const target = new URL(url)
-    target.searchParams.set('heartbeat', String(heartbeat))
-    const model = await amqp.connect(target.toString(), {
+    const { url, urls, name, heartbeat, initialRetries, minDelayMs, maxDelayMs, logger } = this.options
+    let target: string | HostRotation['target']
+    let retries = initialRetries
+    if (urls.length > 1) {
+      this.hosts = new HostRotation(urls, heartbeat)
+      target = this.hosts.target
+      // every broker of the list gets the attempts a single one would have before giving up
+      // (an initialRetries left undefined by the Bus means amqplib's default, retry for ever, as for one URL)
+      if (Number.isFinite(initialRetries)) retries = (initialRetries + 1) * urls.length - 1
+    } else {
+      const single = new URL(urls[0] ?? url)
+      single.searchParams.set('heartbeat', String(heartbeat))
+      target = single.toString()
+    }
+    const model = await amqp.connect(target, {
       clientProperties: { connection_name: name },
+      // with a host list, a node that takes the TCP connection but never finishes the handshake (booting,
+      // out of file handles) must count as unreachable, or the rotation would wait on it for ever
+      ...(this.hosts ? { timeout: hostListHandshakeTimeoutMs } : {}),
       recovery: {
         initialDelay: minDelayMs,
         maxDelay: maxDelayMs,
         factor: 2,
         jitter: 0.3,
-        initialMaxRetries: initialRetries,
+        initialMaxRetries: retries,
         maxRetries: Infinity,
         waitForConnect: false,
         setup: (raw: ChannelModel) => this.setup(raw)
@@ -90,8 +120,16 @@ export class BusConnection extends EventEmitter {
     model.on('disconnect', (err: Error) => {
       this.current = undefined
       this.releaseBlock()
-      if (!this.closing) logger?.warn({ connection: name, err: err.message }, 'lost RabbitMQ connection, reconnecting')
+      // amqplib schedules the next attempt right after this event: it goes to the next broker
+      const next = this.hosts ? redactUrl(this.hosts.advance()) : undefined
+      if (!this.closing) logger?.warn({ connection: name, err: err.message, next }, 'lost RabbitMQ connection, reconnecting')
       this.emit('disconnect', err)
+    })
+    model.on('connect-failed', (err: Error) => {
+      if (!this.hosts) return
+      const failed = this.broker
+      const next = redactUrl(this.hosts.advance())
+      logger?.warn({ connection: name, broker: failed, err: describeFailure(err), next }, 'RabbitMQ node unreachable, trying the next')
     })
     model.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) =>
       logger?.debug({ attempt, delay }, 'reconnect scheduled')
@@ -113,9 +151,10 @@ export class BusConnection extends EventEmitter {
       await model.waitForConnect()
     } catch (err) {
       const cause = describeFailure(err)
+      const where = this.hosts ? `any of ${this.hosts.urls.map(redactUrl).join(', ')}` : redactUrl(urls[0] ?? url)
       throw new BusError(
         'BROKER_UNREACHABLE',
-        `cannot reach RabbitMQ at ${redactUrl(url)} (${cause}); start it (rabbitmq-server -detached) or set AMQP_URL`,
+        `cannot reach RabbitMQ at ${where} (${cause}); start it (rabbitmq-server -detached) or set AMQP_URL`,
         { cause: err }
       )
     }

@@ -5,7 +5,14 @@ import { durationMs } from './duration.ts'
  * so every service, the CLI and the tests agree on what a variable means.
  */
 export interface BazaarEnv {
+  /** the first broker of AMQP_URL: what tools that talk to one node (management, demo, benches) use */
   amqpUrl: string
+  /**
+   * every broker of AMQP_URL, which may list a cluster's nodes comma-separated
+   * (`amqp://u:p@rabbit-1:5672,amqp://u:p@rabbit-2:5672`): the bus connects to the first that answers
+   * and moves on to the next when one is unreachable or its connection drops (shared/bus/hosts.ts)
+   */
+  amqpUrls: string[]
   databaseUrl: string
   smtpUrl: string
   namespace: string
@@ -33,8 +40,10 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): BazaarEnv {
       `BAZAAR_NAMESPACE must be lowercase letters, digits, '-' or '_' (got ${JSON.stringify(namespace)})`
     )
   }
+  const amqpUrls = amqpUrlList(env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672')
   return {
-    amqpUrl: env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
+    amqpUrl: amqpUrls[0]!,
+    amqpUrls,
     databaseUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/bazaar',
     smtpUrl: env.SMTP_URL || 'smtp://127.0.0.1:1025',
     namespace,
@@ -49,6 +58,16 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): BazaarEnv {
     },
     jobsRetentionMs: positiveSetting('JOBS_RETENTION', durationMs(env.JOBS_RETENTION), 7 * 86_400_000)
   }
+}
+
+/** AMQP_URL's brokers, in order: one URL, or several separated by commas (blanks around them ignored). */
+export function amqpUrlList(value: string): string[] {
+  const urls = value.split(',').map((url) => url.trim()).filter((url) => url !== '')
+  for (const url of urls) {
+    if (!/^amqps?:\/\//.test(url)) throw new Error(`AMQP_URL must list amqp:// or amqps:// URLs separated by commas (got ${JSON.stringify(redactUrl(url))})`)
+  }
+  if (urls.length === 0) throw new Error('AMQP_URL is empty')
+  return urls
 }
 
 /** A positive whole number from the environment, or its default; anything else is one clear line. */

@@ -70,7 +70,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   const db = createKnex(env.databaseUrl, schema)
   app.set('db', db)
-  const bus = new Bus({ url: env.amqpUrl, namespace: env.namespace, service: options.service, logger, parking: { db, schema } })
+  const bus = new Bus({ url: env.amqpUrl, urls: env.amqpUrls, namespace: env.namespace, service: options.service, logger, parking: { db, schema } })
   app.set('bus', bus)
   const outbox = new OutboxRelay({ db, databaseUrl: env.databaseUrl, schema, namespace: env.namespace, service: options.service, publisher: bus.publisher, logger })
   app.set('outbox', outbox)

@@ -59,10 +59,13 @@ export async function runBatch(
     // while the rows were locked (by us or by anyone before us), and those announced while we wait (NOTIFY,
     // `cancelledMeanwhile`): see cancelJob(). Both statements go out together.
     const ids = rows.map((r) => r.id)
-    const recorded = client.query<{ id: string }>({ ...statements.cancelsOf, values: [ids] })
-    const savepoint = client.query(`savepoint ${BATCH_SAVEPOINT}`)
-    const cancelled = new Set((await recorded).rows.map((r) => r.id))
-    await savepoint
+    // Awaited together: when the connection dies under them both reject, and a second rejection nobody
+    // awaits would end the process (seen at a PostgreSQL failover in the cluster chaos run).
+    const [recorded] = await Promise.all([
+      client.query<{ id: string }>({ ...statements.cancelsOf, values: [ids] }),
+      client.query(`savepoint ${BATCH_SAVEPOINT}`)
+    ])
+    const cancelled = new Set(recorded.rows.map((r) => r.id))
     const isCancelled = (id: string) => cancelled.has(id) || cancelledMeanwhile.has(id)
     const prepared = prepare(rows, jobs, clock)
     let outcomes = await runAll(prepared, trx, client, false, isCancelled)

@@ -1,3 +1,5 @@
+import { amqpUrlList } from '../config/env.ts'
+
 /**
  * The broker as tests and operators see it, through the management HTTP API:
  * queue depths, and cleaning up a test namespace.
@@ -9,7 +11,8 @@ export interface ManagementOptions {
 
 export function managementUrl(amqpUrl = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672'): string {
   if (process.env.RABBITMQ_MANAGEMENT_URL) return process.env.RABBITMQ_MANAGEMENT_URL
-  const amqp = new URL(amqpUrl)
+  // a cluster's AMQP_URL lists several brokers: the first one's management API
+  const amqp = new URL(amqpUrlList(amqpUrl)[0]!)
   const user = decodeURIComponent(amqp.username || 'guest')
   const pass = decodeURIComponent(amqp.password || 'guest')
   return `http://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${amqp.hostname}:15672`

@@ -147,10 +147,10 @@ export interface InboxConsumer {
 export async function inboxConsumer(
   namespace: string,
   service: string,
-  options: { purpose: string; prefetch?: number; effect: () => Promise<void> }
+  options: { purpose: string; prefetch?: number; effect: () => Promise<void>; bus?: Partial<BusOptions> }
 ): Promise<InboxConsumer> {
   const { db, schema } = await busSchema(namespace, service)
-  const bus = await startBus(namespace, service)
+  const bus = await startBus(namespace, service, options.bus)
   const consumer = bus.consumer({
     service, purpose: options.purpose, bindings: [USER_REGISTERED], prefetch: options.prefetch,
     handlers: { [USER_REGISTERED]: idempotent({ db, schema, consumer: options.purpose }, options.effect) }
