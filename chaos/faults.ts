@@ -1,19 +1,27 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { promisify } from 'node:util'
+import amqp from 'amqplib'
+import { readEnv } from '../shared/config/env.ts'
 import { Management } from '../shared/testing/broker.ts'
 import { waitFor } from '../shared/testing/wait.ts'
 
 const run = promisify(execFile)
 
-/** Waits until the broker answers AMQP and its management API again. */
+/**
+ * Waits until the broker runs, answers its management API and accepts a new AMQP connection again, or
+ * fails the run: a node out of file handles keeps its open connections and its management API but
+ * refuses new connections without a word in its log, and the services restarted after it would hang.
+ */
 export async function brokerReady(timeoutMs = 120_000): Promise<void> {
   const management = new Management()
   await waitFor(async () => {
     await run('rabbitmq-diagnostics', ['-q', 'check_running'], { timeout: 15_000 })
     await management.request('GET', '/api/overview')
+    const connection = await amqp.connect(readEnv().amqpUrl, { timeout: 5_000 })
+    await connection.close()
     return true
-  }, { timeoutMs, intervalMs: 1_000, what: 'RabbitMQ to come back' })
+  }, { timeoutMs, intervalMs: 1_000, what: 'RabbitMQ to come back and accept a new connection' })
 }
 
 /** `rabbitmqctl stop_app` then `start_app`: the broker goes away politely and comes back. */

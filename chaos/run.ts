@@ -21,7 +21,7 @@ import { ensureDatabase } from '../shared/db/database.ts'
 import { serviceTable, thirdParties } from '../shared/services.ts'
 import { Management } from '../shared/testing/broker.ts'
 import { dropNamespaceSchemas } from '../shared/testing/database.ts'
-import { closeBrokerConnections, hardKillBroker, restartBrokerApp, restartPostgres } from './faults.ts'
+import { brokerReady, closeBrokerConnections, hardKillBroker, restartBrokerApp, restartPostgres } from './faults.ts'
 import { LoadGenerator, prepareSellers } from './load.ts'
 import { startSmtpServer } from '../shared/testing/smtp.ts'
 import { Supervised } from './supervisor.ts'
@@ -125,6 +125,8 @@ async function main(): Promise<number> {
     await load.stop()
     say(`load stopped: ${JSON.stringify(load.stats)}`)
 
+    // the broker this run leaves behind must still take a new connection, or the run fails
+    await brokerReady(60_000)
     say('waiting for queues and outboxes to drain')
     await drained(namespace, env.databaseUrl)
     verdict = await settledVerdict(() => verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcomeEmails(sink), paymentTimeoutMs }))
