@@ -9,6 +9,7 @@
  *   CHAOS_ORDERS_PER_MINUTE=900  requests per minute, two orders (each paid, or left to its deadline) to one registration (short: 300)
  *   CHAOS_BASE_PORT=4100       ports used by this run's services
  *   CHAOS_KEEP=1               keep the namespace, schemas and logs afterwards
+ *                              (a failed run always keeps its logs, in .chaos/<namespace>/logs)
  *   CHAOS_RESULTS_DIR=dir      where the JSON and Markdown results go (default chaos/results)
  *   CHAOS_FUZZ_REQUESTS=10000  then the REST fuzzer with this many requests (default 10000 in full, 0 in short)
  *   CHAOS_STOP_SECONDS=15      how long a consumer stays stopped while its queue builds up
@@ -85,6 +86,7 @@ async function main(): Promise<number> {
   const faults: FaultRecord[] = []
   let verdict: Verdict | undefined
   let load: LoadGenerator | undefined
+  let succeeded = false
   try {
     say(`namespace ${namespace}, profile ${profile}, ${seconds} s of load at ${ordersPerMinute} orders/min`)
     await Promise.all(thirdPartyProcesses.map((p) => p.start()))
@@ -132,7 +134,8 @@ async function main(): Promise<number> {
     verdict = await settledVerdict(() => verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcomeEmails(sink), paymentTimeoutMs }))
     const redelivered = redeliveries(join(workDir, 'logs'), appliances.map((a) => a.spec.name))
     report(verdict, faults, load, redelivered)
-    return passed(verdict) ? 0 : 1
+    succeeded = passed(verdict)
+    return succeeded ? 0 : 1
   } finally {
     await load?.stop()
     for (const appliance of appliances) await appliance.kill('SIGTERM').catch(() => {})
@@ -143,7 +146,9 @@ async function main(): Promise<number> {
     if (!keep) {
       await new Management().deleteNamespace(namespace).catch(() => {})
       await dropNamespaceSchemas(namespace, env.databaseUrl).catch(() => {})
-      rmSync(workDir, { recursive: true, force: true })
+      // a failed run keeps its services' logs: the failure must be explainable afterwards
+      if (succeeded) rmSync(workDir, { recursive: true, force: true })
+      else say(`logs kept in ${join(workDir, 'logs')}`)
     } else say(`kept ${workDir}`)
   }
 }
