@@ -25,6 +25,7 @@ import { dropNamespaceSchemas } from '../shared/testing/database.ts'
 import { brokerReady, closeBrokerConnections, hardKillBroker, restartBrokerApp, restartPostgres } from './faults.ts'
 import { LoadGenerator, prepareSellers } from './load.ts'
 import { startSmtpServer } from '../shared/testing/smtp.ts'
+import { startAppliances } from './appliances.ts'
 import { Supervised } from './supervisor.ts'
 import { passed, verify, type Verdict } from './verify.ts'
 import { runFuzz } from './fuzz.ts'
@@ -95,20 +96,7 @@ async function main(): Promise<number> {
     say(`stack up at ${base}`)
 
     const sellers = await prepareSellers(base, 3, 4)
-    const applianceDirs = new Map<string, string>()
-    for (const seller of sellers) {
-      const out = join(workDir, 'receipts', seller.id)
-      mkdirSync(out, { recursive: true })
-      applianceDirs.set(seller.id, out)
-      const appliance = new Supervised({
-        name: `appliance-${seller.id.slice(0, 8)}`,
-        args: ['--import', 'tsx', join(root, 'cli', 'index.ts'), 'appliance', '--token', seller.applianceToken, '--out', out, '--url', base],
-        env: vars,
-        logDir: join(workDir, 'logs')
-      })
-      await appliance.start()
-      appliances.push(appliance)
-    }
+    const applianceDirs = await startAppliances(sellers, appliances, { root, workDir, base, env: vars, logDir: join(workDir, 'logs') })
     // Products reach the orders projection through events: wait until an order can be placed.
     load = new LoadGenerator(base, sellers, ordersPerMinute)
     load.start()

@@ -14,7 +14,7 @@
  *   CHAOS_KEEP=1                 keep the temp dir (logs, receipts, broker and database data)
  *   CHAOS_RESULTS_DIR=dir        where cluster.json and cluster.md go (default chaos/results)
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -25,6 +25,7 @@ import { startSmtpServer } from '../../shared/testing/smtp.ts'
 import { closeBrokerConnections } from '../faults.ts'
 import { LoadGenerator, prepareSellers } from '../load.ts'
 import { drained, duplicatedCount, lostCount, printReport, redeliveries, settledVerdict, sleepUntil, verdictRows, welcomeEmails, writeResults, type FaultRecord } from '../outcome.ts'
+import { startAppliances } from '../appliances.ts'
 import { Supervised } from '../supervisor.ts'
 import { passed, verify } from '../verify.ts'
 import { OrphanGuard } from './guard.ts'
@@ -140,19 +141,7 @@ async function main(): Promise<number> {
 
     // 16 products a seller: every order locks its products' rows, and two orders instances on 12 hot rows deadlock
     const sellers = await prepareSellers(base, 3, 16)
-    const applianceDirs = new Map<string, string>()
-    for (const seller of sellers) {
-      const out = join(workDir, 'receipts', seller.id)
-      mkdirSync(out, { recursive: true })
-      applianceDirs.set(seller.id, out)
-      const appliance = new Supervised({
-        name: `appliance-${seller.id.slice(0, 8)}`,
-        args: ['--import', 'tsx', join(root, 'cli', 'index.ts'), 'appliance', '--token', seller.applianceToken, '--out', out, '--url', base],
-        env: vars, logDir
-      })
-      await appliance.start()
-      appliances.push(appliance)
-    }
+    const applianceDirs = await startAppliances(sellers, appliances, { root, workDir, base, env: vars, logDir: logDir })
     const replication = await quorumReplication(rabbit.nodes.length)
     say(`quorum queues of ${namespace}: ${replication.queues}, members ${replication.minMembers}..${replication.maxMembers} of ${rabbit.nodes.length} nodes`)
 
