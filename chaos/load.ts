@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { call, callUntilOk } from './client.ts'
+import { ImportLoad } from './imports.ts'
 
 export interface Seller {
   id: string
@@ -39,6 +40,11 @@ function paymentPlan(): string[] {
   return ['tok_ok']
 }
 
+/** CHAOS_IMPORT_EVERY_SECONDS (20) and CHAOS_IMPORT_ROWS (1,200: three chunks of the default 500 rows). */
+function importsFromEnv(): { ms: number; rows: number } {
+  return { ms: 1_000 * Number(process.env.CHAOS_IMPORT_EVERY_SECONDS || 20), rows: Number(process.env.CHAOS_IMPORT_ROWS || 1_200) }
+}
+
 /** Registers a user and logs in, retrying through faults (set-up must succeed). */
 export async function registerAndLogin(base: string, role: 'buyer' | 'seller', tag: string) {
   const email = `${tag}-${randomUUID().slice(0, 8)}@chaos.example.com`
@@ -73,6 +79,8 @@ export async function prepareSellers(base: string, count: number, productsEach: 
  */
 export class LoadGenerator {
   readonly stats: LoadStats = { registrationsTried: 0, registrationsOk: 0, ordersTried: 0, ordersOk: 0, paymentsAccepted: 0, ordersLeftUnpaid: 0, failures: {} }
+  /** the sellers' product files, uploaded beside the orders */
+  readonly imports: ImportLoad
   private buyers: Buyer[] = []
   private timer?: NodeJS.Timeout
   private inFlight = new Set<Promise<void>>()
@@ -82,17 +90,21 @@ export class LoadGenerator {
     private readonly base: string,
     private readonly sellers: Seller[],
     private readonly ordersPerMinute: number,
-    private readonly usersEvery = 3
-  ) {}
+    private readonly usersEvery = 3,
+    importEvery: { ms: number; rows: number } = importsFromEnv()
+  ) {
+    this.imports = new ImportLoad(base, sellers, importEvery.ms, importEvery.rows)
+  }
 
   start(): void {
     const interval = Math.max(20, Math.round(60_000 / this.ordersPerMinute))
     this.timer = setInterval(() => this.step(), interval)
+    this.imports.start()
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer)
-    await Promise.allSettled([...this.inFlight])
+    await Promise.allSettled([...this.inFlight, this.imports.stop()])
   }
 
   private step(): void {

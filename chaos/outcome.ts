@@ -65,11 +65,12 @@ export function redeliveries(logDir: string, applianceNames: string[]): number {
 }
 
 export function lostCount(verdict: Verdict): number {
-  return verdict.lostReceipts + verdict.lostEmails + verdict.missingBalances + verdict.missingSegments
+  return verdict.lostReceipts + verdict.lostEmails + verdict.missingBalances + verdict.missingSegments +
+    verdict.imports.missingProducts + verdict.imports.lostCompletions
 }
 
 export function duplicatedCount(verdict: Verdict): number {
-  return verdict.duplicatedReceipts + verdict.duplicatedEmails
+  return verdict.duplicatedReceipts + verdict.duplicatedEmails + verdict.imports.doubledProducts + verdict.imports.duplicatedCompletions
 }
 
 /** The report's table: what was committed, and what was lost, doubled or unexpected. */
@@ -80,8 +81,8 @@ export function verdictRows(profile: string, verdict: Verdict, faults: FaultReco
     ['orders committed', verdict.orders],
     ['receipts expected (order x seller)', verdict.orderDeliveries],
     ['users registered', verdict.users],
-    ['lost (receipts, emails, balances, segments)', lostCount(verdict)],
-    ['duplicated (receipts, emails)', duplicatedCount(verdict)],
+    ['lost (receipts, emails, balances, segments, imported products, import completions)', lostCount(verdict)],
+    ['duplicated (receipts, emails, imported products, import completions)', duplicatedCount(verdict)],
     ['unexpected receipts', verdict.unexpectedReceipts],
     ['redelivered to appliances (absorbed, not printed)', redelivered],
     ['dead-lettered by faults', verdict.deadLettered],
@@ -96,7 +97,12 @@ export function verdictRows(profile: string, verdict: Verdict, faults: FaultReco
     ['sellers whose invoice numbers are not 1..N', verdict.checkout.sellersWithNumberingGaps],
     ['products whose stock disagrees with their orders', verdict.checkout.stockMismatches],
     ['orders still unpaid well past their deadline', verdict.checkout.ordersPastDeadline],
-    ['requests refused or cut during faults', Object.values(load.stats.failures).reduce((a, b) => a + b, 0)]
+    ['import uploads accepted / sent (repeats of an earlier file)', `${load.imports.stats.uploadsAccepted} / ${load.imports.stats.uploadsTried} (${load.imports.stats.reuploads})`],
+    ['imports committed / rows', `${verdict.imports.imports} / ${verdict.imports.rows}`],
+    ['imports not completed', verdict.imports.unfinished],
+    ['imports whose done + failed or failures are wrong', verdict.imports.countMismatches],
+    ['imports whose error file is not exactly the bad rows', verdict.imports.errorFileMismatches],
+    ['requests refused or cut during faults', [load.stats.failures, load.imports.stats.failures].flatMap(Object.values).reduce((a, b) => a + b, 0)]
   ]
 }
 

@@ -113,13 +113,13 @@ async function main(): Promise<number> {
     }
     await sleepUntil(started + seconds * 1000)
     await load.stop()
-    say(`load stopped: ${JSON.stringify(load.stats)}`)
+    say(`load stopped: ${JSON.stringify(load.stats)}, imports ${JSON.stringify(load.imports.stats)}`)
 
     // the broker this run leaves behind must still take a new connection, or the run fails
     await brokerReady(60_000)
     say('waiting for queues and outboxes to drain')
     await drained(namespace, env.databaseUrl)
-    verdict = await settledVerdict(() => verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcomeEmails(sink), paymentTimeoutMs }))
+    verdict = await settledVerdict(() => verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcomeEmails(sink), paymentTimeoutMs, uploadedImports: load!.imports.uploaded, mail: sink.received }))
     const redelivered = redeliveries(join(workDir, 'logs'), appliances.map((a) => a.spec.name))
     report(verdict, faults, load, redelivered)
     succeeded = passed(verdict)
@@ -172,7 +172,7 @@ function faultPlan(services: Map<string, Supervised>, appliances: Supervised[], 
 function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator, redelivered: number): void {
   const rows = verdictRows(profile, verdict, faults, load, redelivered)
   printReport(rows, verdict, faults)
-  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, lost: lostCount(verdict), duplicated: duplicatedCount(verdict), redelivered, verdict, faults, load: load.stats, passed: passed(verdict) }
+  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, lost: lostCount(verdict), duplicated: duplicatedCount(verdict), redelivered, verdict, faults, load: load.stats, imports: load.imports.stats, passed: passed(verdict) }
   writeResults(process.env.CHAOS_RESULTS_DIR || join(root, 'chaos', 'results'), profile, summary, rows)
 }
 

@@ -3,7 +3,10 @@ import { join } from 'node:path'
 import knex from 'knex'
 import { schemaName } from '../shared/db/database.ts'
 import { Management } from '../shared/testing/broker.ts'
+import type { ReceivedMail } from '../shared/testing/smtp.ts'
+import type { UploadedImport } from './imports.ts'
 import { checkoutPassed, verifyCheckout, type CheckoutVerdict } from './verify-checkout.ts'
+import { importsPassed, verifyImports, type ImportVerdict } from './verify-imports.ts'
 
 export interface Verdict {
   orders: number
@@ -18,6 +21,7 @@ export interface Verdict {
   missingSegments: number
   deadLettered: number
   checkout: CheckoutVerdict
+  imports: ImportVerdict
   details: string[]
 }
 
@@ -38,7 +42,7 @@ export function printedReceipts(outDir: string): Map<string, number> {
  * The promise, counted: every committed order printed once by its seller's
  * appliance; every user one welcome email, one balance, one segment; no dead
  * letter that a fault (rather than bad input) caused; the checkout's counts
- * (verify-checkout.ts).
+ * (verify-checkout.ts) and the imports' (verify-imports.ts).
  */
 export async function verify(options: {
   namespace: string
@@ -46,6 +50,9 @@ export async function verify(options: {
   applianceDirs: Map<string, string>
   welcomeEmails: Map<string, number>
   paymentTimeoutMs: number
+  /** the uploads the public origin accepted, and every mail the SMTP server received */
+  uploadedImports: UploadedImport[]
+  mail: ReceivedMail[]
 }): Promise<Verdict> {
   const db = knex({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: 2 } })
   const schema = (service: string) => schemaName(options.namespace, service)
@@ -104,6 +111,8 @@ export async function verify(options: {
     }
     const checkout = await verifyCheckout(db, options.namespace, options.paymentTimeoutMs)
     details.push(...checkout.details)
+    const imports = await verifyImports(db, options.namespace, options.uploadedImports, options.mail)
+    details.push(...imports.details)
     return {
       orders: orders.length,
       orderDeliveries,
@@ -117,6 +126,7 @@ export async function verify(options: {
       missingSegments,
       deadLettered,
       checkout: { ...checkout, details: [] },
+      imports: { ...imports, details: [] },
       details
     }
   } finally {
@@ -129,6 +139,6 @@ export function passed(verdict: Verdict): boolean {
     verdict.lostReceipts === 0 && verdict.duplicatedReceipts === 0 && verdict.unexpectedReceipts === 0 &&
     verdict.lostEmails === 0 && verdict.duplicatedEmails === 0 &&
     verdict.missingBalances === 0 && verdict.missingSegments === 0 && verdict.deadLettered === 0 &&
-    checkoutPassed(verdict.checkout)
+    checkoutPassed(verdict.checkout) && importsPassed(verdict.imports)
   )
 }

@@ -161,13 +161,13 @@ async function main(): Promise<number> {
     }
     await sleepUntil(started + seconds * 1000)
     await load.stop()
-    say(`load stopped: ${JSON.stringify(load.stats)}`)
+    say(`load stopped: ${JSON.stringify(load.stats)}, imports ${JSON.stringify(load.imports.stats)}`)
     // the broker left behind must take new connections (a node out of file handles refuses them silently)
     await rabbit.checkAcceptsConnections()
 
     say('waiting for queues and outboxes to drain')
     await drained(namespace, databaseUrl)
-    const verdict = await settledVerdict(() => verify({ namespace, databaseUrl, applianceDirs, welcomeEmails: welcomeEmails(sink!), paymentTimeoutMs }))
+    const verdict = await settledVerdict(() => verify({ namespace, databaseUrl, applianceDirs, welcomeEmails: welcomeEmails(sink!), paymentTimeoutMs, uploadedImports: load!.imports.uploaded, mail: sink!.received }))
     const redelivered = redeliveries(logDir, appliances.map((a) => a.spec.name))
     const latency = latencyByFault(await receiptLatencies(databaseUrl, namespace, applianceDirs), windows)
     const blocked = countInLogs(logDir, /broker blocked the connection/)
@@ -190,7 +190,7 @@ async function main(): Promise<number> {
     process.stdout.write(latencyMarkdown(latency))
     const summary = {
       date: new Date().toISOString(), profile: 'cluster', seconds, ordersPerMinute, lost: lostCount(verdict), duplicated: duplicatedCount(verdict),
-      redelivered, verdict, faults, latency, replication, fileLimits, blocked, failedOver, crashes, stuckStarts, duplicatedEmailsWithSameMessageId: sameMessageId, load: load.stats, passed: passed(verdict)
+      redelivered, verdict, faults, latency, replication, fileLimits, blocked, failedOver, crashes, stuckStarts, duplicatedEmailsWithSameMessageId: sameMessageId, load: load.stats, imports: load.imports.stats, passed: passed(verdict)
     }
     writeResults(process.env.CHAOS_RESULTS_DIR || join(root, 'chaos', 'results'), 'cluster', summary, rows, latencyMarkdown(latency))
     return passed(verdict) ? 0 : 1
