@@ -13,6 +13,7 @@
  *   CHAOS_RESULTS_DIR=dir      where the JSON and Markdown results go (default chaos/results)
  *   CHAOS_FUZZ_REQUESTS=10000  then the REST fuzzer with this many requests (default 10000 in full, 0 in short)
  *   CHAOS_STOP_SECONDS=15      how long a consumer stays stopped while its queue builds up
+ *   CHAOS_IMPORT_EVERY_SECONDS=20, CHAOS_IMPORT_ROWS=1200   a seller uploads a product file this often, this long
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -71,7 +72,8 @@ async function main(): Promise<number> {
     args: ['--import', 'tsx', join(root, party.entry)],
     env: vars,
     healthUrl: `http://127.0.0.1:${providerPort}/health`,
-    logDir: join(workDir, 'logs')
+    logDir: join(workDir, 'logs'),
+    restartOnCrash: true
   }))
   const base = `http://127.0.0.1:${ports.get('gateway')}`
   const services = new Map(
@@ -80,7 +82,8 @@ async function main(): Promise<number> {
       args: ['--import', 'tsx', join(root, 'services', s.name, 'index.ts')],
       env: vars,
       healthUrl: `http://127.0.0.1:${ports.get(s.name)}/health`,
-      logDir: join(workDir, 'logs')
+      logDir: join(workDir, 'logs'),
+      restartOnCrash: true
     })])
   )
   const appliances: Supervised[] = []
@@ -121,7 +124,7 @@ async function main(): Promise<number> {
     await drained(namespace, env.databaseUrl)
     verdict = await settledVerdict(() => verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcomeEmails(sink), paymentTimeoutMs, uploadedImports: load!.imports.uploaded, mail: sink.received }))
     const redelivered = redeliveries(join(workDir, 'logs'), appliances.map((a) => a.spec.name))
-    report(verdict, faults, load, redelivered)
+    report(verdict, faults, load, redelivered, [...thirdPartyProcesses, ...services.values()].flatMap((p) => p.crashLines))
     succeeded = passed(verdict)
     return succeeded ? 0 : 1
   } finally {
@@ -169,10 +172,12 @@ function faultPlan(services: Map<string, Supervised>, appliances: Supervised[], 
   return steps
 }
 
-function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator, redelivered: number): void {
+function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator, redelivered: number, crashes: string[]): void {
   const rows = verdictRows(profile, verdict, faults, load, redelivered)
+  rows.push(['services that exited by themselves and were started again', crashes.length])
+  if (crashes.length) process.stdout.write(`\ncrashes:\n${crashes.map((c) => `  ${c}`).join('\n')}\n`)
   printReport(rows, verdict, faults)
-  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, lost: lostCount(verdict), duplicated: duplicatedCount(verdict), redelivered, verdict, faults, load: load.stats, imports: load.imports.stats, passed: passed(verdict) }
+  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, lost: lostCount(verdict), duplicated: duplicatedCount(verdict), redelivered, verdict, faults, crashes, load: load.stats, imports: load.imports.stats, passed: passed(verdict) }
   writeResults(process.env.CHAOS_RESULTS_DIR || join(root, 'chaos', 'results'), profile, summary, rows)
 }
 
