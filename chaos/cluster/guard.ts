@@ -29,6 +29,9 @@ export class OrphanGuard {
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.child.once('exit', () => resolve())
+      // unreferenced, the guard would not keep the loop alive until its exit: the run would end with code 13
+      // (a top-level await that never settled) instead of its verdict's
+      this.child.ref()
       this.child.stdin!.end()
     })
   }
