@@ -54,15 +54,19 @@ export async function registerAndLogin(base: string, role: 'buyer' | 'seller', t
   return { id: user.id as string, email, token: auth.accessToken as string }
 }
 
-/** Sellers with products (stock enough for the whole run) and one appliance each. */
-export async function prepareSellers(base: string, count: number, productsEach: number): Promise<Seller[]> {
+/**
+ * Sellers with products and one appliance each. Every product has stock enough for the whole run but the
+ * first of each seller, which has `scarceStock` units: orders for it meet the limit (409) once they are
+ * held, and a cancelled order gives its units back.
+ */
+export async function prepareSellers(base: string, count: number, productsEach: number, scarceStock = 100): Promise<Seller[]> {
   const sellers: Seller[] = []
   for (let i = 0; i < count; i++) {
     const seller = await registerAndLogin(base, 'seller', `seller${i}`)
     const productIds: string[] = []
     for (let p = 0; p < productsEach; p++) {
       const product = await callUntilOk(base, 'POST', '/products', {
-        title: `Chaos item ${i}.${p}`, description: 'sturdy', price: 100 + p, currency: 'EUR', stock: 1_000_000
+        title: `Chaos item ${i}.${p}`, description: 'sturdy', price: 100 + p, currency: 'EUR', stock: p === 0 ? scarceStock : 1_000_000
       }, seller.token)
       productIds.push(product.id)
     }

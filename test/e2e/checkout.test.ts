@@ -155,7 +155,10 @@ describe('checkout end to end: exactly-once payments, deliveries, invoices and p
     const placedAt = Date.now()
     await noticeOf('order.cancelled', unpaid.id)
     expect(Date.now() - placedAt).to.be.at.least(paymentTimeoutMs - 1_000)
-    expect(await orderStatus(unpaid.id)).to.equal('cancelled')
+    const cancelled = (await json(base, 'GET', `/orders/${unpaid.id}`, undefined, buyer.token)).body
+    expect(cancelled).to.include({ status: 'cancelled', cancelReason: 'payment_timeout' })
+    const lateness = Date.parse(cancelled.cancelledAt) - Date.parse(cancelled.createdAt) - paymentTimeoutMs
+    expect(lateness, 'cancelled at its deadline, by the database clock').to.be.within(-50, 2_000)
     expect((await json(base, 'POST', '/payments', { orderId: unpaid.id, card: { token: 'tok_ok' } }, buyer.token)).status).to.equal(409)
     await waitFor(async () => (await json(base, 'GET', `/products/${print}`)).body.available === 1, { what: 'the unit back in the catalog' })
 
