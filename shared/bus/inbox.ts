@@ -5,6 +5,8 @@ import { currentContext, runWithContext } from '../log/context.ts'
 import type { Logger } from '../log/logger.ts'
 import type { RoutingKey } from '../contracts/index.ts'
 import type { Envelope } from './envelope.ts'
+import type pg from 'pg'
+import type { BusLane } from './lane.ts'
 import { connectionOf, ident, statementName } from './sql.ts'
 
 export interface InboxOptions {
@@ -21,6 +23,8 @@ export interface InboxOptions {
    * would hold up the others; leave it off there.
    */
   batch?: boolean | InboxBatchOptions
+  /** the bus's PostgreSQL lane (lane.ts): where `batch.pipelined` runs its transactions */
+  lane?: BusLane
 }
 
 export interface InboxBatchOptions {
@@ -28,6 +32,20 @@ export interface InboxBatchOptions {
   maxSize?: number
   /** batches in flight at once, each on its own connection (default 2) */
   concurrency?: number
+  /**
+   * Starts the effects of a batch together instead of one after the other,
+   * in the batch's transaction on a connection of `lane` (required), which
+   * pipelines: their statements leave in one write and are answered in one
+   * round trip, so a batch costs three round trips (BEGIN with the claim of its
+   * ids, the effects, COMMIT) whatever its size, where one after the other it
+   * costs one more per effect. Only for effects that do not depend on what
+   * another delivery's effect writes before them (inserts, single-statement
+   * updates such as `set stock = stock - $1`): the effects of a batch run
+   * interleaved. What commits is unchanged: the effects and inbox rows of a
+   * batch commit together or not at all, and a failed effect is retried as
+   * without it.
+   */
+  pipelined?: boolean
 }
 
 /** What the inbox absorbed, for whoever counts it (shared/metrics): `schema` tells apps of one process apart. */
@@ -78,9 +96,10 @@ function statementsFor(schema: string): InboxStatements {
  *
  * With `batch`, deliveries handed over while a transaction is being prepared
  * share it: their ids are claimed by one insert and their effects run one
- * after the other. When an effect fails, the whole transaction is rolled back,
- * only that delivery fails (to be retried), and the others run again in a new
- * transaction: an effect may run more than once, but only one run ever
+ * after the other (or all at once, `batch.pipelined`). When an effect fails,
+ * the whole transaction is rolled back, only that delivery fails (to be
+ * retried; pipelined, every delivery whose effect failed), and the others run
+ * again in a new transaction: an effect may run more than once, but only one run ever
  * commits (another reason to keep batches to database-only effects). Every
  * delivery of the batch is answered once its transaction has committed, so
  * nothing is acked before its effect is durable.
@@ -136,6 +155,7 @@ class InboxBatcher<K extends RoutingKey> {
   private scheduled = false
   private readonly maxSize: number
   private readonly concurrency: number
+  private readonly lane?: BusLane
 
   constructor(
     private readonly options: InboxOptions,
@@ -145,6 +165,10 @@ class InboxBatcher<K extends RoutingKey> {
   ) {
     this.maxSize = Math.max(1, batch.maxSize ?? 50)
     this.concurrency = Math.max(1, batch.concurrency ?? 2)
+    if (batch.pipelined) {
+      if (!options.lane) throw new Error('idempotent(): batch.pipelined needs the bus lane (options.lane) to run on')
+      this.lane = options.lane
+    }
   }
 
   submit(message: Envelope<K>): Promise<void> {
@@ -179,18 +203,18 @@ class InboxBatcher<K extends RoutingKey> {
       const [only] = batch as [Pending<K>]
       return runOne(this.options, this.statements, (_message, trx) => only.run(trx), only.message).then(only.resolve, only.reject)
     }
-    let failed: Pending<K> | undefined
+    let failed: Array<Pending<K>> = []
     try {
-      await this.options.db.transaction(async (trx) => {
+      await this.transaction(async (trx) => {
         failed = await this.inTransaction(trx, batch)
-        // Rolled back as a whole: the effects that ran before the failing one ran in a transaction that never commits.
-        if (failed) throw failed.error
+        // Rolled back as a whole: the effects that ran beside the failing ones ran in a transaction that never commits.
+        if (failed.length > 0) throw failed[0]!.error
       })
     } catch (err) {
-      if (failed) {
-        failed.reject(failed.error)
-        // The others again, without it, in a fresh transaction: their first run left nothing behind.
-        return this.run(batch.filter((pending) => pending !== failed))
+      if (failed.length > 0) {
+        for (const pending of failed) pending.reject(pending.error)
+        // The others again, without them, in a fresh transaction: their first run left nothing behind.
+        return this.run(batch.filter((pending) => !failed.includes(pending)))
       }
       // Nothing of the batch committed: every delivery fails and is retried (the inbox keeps the effects once).
       for (const pending of batch) pending.reject(err)
@@ -200,17 +224,37 @@ class InboxBatcher<K extends RoutingKey> {
   }
 
   /**
-   * Claims the batch's ids and runs its effects one after the other, with no
-   * savepoint between them (each would be a round trip): returns the first
-   * delivery whose effect failed, for the caller to roll the batch back.
+   * A knex transaction on the service's pool, or pipelined: on a lane
+   * connection (knex's `connection` option), which goes back to the lane once
+   * the transaction has ended (dropped if it broke).
    */
-  private async inTransaction(trx: Knex.Transaction, batch: Array<Pending<K>>): Promise<Pending<K> | undefined> {
+  private async transaction(work: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
+    if (!this.lane) return this.options.db.transaction(work)
+    const client = await this.lane.connect()
+    let broken: Error | undefined
+    const onError = (err: Error) => (broken = err)
+    client.on('error', onError)
+    try {
+      await this.options.db.transaction(work, { connection: client as pg.PoolClient })
+    } finally {
+      client.off('error', onError)
+      client.release(broken)
+    }
+  }
+
+  /**
+   * Claims the batch's ids and runs its effects, one after the other or (pipelined)
+   * all at once, with no savepoint between them (each would be a round trip):
+   * returns the deliveries whose effects failed (one after the other: the first), for the caller to roll the batch back.
+   */
+  private async inTransaction(trx: Knex.Transaction, batch: Array<Pending<K>>): Promise<Array<Pending<K>>> {
     const { consumer, logger, schema } = this.options
     // The inbox rows go on the transaction's own connection: they commit or roll back with the effects.
     const client = await connectionOf(trx)
     const ids = [...new Set(batch.map((p) => p.message.id))]
     const { rows } = await client.query<{ message_id: string }>({ ...this.statements.claimMany, values: [consumer, ids] })
     const claimed = new Set(rows.map((r) => r.message_id))
+    const toRun: Array<Pending<K>> = []
     for (const pending of batch) {
       const id = pending.message.id
       // A second delivery of an id in the same batch finds it claimed by the first, as in the table.
@@ -219,16 +263,47 @@ class InboxBatcher<K extends RoutingKey> {
         inboxEvents.emit('duplicate', { schema, consumer, routingKey: pending.message.routingKey, messageId: pending.message.id, requestId: pending.message.requestId })
         continue
       }
+      toRun.push(pending)
+    }
+    if (this.lane) return this.runTogether(trx, toRun)
+    for (const pending of toRun) {
       try {
         await pending.run(trx)
       } catch (err) {
         pending.error = err ?? new Error('effect failed')
-        return pending
+        return [pending]
       }
     }
-    return undefined
+    return []
+  }
+
+  /**
+   * The pipelined batch: every effect started at once, all awaited; the
+   * deliveries whose effects failed fail (each ran, and failed, on its own).
+   * When a statement fails, PostgreSQL refuses every later one in the
+   * transaction (25P02, in_failed_sql_transaction): effects refused so are
+   * not the cause and run again, unless no other failed (the cause swallowed
+   * its own error): then the first of them fails, so every pass takes one
+   * delivery out and the retries end.
+   */
+  private async runTogether(trx: Knex.Transaction, toRun: Array<Pending<K>>): Promise<Array<Pending<K>>> {
+    const outcomes = await Promise.allSettled(toRun.map((pending) => pending.run(trx)))
+    const failed: Array<Pending<K>> = []
+    let refused: Pending<K> | undefined
+    for (let i = 0; i < toRun.length; i++) {
+      const outcome = outcomes[i]!
+      if (outcome.status === 'fulfilled') continue
+      const pending = toRun[i]!
+      pending.error = outcome.reason ?? new Error('effect failed')
+      if (isAbortedTransaction(outcome.reason)) refused ??= pending
+      else failed.push(pending)
+    }
+    return failed.length === 0 && refused ? [refused] : failed
   }
 }
+
+/** PostgreSQL's answer to a statement sent after another failed in the same transaction. */
+const isAbortedTransaction = (err: unknown) => (err as { code?: unknown } | null)?.code === '25P02'
 
 /** Deletes inbox rows (and the trace records of `bazaar trace`) older than the retention window, periodically. */
 export class InboxJanitor {

@@ -5,13 +5,19 @@ import type { Bus } from '../../shared/bus/bus.ts'
 import type { Consumer } from '../../shared/bus/consumer.ts'
 import type { Envelope } from '../../shared/bus/envelope.ts'
 import { idempotent } from '../../shared/bus/inbox.ts'
+import { createBusLane, type BusLane } from '../../shared/bus/lane.ts'
 import { USER_REGISTERED, type UserRegistered } from '../../shared/contracts/user.ts'
 import { currentContext } from '../../shared/log/context.ts'
 import { uniqueNamespace, waitFor } from '../../shared/testing/index.ts'
-import { busSchema, cleanUp, RawBroker, registered, startBus } from './support.ts'
+import { busSchema, cleanUp, env, RawBroker, registered, startBus } from './support.ts'
 
-describe('inbox with batched transactions', () => {
-  const ns = uniqueNamespace('inbox-batch')
+/**
+ * The same behaviour whichever way a batch runs its effects: one after the other on the service's pool, or
+ * pipelined (started together on a connection of the bus lane).
+ */
+for (const pipelined of [false, true]) describe(`inbox with batched transactions${pipelined ? ', effects pipelined on the bus lane' : ''}`, () => {
+  const ns = uniqueNamespace(pipelined ? 'inbox-batch-pipelined' : 'inbox-batch')
+  let lane: BusLane | undefined
   let db: Knex
   let schema: string
   let bus: Bus
@@ -53,6 +59,7 @@ describe('inbox with batched transactions', () => {
       t.string('user_id').primary()
       t.integer('points').notNullable()
     })
+    if (pipelined) lane = createBusLane({ databaseUrl: env.databaseUrl, schema, max: 2 })
     raw = await RawBroker.open()
     bus = await startBus(ns, 'benefits')
     consumer = bus.consumer({
@@ -60,7 +67,7 @@ describe('inbox with batched transactions', () => {
       retry: { kind: 'delayed', delaysMs: [100] },
       handlers: {
         [USER_REGISTERED]: idempotent(
-          { db, schema, consumer: 'welcome-points', batch: { maxSize: 20, concurrency: 2 } },
+          { db, schema, consumer: 'welcome-points', lane, batch: { maxSize: 20, concurrency: 2, pipelined } },
           async (message, trx) => {
             const { payload } = message
             const { rows } = await trx.raw<{ rows: Array<{ txid: string }> }>('select txid_current()::text as txid')
@@ -78,7 +85,10 @@ describe('inbox with batched transactions', () => {
     await bus.startConsumers()
   })
 
-  after(() => cleanUp(ns, bus, raw, db))
+  after(async () => {
+    await cleanUp(ns, bus, raw, db)
+    await lane?.end()
+  })
 
   it('commits deliveries that arrive together in shared transactions, each effect once, in its own work context', async () => {
     const users = Array.from({ length: 120 }, () => registered())
