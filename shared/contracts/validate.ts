@@ -2,8 +2,9 @@ import { Ajv, addFormats } from '@feathersjs/schema'
 import type { ValidateFunction } from 'ajv'
 import { contracts, isRoutingKey, type EventPayload, type RoutingKey } from './index.ts'
 import { findUnstorableText, jsonMayHoldUnstorableText } from '../text/storable.ts'
+import { withFastIsoTimestamps } from './date-time-format.ts'
 
-const ajv = addFormats(new Ajv({ allErrors: true, strict: false }), ['date-time', 'email', 'uuid'])
+const ajv = withFastIsoTimestamps(addFormats(new Ajv({ allErrors: true, strict: false }), ['date-time', 'email', 'uuid']))
 const compiled = new Map<RoutingKey, ValidateFunction>()
 
 function validatorFor(key: RoutingKey): ValidateFunction {
