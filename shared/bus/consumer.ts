@@ -14,6 +14,7 @@ import { messageIdOf, originOf, parseBody, toEnvelope, type DeliveryOrigin, type
 import type { Envelope } from './envelope.ts'
 import { PoisonMessageError } from './errors.ts'
 import { Headers, type DeadLetterKind } from './headers.ts'
+import { InFlight } from './in-flight.ts'
 import { names } from './names.ts'
 import { partitionedDeadLetter } from './park-letters.ts'
 import { ParkStore, type ParkingDatabase } from './park-store.ts'
@@ -23,6 +24,7 @@ import { partitionQueues } from './partition-topology.ts'
 import type { Publisher, RawPublish } from './publisher.ts'
 import { blockingDelay, defaultRetryPolicy, maxAttempts, type RetryPolicy } from './retry.ts'
 import { declareTopology, type Topology } from './topology.ts'
+import type { Span } from '@opentelemetry/api'
 import { endSpan, startProcessSpan } from '../tracing/spans.ts'
 
 export { consumerTopology, BROKER_DELIVERY_LIMIT, type ConsumerDeclaration } from './consumer-topology.ts'
@@ -91,7 +93,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
   private channelNow?: Channel
   /** per-key order and parking, for a consumer declared with `partitions` */
   private readonly partitioned?: PartitionProcessing
-  private inFlight = new Set<Promise<void>>()
+  private readonly inFlight = new InFlight()
   private stateNow = ConsumerState.Idle
   private readonly blocking = new BlockingRetry()
 
@@ -141,7 +143,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     const tags: string[] = []
     for (const [partition, queue] of this.consumedQueues.entries()) {
       const { consumerTag } = await channel.consume(queue, (message) => {
-        if (message) return this.track(this.process(channel, message, queue, partition))
+        if (message) return this.process(channel, message, queue, partition)
         // The broker cancelled us (queue deleted): a new channel re-declares the queue and consumes again.
         if (this.stateNow !== ConsumerState.Stopping) void channel.close().catch(() => {})
       })
@@ -195,7 +197,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     const timeout = this.spec.shutdownTimeoutMs ?? 10_000
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
-      Promise.allSettled([...this.inFlight]),
+      this.inFlight.idle(),
       new Promise((resolve) => { timer = setTimeout(resolve, timeout) })
     ])
     clearTimeout(timer)
@@ -219,45 +221,73 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
     return this.blocking.isRetrying
   }
 
+  /** Work on a delivery that runs through a promise of its own (every path but a handler's first success). */
   private track(work: Promise<void>): void {
-    // One derived promise per message, not a chain of them: at thousands a second each costs.
-    const tracked: Promise<void> = work.then(
-      () => void this.inFlight.delete(tracked),
-      (err: Error) => {
-        this.inFlight.delete(tracked)
-        // process() settles every message itself; reaching here is a bug, and the message is redelivered
-        this.options.logger?.error({ err, queue: this.queue }, 'message processing failed unexpectedly')
+    this.inFlight.enter()
+    work.then(
+      () => this.inFlight.leave(),
+      (err: unknown) => {
+        this.inFlight.leave()
+        this.unexpected(err)
       }
     )
-    this.inFlight.add(tracked)
+  }
+
+  /** process() settles every message itself; reaching here is a bug, and the message is redelivered. */
+  private unexpected(err: unknown): void {
+    this.options.logger?.error({ err, queue: this.queue }, 'message processing failed unexpectedly')
   }
 
   /**
    * `from`: the queue it was delivered from (a partition queue, for a partitioned consumer): where a replay
    * sends it back; `partition`: that queue's index.
    */
-  private process(channel: Channel, message: ConsumeMessage, from: string, partition: number): Promise<void> {
+  private process(channel: Channel, message: ConsumeMessage, from: string, partition: number): void {
     const origin = originOf(message)
     const { routingKey, previousAttempts } = origin
     const parsed = parseBody(message)
-    if (!parsed.ok) return this.deadLetter(channel, message, this.failure(origin, 'malformed', parsed.reason, previousAttempts, from))
-    const check = checkContract(routingKey, parsed.value)
-    if (!check.ok) return this.deadLetter(channel, message, this.failure(origin, 'contract', check.reason, previousAttempts, from))
+    if (!parsed.ok) return this.track(this.deadLetter(channel, message, this.failure(origin, 'malformed', parsed.reason, previousAttempts, from)))
+    // Checked on the body's text as well as its value: unstorable text is looked for in the one string.
+    const check = checkContract(routingKey, parsed.value, parsed.text)
+    if (!check.ok) return this.track(this.deadLetter(channel, message, this.failure(origin, 'contract', check.reason, previousAttempts, from)))
     const handler = this.spec.handlers[routingKey as RoutingKey] as ((m: Envelope) => Promise<void>) | undefined
     if (!handler) {
-      return this.deadLetter(channel, message, this.failure(origin, 'contract', `${this.queue} has no handler for ${routingKey}`, previousAttempts, from))
+      return this.track(
+        this.deadLetter(channel, message, this.failure(origin, 'contract', `${this.queue} has no handler for ${routingKey}`, previousAttempts, from))
+      )
     }
     if (this.partitioned) {
-      return this.partitioned.submit(channel, message, { ...origin, partition }, handler, check.payload, messageIdOf(message, routingKey))
+      return this.track(this.partitioned.submit(channel, message, { ...origin, partition }, handler, check.payload, messageIdOf(message, routingKey)))
     }
-    // The usual case, a handler that succeeds at once, runs through no async function of its own:
-    // at thousands of messages a second every promise counts (each one runs the work context's hooks).
+    // The usual case, a handler that succeeds at once, costs one promise beyond the handler's own: no
+    // async function, no promise to track it (each one runs the work context's hooks, at thousands a second).
     const attempt = previousAttempts + 1
-    return this.runHandler(handler, toEnvelope(message, routingKey as RoutingKey, check.payload, attempt)).then((outcome) => {
-      if (!outcome.ok) return this.afterFailure(channel, message, origin, handler, check.payload, attempt, outcome.error)
-      this.blocking.done()
-      this.settle(channel, message, 'ack')
-    })
+    const envelope = toEnvelope(message, routingKey as RoutingKey, check.payload, attempt)
+    const run = this.begin(handler, envelope)
+    this.inFlight.enter()
+    run.running.then(
+      () => {
+        try {
+          this.handled(run, envelope)
+          this.blocking.done()
+          this.settle(channel, message, 'ack')
+        } catch (err) {
+          this.unexpected(err)
+        } finally {
+          this.inFlight.leave()
+        }
+      },
+      (err: unknown) => {
+        try {
+          const { error } = this.handlerFailed(run, envelope, err)
+          this.track(this.afterFailure(channel, message, origin, handler, check.payload, attempt, error))
+        } catch (unexpected) {
+          this.unexpected(unexpected)
+        } finally {
+          this.inFlight.leave()
+        }
+      }
+    )
   }
 
   /** A failed attempt: retried (in place or through a delay queue) or dead-lettered, per the retry policy. */
@@ -308,31 +338,41 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
 
   /** The handler's outcome; not an async function, so a message costs one promise less (each one runs the context's hooks). */
   private runHandler(handler: (m: Envelope) => Promise<void>, envelope: Envelope): Promise<HandlerOutcome> {
-    let running: Promise<void>
+    const run = this.begin(handler, envelope)
+    return run.running.then(
+      () => {
+        this.handled(run, envelope)
+        return succeeded
+      },
+      (err: unknown) => this.handlerFailed(run, envelope, err)
+    )
+  }
+
+  /** Starts one run of a handler: its span (tracing on) and its work context; a handler that throws at once is a failed run. */
+  private begin(handler: (m: Envelope) => Promise<void>, envelope: Envelope): HandlerRun {
     const started = performance.now()
     // the message's trace: a process span when tracing is on, else its traceparent passed on to what the handler emits
     const trace = startProcessSpan(envelope, this.queue, this.spec.service)
     // one run: the ids and, when tracing, the span as OpenTelemetry's active context (shared/tracing/context-manager.ts)
     const work = { requestId: envelope.requestId, correlationId: envelope.correlationId, messageId: envelope.id, traceparent: trace.traceparent, otel: trace.context }
+    let running: Promise<void>
     try {
-      running = runWithContext(work, () => handler(envelope))
+      running = Promise.resolve(runWithContext(work, () => handler(envelope)))
     } catch (err) {
-      endSpan(trace.span, err)
-      this.emit('handler-failed', envelope, (performance.now() - started) / 1000)
-      return Promise.resolve(failed(err))
+      running = Promise.reject(err)
     }
-    return Promise.resolve(running).then(
-      () => {
-        endSpan(trace.span)
-        this.emit('handled', envelope, (performance.now() - started) / 1000)
-        return succeeded
-      },
-      (err: unknown) => {
-        endSpan(trace.span, err)
-        this.emit('handler-failed', envelope, (performance.now() - started) / 1000)
-        return failed(err)
-      }
-    )
+    return { running, started, span: trace.span }
+  }
+
+  private handled(run: HandlerRun, envelope: Envelope): void {
+    endSpan(run.span)
+    this.emit('handled', envelope, (performance.now() - run.started) / 1000)
+  }
+
+  private handlerFailed(run: HandlerRun, envelope: Envelope, err: unknown): { ok: false; error: Error } {
+    endSpan(run.span, err)
+    this.emit('handler-failed', envelope, (performance.now() - run.started) / 1000)
+    return failed(err)
   }
 
   /**
@@ -390,4 +430,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ConsumerKi
 }
 
 const succeeded: HandlerOutcome = { ok: true }
-const failed = (err: unknown): HandlerOutcome => ({ ok: false, error: err instanceof Error ? err : new Error(String(err)) })
+const failed = (err: unknown): { ok: false; error: Error } => ({ ok: false, error: err instanceof Error ? err : new Error(String(err)) })
+
+/** One run of a handler under way: what ends it needs (its span, when it started). */
+interface HandlerRun {
+  running: Promise<void>
+  started: number
+  span?: Span
+}

@@ -25,7 +25,8 @@ export function originOf(message: ConsumeMessage): DeliveryOrigin {
   }
 }
 
-export type Parsed = { ok: true; value: unknown } | { ok: false; reason: string }
+/** `text`: the body as decoded, which the contract check scans for unstorable text (checkContract's `json`). */
+export type Parsed = { ok: true; value: unknown; text: string } | { ok: false; reason: string }
 
 /** Events are small documents; a body this large is a mistake or an attack, never an event. */
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -42,8 +43,9 @@ export function parseBody(message: Pick<ConsumeMessage, 'content' | 'properties'
   if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) {
     return { ok: false, reason: `content type ${contentType} is not application/json` }
   }
+  const text = message.content.toString('utf8')
   try {
-    return { ok: true, value: JSON.parse(message.content.toString('utf8')) }
+    return { ok: true, value: JSON.parse(text), text }
   } catch (err) {
     return { ok: false, reason: `body is not JSON: ${(err as Error).message}` }
   }
@@ -51,7 +53,6 @@ export function parseBody(message: Pick<ConsumeMessage, 'content' | 'properties'
 
 export function toEnvelope(message: ConsumeMessage, routingKey: RoutingKey, payload: unknown, attempt: number): Envelope {
   const headers = headersOf(message)
-  const str = (value: unknown) => (typeof value === 'string' && value ? value : undefined)
   const timestamp = message.properties.timestamp as number | undefined
   return {
     id: messageIdOf(message, routingKey),
@@ -74,6 +75,11 @@ export function messageIdOf(message: ConsumeMessage, routingKey: string): string
   const id = message.properties.messageId as unknown
   if (typeof id === 'string' && id) return id
   return `sha256:${createHash('sha256').update(routingKey).update(message.content).digest('hex')}`
+}
+
+/** A non-empty string, or undefined. Made once, not per message (a named closure per message costs under tsx). */
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value ? value : undefined
 }
 
 function headersOf(message: ConsumeMessage): Record<string, unknown> {

@@ -121,7 +121,7 @@ export class LiveConsumer<K extends RoutingKey> extends EventEmitter<LiveConsume
     if (!this.keys.has(routingKey)) return this.ignore(routingKey, 'not a routing key this consumer hears')
     const parsed = parseBody(message)
     if (!parsed.ok) return this.ignore(routingKey, parsed.reason)
-    const check = checkContract<K>(routingKey, parsed.value)
+    const check = checkContract<K>(routingKey, parsed.value, parsed.text)
     if (!check.ok) return this.ignore(routingKey, check.reason)
     const id = toEnvelope(message, routingKey as K, check.payload, 1).id
     return { id, routingKey: routingKey as K, payload: check.payload, deliveredAt }

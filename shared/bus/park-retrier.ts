@@ -111,7 +111,7 @@ export class ParkRetrier {
     const attempt = parkAfterAttempts + attempts + 1
     // It was valid when parked; the contract may have changed since (a deploy), and the handler may be gone.
     const parsed = parseBody(delivery)
-    const check = parsed.ok ? checkContract(head.routingKey, parsed.value) : { ok: false as const, reason: parsed.reason }
+    const check = parsed.ok ? checkContract(head.routingKey, parsed.value, parsed.text) : { ok: false as const, reason: parsed.reason }
     const handler = host.handlerFor(head.routingKey)
     if (!check.ok || !handler) {
       await host.deadLetterParked(delivery, failure('contract', check.ok ? `${this.options.queue} has no handler for ${head.routingKey}` : check.reason, attempt - 1))

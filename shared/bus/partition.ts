@@ -34,8 +34,16 @@ export const slotHeader = (slot: number): string => `${Headers.partitionMatchPre
  * (256 bindings made publishing through the exchange 2.5 to 4 times slower here).
  */
 export function partitionHeaders(routingKey: string, payload: unknown): Record<string, number | boolean> {
+  const headers: Record<string, number | boolean> = {}
+  addPartitionHeaders(headers, routingKey, payload)
+  return headers
+}
+
+/** partitionHeaders() written into `headers`: a message's properties are built without an object to copy from. */
+export function addPartitionHeaders(headers: Record<string, unknown>, routingKey: string, payload: unknown): void {
   const key = partitionKeyOf(routingKey, payload)
-  if (key === undefined) return {}
+  if (key === undefined) return
   const slot = partitionSlot(key)
-  return { [Headers.partition]: slot, [slotHeader(slot)]: true }
+  headers[Headers.partition] = slot
+  headers[slotHeader(slot)] = true
 }

@@ -27,10 +27,19 @@ export interface PublishResult {
   routed: boolean
 }
 
-interface PendingConfirm {
-  deadline: number
-  routingKey: string
-  fail(error: BusError): void
+/**
+ * A publish awaiting its confirm. A class, not an object literal of closures: under tsx (how the services
+ * run) each named closure made per message costs a defineProperty for its name, and these are made at
+ * thousands a second.
+ */
+class PendingConfirm {
+  constructor(
+    readonly routingKey: string,
+    readonly messageId: string,
+    public deadline: number,
+    readonly resolve: (result: PublishResult) => void,
+    readonly reject: (error: BusError) => void
+  ) {}
 }
 
 export interface RawPublish {
@@ -69,6 +78,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private pending = new Set<PendingConfirm>()
   private sweepTimer?: NodeJS.Timeout
   private readonly confirmTimeoutMs: number
+  /** the events exchange's name, made once rather than per publish */
+  private readonly exchange: string
 
   constructor(
     private readonly connection: BusConnection,
@@ -76,6 +87,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   ) {
     super()
     this.confirmTimeoutMs = options.confirmTimeoutMs ?? 15_000
+    this.exchange = names.eventsExchange(options.namespace)
     this.slot = new ChannelSlot<ConfirmChannel>(connection, {
       label: this.label,
       mode: 'confirm',
@@ -96,7 +108,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 
   get topology(): Topology {
     return {
-      exchanges: [{ name: names.eventsExchange(this.options.namespace), type: 'topic' }],
+      exchanges: [{ name: this.exchange, type: 'topic' }],
       queues: [],
       bindings: []
     }
@@ -128,14 +140,17 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   /** Validates the payload against its contract, then publishes it to the events exchange. */
   publish<K extends RoutingKey>(routingKey: K, payload: EventPayload<K>, meta: MessageMeta = {}): Promise<PublishResult> {
     // Not an async function: the promise of publishRaw is returned as it is, without a second one around it.
-    const check = checkContract(routingKey, payload)
+    // The body is made first: the contract check looks for unstorable text in it rather than in the value.
+    const json = stringified(payload)
+    const check = checkContract(routingKey, payload, json)
     if (!check.ok) return Promise.reject(new BusError('CONTRACT_VIOLATION', check.reason))
-    const exchange = names.eventsExchange(this.options.namespace)
+    if (json === undefined) return Promise.reject(new BusError('CONTRACT_VIOLATION', `payload of ${routingKey} has no JSON form`))
+    const exchange = this.exchange
     // With tracing on, a direct publish is a `send` span, child of the work's, ended on the confirm.
     const produced = startProducerSpan('send', exchange, routingKey, this.options.appId)
     const span = produced?.span
     const properties = eventProperties(routingKey, meta, this.options, payload, produced?.traceparent)
-    const sent = this.publishRaw({ exchange, routingKey, body: Buffer.from(JSON.stringify(payload)), properties })
+    const sent = this.publishRaw({ exchange, routingKey, body: Buffer.from(json), properties })
     // A span of a trace not sampled (a root the sampler dropped) records nothing: no message id for it, no wait for its end.
     if (!span?.isRecording()) return sent
     span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, properties.messageId)
@@ -164,42 +179,42 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private send(channel: ConfirmChannel, message: RawPublish, deadline: number): Promise<PublishResult> {
     const messageId = (message.properties.messageId as string | undefined) ?? ''
     return new Promise<PublishResult>((resolve, reject) => {
-      const pending: PendingConfirm = {
-        deadline,
-        fail: (error) => {
-          this.emit('publish-failed', message.routingKey)
-          reject(error)
-        },
-        routingKey: message.routingKey
-      }
-      const onConfirm = (err: unknown) => {
-        if (!this.pending.delete(pending)) return // already timed out
-        if (err) {
-          // amqplib says 'message nacked' for a nack; anything else means the channel went first.
-          if ((err as Error).message === 'message nacked') {
-            pending.fail(new BusError('PUBLISH_NACKED', `broker refused ${message.routingKey}`, { cause: err }))
-          } else {
-            const why = this.channelErrors.get(channel) ?? (err as Error).message
-            pending.fail(new BusError('CHANNEL_CLOSED', `channel closed before ${message.routingKey} was confirmed: ${why}`, { cause: err }))
-          }
-          return
-        }
-        const routed = this.returned.size === 0 || !this.returned.delete(messageId)
-        this.emit('confirmed', message.routingKey, routed)
-        resolve({ messageId, routed })
-      }
+      const pending = new PendingConfirm(message.routingKey, messageId, deadline, resolve, reject)
       this.pending.add(pending)
       this.armConfirmSweep()
       try {
         message.properties.mandatory = true
-        const ok = channel.publish(message.exchange, message.routingKey, message.body, message.properties, onConfirm)
+        const ok = channel.publish(message.exchange, message.routingKey, message.body, message.properties, (err: unknown) => this.settle(channel, pending, err))
         // The channel's buffer is full: later publishes wait for it to drain rather than pile on.
         if (!ok) this.holdUntilDrained(channel)
       } catch (err) {
         this.pending.delete(pending)
-        pending.fail(new BusError('CHANNEL_CLOSED', `cannot publish ${message.routingKey}: ${(err as Error).message}`, { cause: err }))
+        this.fail(pending, new BusError('CHANNEL_CLOSED', `cannot publish ${message.routingKey}: ${(err as Error).message}`, { cause: err }))
       }
     })
+  }
+
+  /** The broker's answer to one publish: a confirm, a nack, or the channel gone before either. */
+  private settle(channel: ConfirmChannel, pending: PendingConfirm, err: unknown): void {
+    if (!this.pending.delete(pending)) return // already timed out
+    if (err) {
+      // amqplib says 'message nacked' for a nack; anything else means the channel went first.
+      if ((err as Error).message === 'message nacked') {
+        this.fail(pending, new BusError('PUBLISH_NACKED', `broker refused ${pending.routingKey}`, { cause: err }))
+      } else {
+        const why = this.channelErrors.get(channel) ?? (err as Error).message
+        this.fail(pending, new BusError('CHANNEL_CLOSED', `channel closed before ${pending.routingKey} was confirmed: ${why}`, { cause: err }))
+      }
+      return
+    }
+    const routed = this.returned.size === 0 || !this.returned.delete(pending.messageId)
+    this.emit('confirmed', pending.routingKey, routed)
+    pending.resolve({ messageId: pending.messageId, routed })
+  }
+
+  private fail(pending: PendingConfirm, error: BusError): void {
+    this.emit('publish-failed', pending.routingKey)
+    pending.reject(error)
   }
 
   /**
@@ -215,7 +230,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       for (const pending of this.pending) {
         if (pending.deadline > now) break
         this.pending.delete(pending)
-        pending.fail(new BusError('PUBLISH_TIMEOUT', `no confirm for ${pending.routingKey} within ${this.confirmTimeoutMs} ms`))
+        this.fail(pending, new BusError('PUBLISH_TIMEOUT', `no confirm for ${pending.routingKey} within ${this.confirmTimeoutMs} ms`))
       }
       if (this.pending.size === 0) {
         clearInterval(this.sweepTimer)
@@ -263,5 +278,14 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       }
       this.channelWaiters.push(waiter)
     })
+  }
+}
+
+/** The payload's JSON text, or undefined for a value that has none (a cycle, a BigInt): the contract check then says why. */
+function stringified(payload: unknown): string | undefined {
+  try {
+    return JSON.stringify(payload)
+  } catch {
+    return undefined
   }
 }

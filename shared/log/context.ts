@@ -27,8 +27,14 @@ export interface WorkContext {
 
 const storage = new AsyncLocalStorage<WorkContext>()
 
+/**
+ * Runs `fn` in the current work's context with `context`'s values over it. Stores are never changed once
+ * made, so outside any work `context` itself becomes the store, without a copy (a consumer does this for
+ * every message): callers hand over a context they do not change afterwards.
+ */
 export function runWithContext<T>(context: WorkContext, fn: () => T): T {
-  return storage.run({ ...storage.getStore(), ...context }, fn)
+  const outer = storage.getStore()
+  return storage.run(outer === undefined ? context : { ...outer, ...context }, fn)
 }
 
 export function currentContext(): WorkContext {

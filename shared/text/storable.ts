@@ -28,6 +28,17 @@ export function unstorable(text: string): string | undefined {
   return undefined
 }
 
+/**
+ * False when no string or key of the value this JSON text encodes can hold what `unstorable` refuses, told
+ * from the text alone: JSON can carry a NUL or a lone surrogate only as a `\u` escape (a raw control
+ * character is not JSON; UTF-8 decoded by Buffer, and JSON.stringify's output, hold no lone surrogate:
+ * the one turns bad bytes into U+FFFD, the other escapes lone surrogates). True means "look closer"
+ * (findUnstorableText): a `\u` may also be any other escape, or a backslash followed by a `u`.
+ */
+export function jsonMayHoldUnstorableText(json: string): boolean {
+  return json.includes('\\u')
+}
+
 const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1')
 
 /**

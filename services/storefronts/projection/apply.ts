@@ -29,7 +29,7 @@ export type Applied = { skipped?: string; listed?: string }
 export async function applyEntry(target: Target, entry: StreamMessage): Promise<Applied> {
   const parsed = parseBody(entry)
   if (!parsed.ok) return { skipped: parsed.reason }
-  const check = checkContract(entry.routingKey, parsed.value)
+  const check = checkContract(entry.routingKey, parsed.value, parsed.text)
   if (!check.ok) return { skipped: check.reason }
   switch (entry.routingKey) {
     case 'user.registered':
