@@ -156,8 +156,9 @@ export class RabbitCluster {
     const pidFile = join(node.dir, 'node.pid')
     rmSync(pidFile, { force: true }) // a killed node leaves its pid file: `rabbitmqctl wait` would read the old pid
     const log = createWriteStream(join(node.dir, 'log', 'console.log'), { flags: 'a' })
-    // `su` in the Debian wrapper resets the open-file limit to 1,024: raise the soft limit to the hard one here
-    const child = spawn('sh', ['-c', `ulimit -n "$(ulimit -Hn)"; exec ${tool('rabbitmq-server')}`], {
+    // `su` in the Debian wrapper resets the open-file limit to 1,024: raise it here, to the production checklist's
+    // level where the system allows it, else to the hard limit
+    const child = spawn('sh', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${tool('rabbitmq-server')}`], {
       env: this.env(node), stdio: ['ignore', 'pipe', 'pipe'], detached: false
     })
     child.stdout!.pipe(log)
