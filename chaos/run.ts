@@ -13,7 +13,7 @@
  *   CHAOS_RESULTS_DIR=dir      where the JSON and Markdown results go (default chaos/results)
  *   CHAOS_FUZZ_REQUESTS=10000  then the REST fuzzer with this many requests (default 10000 in full, 0 in short)
  *   CHAOS_STOP_SECONDS=15      how long a consumer stays stopped while its queue builds up
- *   CHAOS_IMPORT_EVERY_SECONDS=20, CHAOS_IMPORT_ROWS=1200   a seller uploads a product file this often, this long
+ *   CHAOS_IMPORT_EVERY_SECONDS=20, CHAOS_IMPORT_ROWS=1200   a seller uploads a product file this often, this long (full: 30, 500)
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -24,7 +24,7 @@ import { serviceTable, thirdParties } from '../shared/services.ts'
 import { Management } from '../shared/testing/broker.ts'
 import { dropNamespaceSchemas } from '../shared/testing/database.ts'
 import { brokerReady, closeBrokerConnections, hardKillBroker, restartBrokerApp, restartPostgres } from './faults.ts'
-import { LoadGenerator, prepareSellers } from './load.ts'
+import { LoadGenerator, importsFromEnv, prepareSellers } from './load.ts'
 import { startSmtpServer } from '../shared/testing/smtp.ts'
 import { startAppliances } from './appliances.ts'
 import { Supervised } from './supervisor.ts'
@@ -101,7 +101,8 @@ async function main(): Promise<number> {
     const sellers = await prepareSellers(base, 3, 4)
     const applianceDirs = await startAppliances(sellers, appliances, { root, workDir, base, env: vars, logDir: join(workDir, 'logs') })
     // Products reach the orders projection through events: wait until an order can be placed.
-    load = new LoadGenerator(base, sellers, ordersPerMinute)
+    // the full profile's 900 requests a minute already fill the 2 cores: a lighter import load beside them
+    load = new LoadGenerator(base, sellers, ordersPerMinute, 3, importsFromEnv(profile === 'full' ? { seconds: 30, rows: 500 } : undefined))
     load.start()
 
     const steps = faultPlan(services, appliances, thirdPartyProcesses, namespace)
