@@ -17,6 +17,10 @@ export function createApp(env?: BazaarEnv, config: Partial<OrdersConfig> = {}): 
     service: 'orders',
     migrations,
     env,
+    // One job per transaction: a payment deadline locks its order, then its products in product order, as every
+    // other checkout step does. A batch of deadlines in one transaction would lock several orders' products out
+    // of that order and deadlock with the orders being placed (seen under the chaos run's load).
+    jobs: { batchSize: 1, concurrency: 4 },
     config: { schema: ordersConfigSchema, values: { ...ordersConfigValues(process.env), ...config } }
   })
   referenceData(app) // countries and flags, in memory: shipTo.country must be enabled, flag claims switches claims

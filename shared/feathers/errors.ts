@@ -48,6 +48,9 @@ export function toClientError(err: unknown): unknown {
       return new NotFound('A referenced record does not exist', where)
   }
   if (databaseUnreachable(pg, err)) return new Unavailable('The database is not reachable right now; try again')
+  // A deadlock or serialization failure rolled the whole transaction back, nothing of it committed: the same
+  // request may be sent again, as PostgreSQL's documentation asks of applications
+  if (pg?.code === '40P01' || pg?.code === '40001') return new Unavailable('A concurrent change got in the way; try again')
   if (original && typeof pg?.severity === 'string') {
     // Any other database error is ours, not the client's: a 500 without the SQL in it.
     return new GeneralError('Internal error')

@@ -18,6 +18,8 @@ describe('database errors as clients see them', () => {
     ['the server terminating the connection (restart)', convertedByKnex(pg('57P01')), 503],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 503],
     ['a connection cut mid-query', new Error('Connection terminated unexpectedly'), 503],
+    ['a deadlock the database broke by rolling this transaction back', convertedByKnex(pg('40P01')), 503],
+    ['a serialization failure', pg('40001'), 503],
     ['a NUL byte PostgreSQL refused (22021)', convertedByKnex(pg('22021')), 400],
     ['a value too large for its index (54000)', convertedByKnex(pg('54000')), 400],
     ['any other database error', convertedByKnex(pg('42P01')), 500]
