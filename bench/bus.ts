@@ -72,7 +72,7 @@ const config = {
    * 1: a batch's effects start together on a connection of the consumer's bus lane (idempotent's
    * `batch.pipelined`: three round trips a batch); 0: one after the other on the consumer's knex pool
    */
-  inboxPipelined: intFromEnv('BENCH_INBOX_PIPELINED', 1) === 1,
+  inboxPipelined: process.env.BENCH_INBOX_PIPELINED !== '0',
   /** messages sent through the exactly-once path before the clock starts, so it is measured warm, as a running service is */
   warmUp: intFromEnv('BENCH_WARM_UP', 1_000),
   steadyRate: intFromEnv('BENCH_STEADY_RATE', 1_000),
