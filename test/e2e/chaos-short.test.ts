@@ -36,7 +36,7 @@ describe('chaos, smoke run: nothing lost, nothing doubled', function () {
   it('prints every committed order once at its seller, and gives every user one welcome email, balance and segment', async () => {
     const basePort = await freePortRun(16)
     const child = spawn(process.execPath, ['--import', 'tsx', 'chaos/run.ts'], {
-      env: { ...process.env, NODE_ENV: 'production', CHAOS_PROFILE: 'short', CHAOS_SECONDS: '10', CHAOS_STOP_SECONDS: '3', CHAOS_ORDERS_PER_MINUTE: '240', CHAOS_BASE_PORT: String(basePort), CHAOS_RESULTS_DIR: results },
+      env: { ...process.env, NODE_ENV: 'production', CHAOS_PROFILE: 'short', CHAOS_SECONDS: '10', CHAOS_STOP_SECONDS: '3', CHAOS_ORDERS_PER_MINUTE: '240', CHAOS_IMPORT_ROWS: '300', CHAOS_BASE_PORT: String(basePort), CHAOS_RESULTS_DIR: results },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let output = ''
