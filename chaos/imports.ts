@@ -1,6 +1,7 @@
 import { csvOf, generatedRows } from '../shared/testing/import-files.ts'
 import { call } from './client.ts'
 import type { Seller } from './load.ts'
+import { PacedWork, countFailure } from './paced.ts'
 
 /** Every file of the run rejects the same rows, so the check knows an import's failures from its total alone. */
 export const isBadRow = (row: number): boolean => row % 33 === 0
@@ -30,8 +31,7 @@ export interface ImportLoadStats {
 export class ImportLoad {
   readonly stats: ImportLoadStats = { uploadsTried: 0, uploadsAccepted: 0, reuploads: 0, rowsAccepted: 0, failures: {} }
   readonly uploaded: UploadedImport[] = []
-  private timer?: NodeJS.Timeout
-  private inFlight = new Set<Promise<void>>()
+  private readonly paced = new PacedWork(() => this.upload())
   private files = 0
 
   constructor(
@@ -42,19 +42,11 @@ export class ImportLoad {
   ) {}
 
   start(): void {
-    this.step()
-    this.timer = setInterval(() => this.step(), this.everyMs)
+    this.paced.start(this.everyMs, { now: true })
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer)
-    await Promise.allSettled([...this.inFlight])
-  }
-
-  private step(): void {
-    const work = this.upload()
-    this.inFlight.add(work)
-    void work.finally(() => this.inFlight.delete(work))
+  stop(): Promise<void> {
+    return this.paced.stop()
   }
 
   /** Every third upload, once each seller has three, repeats one of the seller's earlier files. */
@@ -73,11 +65,7 @@ export class ImportLoad {
     const { rows } = generatedRows(prefix, this.rows, isBadRow, 100 + n)
     this.stats.uploadsTried += 1
     const answer = await call(this.base, 'POST', '/imports', csvOf(rows), seller.token, { 'content-type': 'text/csv' })
-    if (answer.status !== 202) {
-      const key = `import ${answer.status || 'no answer'}`
-      this.stats.failures[key] = (this.stats.failures[key] ?? 0) + 1
-      return
-    }
+    if (answer.status !== 202) return countFailure(this.stats.failures, 'import', answer.status)
     this.stats.uploadsAccepted += 1
     this.stats.rowsAccepted += rows.length
     if (again) this.stats.reuploads += 1

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { call, callUntilOk } from './client.ts'
 import { ImportLoad } from './imports.ts'
+import { PacedWork, countFailure } from './paced.ts'
 
 export interface Seller {
   id: string
@@ -94,8 +95,7 @@ export class LoadGenerator {
   /** the sellers' product files, uploaded beside the orders */
   readonly imports: ImportLoad
   private buyers: Buyer[] = []
-  private timer?: NodeJS.Timeout
-  private inFlight = new Set<Promise<void>>()
+  private readonly paced = new PacedWork(() => this.step())
   private tick = 0
 
   constructor(
@@ -110,25 +110,21 @@ export class LoadGenerator {
 
   start(): void {
     const interval = Math.max(20, Math.round(60_000 / this.ordersPerMinute))
-    this.timer = setInterval(() => this.step(), interval)
+    this.paced.start(interval)
     this.imports.start()
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer)
-    await Promise.allSettled([...this.inFlight, this.imports.stop()])
+    await Promise.all([this.paced.stop(), this.imports.stop()])
   }
 
-  private step(): void {
+  private step(): Promise<void> {
     this.tick += 1
-    const work = this.buyers.length === 0 || this.tick % this.usersEvery === 0 ? this.register() : this.order()
-    this.inFlight.add(work)
-    void work.finally(() => this.inFlight.delete(work))
+    return this.buyers.length === 0 || this.tick % this.usersEvery === 0 ? this.register() : this.order()
   }
 
   private fail(what: string, status: number): void {
-    const key = `${what} ${status || 'no answer'}`
-    this.stats.failures[key] = (this.stats.failures[key] ?? 0) + 1
+    countFailure(this.stats.failures, what, status)
   }
 
   private async register(): Promise<void> {

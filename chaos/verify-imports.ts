@@ -32,7 +32,10 @@ export async function verifyImports(db: Knex, namespace: string, uploaded: Uploa
       .select('imports.id', 'imports.sellerId', 'imports.status', 'imports.total', 'aggregations.done', 'aggregations.failed')
   const errorRows: Array<{ import_id: string; row: number }> = await db.withSchema(schema).table('import_errors').select('import_id', 'row')
   const errorsByImport = new Map<string, number[]>()
-  for (const e of errorRows) errorsByImport.set(e.import_id, [...(errorsByImport.get(e.import_id) ?? []), e.row])
+  for (const e of errorRows) {
+    if (!errorsByImport.has(e.import_id)) errorsByImport.set(e.import_id, [])
+    errorsByImport.get(e.import_id)!.push(e.row)
+  }
 
   const completions = new Map<string, number>()
   for (const m of mail) {
