@@ -32,13 +32,27 @@ export async function drained(namespace: string, databaseUrl: string): Promise<v
   }, { timeoutMs: 180_000, intervalMs: 2_000, what: 'outboxes and queues to drain' })
 }
 
-/** Welcome emails by recipient, counted from what reached the SMTP server, not from the service's own records. */
-export function welcomeEmails(sink: Awaited<ReturnType<typeof startSmtpServer>>): Map<string, number> {
-  const counts = new Map<string, number>()
+/**
+ * Welcome emails by recipient, counted from what reached the SMTP server, not from the service's own records:
+ * one per distinct Message-ID. An email is the one side effect no transaction holds: when the commit after the
+ * SMTP server took a mail is lost (the process killed, PostgreSQL restarted), the event is handled again and the
+ * mail sent again, with the same Message-ID (fixed by the event, services/notifications/mailer.ts), by which
+ * receivers drop it. Those resends are `resent`, reported apart; a second mail with another Message-ID is a
+ * duplicate.
+ */
+export function welcomeEmails(sink: Awaited<ReturnType<typeof startSmtpServer>>): { byRecipient: Map<string, number>; resent: number } {
+  const seen = new Set<string>()
+  const byRecipient = new Map<string, number>()
+  let resent = 0
   for (const mail of sink.received.filter((m) => /welcome/i.test(m.subject ?? ''))) {
-    for (const to of mail.to) counts.set(to.toLowerCase(), (counts.get(to.toLowerCase()) ?? 0) + 1)
+    for (const to of mail.to.map((address) => address.toLowerCase())) {
+      const key = `${to} ${mail.messageId}`
+      if (mail.messageId && seen.has(key)) { resent += 1; continue }
+      seen.add(key)
+      byRecipient.set(to, (byRecipient.get(to) ?? 0) + 1)
+    }
   }
-  return counts
+  return { byRecipient, resent }
 }
 
 /** The verdict once it holds still (late duplicates would show up), or the last one read after two minutes. */

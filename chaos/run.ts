@@ -125,9 +125,9 @@ async function main(): Promise<number> {
     await brokerReady(60_000)
     say('waiting for queues and outboxes to drain')
     await drained(namespace, env.databaseUrl)
-    verdict = await settledVerdict(() => verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcomeEmails(sink), paymentTimeoutMs, uploadedImports: load!.imports.uploaded, mail: sink.received }))
+    verdict = await settledVerdict(() => verify({ namespace, databaseUrl: env.databaseUrl, applianceDirs, welcomeEmails: welcomeEmails(sink).byRecipient, paymentTimeoutMs, uploadedImports: load!.imports.uploaded, mail: sink.received }))
     const redelivered = redeliveries(join(workDir, 'logs'), appliances.map((a) => a.spec.name))
-    report(verdict, faults, load, redelivered, [...thirdPartyProcesses, ...services.values()].flatMap((p) => p.crashLines))
+    report(verdict, faults, load, redelivered, [...thirdPartyProcesses, ...services.values()].flatMap((p) => p.crashLines), welcomeEmails(sink).resent)
     succeeded = passed(verdict) && enoughPaid(verdict)
     return succeeded ? 0 : 1
   } finally {
@@ -177,14 +177,15 @@ function faultPlan(services: Map<string, Supervised>, appliances: Supervised[], 
 
 const enoughPaid = (verdict: Verdict) => verdict.checkout.paidOrders >= minPaidOrders
 
-function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator, redelivered: number, crashes: string[]): void {
+function report(verdict: Verdict, faults: FaultRecord[], load: LoadGenerator, redelivered: number, crashes: string[], resentEmails: number): void {
   const rows = verdictRows(profile, verdict, faults, load, redelivered)
   rows.push(['paid orders the profile asks for at least', minPaidOrders])
+  rows.push(['welcome emails sent again with their first Message-ID (a commit lost after the SMTP server took them)', resentEmails])
   rows.push(['services that exited by themselves and were started again', crashes.length])
   if (crashes.length) process.stdout.write(`\ncrashes:\n${crashes.map((c) => `  ${c}`).join('\n')}\n`)
   printReport(rows, verdict, faults)
   if (!enoughPaid(verdict)) process.stdout.write(`FAIL: ${verdict.checkout.paidOrders} paid orders, fewer than the ${minPaidOrders} this profile asks for\n`)
-  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, minPaidOrders, lost: lostCount(verdict), duplicated: duplicatedCount(verdict), redelivered, verdict, faults, crashes, load: load.stats, imports: load.imports.stats, passed: passed(verdict) && enoughPaid(verdict) }
+  const summary = { date: new Date().toISOString(), profile, seconds, ordersPerMinute, minPaidOrders, resentEmails, lost: lostCount(verdict), duplicated: duplicatedCount(verdict), redelivered, verdict, faults, crashes, load: load.stats, imports: load.imports.stats, passed: passed(verdict) && enoughPaid(verdict) }
   writeResults(process.env.CHAOS_RESULTS_DIR || join(root, 'chaos', 'results'), profile, summary, rows)
 }
 

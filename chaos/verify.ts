@@ -48,6 +48,7 @@ export async function verify(options: {
   namespace: string
   databaseUrl: string
   applianceDirs: Map<string, string>
+  /** distinct welcome emails (by Message-ID) per recipient */
   welcomeEmails: Map<string, number>
   paymentTimeoutMs: number
   /** the uploads the public origin accepted, and every mail the SMTP server received */
