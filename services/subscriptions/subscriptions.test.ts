@@ -177,7 +177,7 @@ describe('subscriptions: sellers’ plans renew per seller in order, once per pe
     await waitFor(() => renewalsOf(sub.id).length >= 2, { timeoutMs: PERIOD_MS + 5_000, what: 'periods 1 and 2 paid' })
     // the card goes bad at the provider (expired, blocked): what the next charge is made with is refused
     await one.app.get('db').withSchema(one.app.get('schema')).table('subscriptions').where({ id: sub.id }).update({ cardToken: 'tok_declined' })
-    const [pastDue] = await tap.next((e) => e.routingKey === 'subscription.past_due' && e.payload.subscriptionId === sub.id, { timeoutMs: PERIOD_MS + 5_000, what: 'past due at period 3' })
+    const [pastDue] = await tap.next((e) => e.routingKey === 'subscription.past_due' && e.payload.subscriptionId === sub.id, { timeoutMs: PERIOD_MS + 15_000, what: 'past due at period 3' })
     expect(pastDue!.payload).to.include({ status: 'past_due', period: 2, currentPeriodEnd: new Date(new Date(sub.createdAt).getTime() + 2 * PERIOD_MS).toISOString() })
     expect(pastDue!.payload.reason).to.match(/declined for period 3 after 3 tries/)
     expect(new Date(pastDue!.payload.at).getTime(), 'the last try after both retry delays').to.be.at.least(new Date(sub.createdAt).getTime() + 2 * PERIOD_MS + RETRY_DELAYS_MS[0]! + RETRY_DELAYS_MS[1]! - 50)
