@@ -151,12 +151,11 @@ export class LoadGenerator {
     let answer = await call(this.base, 'POST', '/orders', { items }, buyer.token)
     // sold out: the buyer takes another of the seller's products instead, as a shop's client would (the 409 is
     // counted), so the orders that meet the limit still become orders to pay
-    const scarce = items.some((item) => this.sellers.some((s) => s.scarceProductId === item.productId))
-    if (answer.status === 409 && scarce) {
+    const instead = chosen.map((seller, i) => seller.scarceProductId === items[i]!.productId
+      ? { ...items[i]!, productId: seller.productIds[1 + Math.floor(Math.random() * (seller.productIds.length - 1))]! }
+      : items[i]!)
+    if (answer.status === 409 && instead.some((item, i) => item !== items[i])) {
       this.fail('order', 409)
-      const instead = chosen.map((seller, i) => seller.scarceProductId === items[i]!.productId
-        ? { ...items[i]!, productId: seller.productIds[1 + Math.floor(Math.random() * (seller.productIds.length - 1))]! }
-        : items[i]!)
       answer = await call(this.base, 'POST', '/orders', { items: instead }, buyer.token)
     }
     if (answer.status !== 201) return this.fail('order', answer.status)

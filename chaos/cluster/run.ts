@@ -173,7 +173,7 @@ async function main(): Promise<number> {
     const blocked = countInLogs(logDir, /broker blocked the connection/)
     const failedOver = countInLogs(logDir, /RabbitMQ node unreachable, trying the next|lost RabbitMQ connection, reconnecting/)
     const crashes = everything().flatMap((p) => p.crashLines)
-    const sameMessageId = welcomeEmails(sink).resent
+    const sameMessageId = welcomeEmails(sink!).resent
     const rows = verdictRows('cluster', verdict, faults, load, redelivered)
     rows.push(
       ['RabbitMQ nodes / quorum queue members (min..max)', `${rabbit.nodes.length} / ${replication.minMembers}..${replication.maxMembers}`],
@@ -299,7 +299,6 @@ async function quorumReplication(nodes: number): Promise<{ queues: number; minMe
   return replication
 }
 
-/** Repeated welcome emails whose Message-ID is that of an earlier one to the same address (a mail client shows them once). */
 /** Lines matching in every process's log: what the services said about the broker. */
 function countInLogs(logDir: string, pattern: RegExp): number {
   let n = 0
